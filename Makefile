@@ -1,0 +1,54 @@
+# Sanshe: `make run` starts everything, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test check lint fmt typecheck migrate token demo clean-data bench fuzz
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## Create the virtualenv and install the project
+
+run: $(STAMP) ## Start Postgres+Redis (embedded unless DATABASE_URL/REDIS_URL), migrate, demo data, services, worker
+	$(PY) -m shared.dev.run
+
+test: $(STAMP) ## Run the whole test suite against a real Postgres and Redis
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff check + format check
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+fmt: $(STAMP) ## Format the code
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+typecheck: $(STAMP) ## mypy --strict
+	$(PY) -m mypy
+
+check: lint typecheck test ## Everything CI cares about
+
+migrate: $(STAMP) ## Apply migrations to DATABASE_URL (or the embedded server)
+	$(PY) -m shared.dev.run migrate
+
+token: $(STAMP) ## Mint a dev token: make -s token role=civil_affairs [org_id=..] [street_code=..] [department=..]
+	@$(PY) -m shared.tokens role=$(role) $(if $(sub),sub=$(sub)) $(if $(org_id),org_id=$(org_id)) $(if $(street_code),street_code=$(street_code)) $(if $(department),department=$(department))
+
+clean-data: ## Stop the embedded servers and wipe ./var (dev data only)
+	-@test -x $(PY) && $(PY) -m shared.dev.run stop-servers
+	rm -rf var
+
+bench: $(STAMP) ## Run the benchmarks and write bench/RESULTS.md
+	$(PY) -m bench
+
+fuzz: $(STAMP) ## Longer OpenAPI fuzzing of every service (schemathesis, 300 examples per operation)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(PY) -m pytest tests/e2e/test_fuzz.py $(PYTEST_ARGS)

@@ -1,0 +1,78 @@
+"""`make bench`: run every benchmark module and write bench/RESULTS.md.
+
+A benchmark is a module in this package with `main(argv) -> dict`; its dict holds this
+system's figure, the ceiling measured in the same run, and their ratio.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.harness import machine
+
+_NOT_BENCHMARKS = {"harness", "__main__"}
+RESULTS = Path(__file__).parent / "RESULTS.md"
+
+
+def discover(only: list[str]) -> list[str]:
+    names = sorted(
+        info.name
+        for info in pkgutil.iter_modules([str(Path(__file__).parent)])
+        if info.name not in _NOT_BENCHMARKS and not info.name.startswith("_")
+    )
+    return [n for n in names if not only or n in only]
+
+
+def render(results: dict[str, Any]) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        f"Machine: {machine()}.",
+        "",
+        "Each benchmark measures this system and, in the same run, a ceiling (the bare tool",
+        "doing the least possible work); `ratio` = system ÷ ceiling. Reproduce one with",
+        "`python -m bench.<module>`; see bench/README.md.",
+        "",
+    ]
+    for name, result in results.items():
+        lines += [f"## {name}", ""]
+        if "error" in result:
+            lines += ["Failed:", "", "```", result["error"], "```", ""]
+            continue
+        lines += ["| figure | value |", "|---|---|"]
+        for key, value in result.items():
+            if isinstance(value, dict):
+                value = ", ".join(f"{k} {v}" for k, v in value.items())
+            lines.append(f"| {key} | {value} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    results: dict[str, Any] = {}
+    for name in discover(argv):
+        started = time.perf_counter()
+        print(f"== {name}", file=sys.stderr)
+        try:
+            module = importlib.import_module(f"bench.{name}")
+            results[name] = module.main([])
+            results[name]["wall_s"] = round(time.perf_counter() - started, 1)
+        except Exception:
+            results[name] = {"error": traceback.format_exc(limit=5)}
+        print(json.dumps(results[name], ensure_ascii=False, default=str), file=sys.stderr)
+    RESULTS.write_text(render(results), encoding="utf-8")
+    print(f"wrote {RESULTS}", file=sys.stderr)
+    return 1 if any("error" in r for r in results.values()) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,135 @@
+"""What every benchmark needs: servers, a scratch database, percentiles, the machine.
+
+Servers come from DATABASE_URL / REDIS_URL, else the embedded ones (as `make run`).
+Each benchmark works in its own freshly migrated database and Redis queue, dropped
+afterwards, so it never touches development data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import psutil
+from sqlalchemy.engine import make_url
+
+from shared.settings import PROJECT_ROOT, get_settings
+
+
+@dataclass(frozen=True)
+class Environment:
+    database_url: str
+    redis_url: str
+    queue_name: str
+
+
+def server_urls() -> tuple[str, str]:
+    settings = get_settings()
+    if settings.database_url and settings.redis_url:
+        return settings.database_url, settings.redis_url
+    output = subprocess.run(
+        [sys.executable, "-m", "shared.dev.run", "servers"],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    values = dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
+    return settings.database_url or values["DATABASE_URL"], settings.redis_url or values[
+        "REDIS_URL"
+    ]
+
+
+def plain_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@asynccontextmanager
+async def scratch_environment(label: str) -> AsyncIterator[Environment]:
+    """A migrated database and a private queue; the process environment points at them."""
+    server, redis_url = server_urls()
+    name = f"sanshe_bench_{label}_{uuid.uuid4().hex[:6]}"
+    admin = await asyncpg.connect(
+        plain_dsn(make_url(server).set(database="postgres").render_as_string(hide_password=False))
+    )
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    database_url = (
+        make_url(server)
+        .set(drivername="postgresql+asyncpg", database=name)
+        .render_as_string(hide_password=False)
+    )
+    queue = f"sanshe:bench:{label}:{uuid.uuid4().hex[:6]}"
+    previous = {k: os.environ.get(k) for k in ("DATABASE_URL", "REDIS_URL", "ARQ_QUEUE_NAME")}
+    os.environ.update(DATABASE_URL=database_url, REDIS_URL=redis_url, ARQ_QUEUE_NAME=queue)
+    get_settings.cache_clear()
+    try:
+        migrate = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "alembic",
+            "-c",
+            "alembic.ini",
+            "upgrade",
+            "heads",
+            cwd=PROJECT_ROOT,
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        if await migrate.wait() != 0:
+            raise RuntimeError("migrations failed")
+        yield Environment(database_url=database_url, redis_url=redis_url, queue_name=queue)
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary_ms(seconds: Sequence[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(percentile(seconds, 0.50) * 1000, 2),
+        "p95_ms": round(percentile(seconds, 0.95) * 1000, 2),
+        "p99_ms": round(percentile(seconds, 0.99) * 1000, 2),
+        "mean_ms": round(statistics.fmean(seconds) * 1000, 2) if seconds else float("nan"),
+    }
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    memory = psutil.virtual_memory().total / 2**30
+    return (
+        f"{platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}), "
+        f"{memory:.0f} GiB, Python {platform.python_version()}"
+    )
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        return round(psutil.Process(pid).memory_info().rss / 2**20, 1)
+    except psutil.Error:
+        return float("nan")
+
+
+def project_path(*parts: str) -> Path:
+    return PROJECT_ROOT.joinpath(*parts)

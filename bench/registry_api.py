@@ -1,0 +1,287 @@
+"""Registry reads on a large register: GET by id, name search with two filters, statistics.
+
+    python -m bench.registry_api [--rows 1000000] [--duration 15] [--concurrency 16]
+
+The register is the demo generator's (`services.registry.demo`) at the requested size,
+COPied in and analysed. The registry runs as a real uvicorn process, as in `make run`;
+a keep-alive HTTP/1.1 client on raw asyncio streams (far lighter than httpx, so that the
+client is not what is measured) keeps `--concurrency` requests in flight for
+`--duration` seconds per scenario. Ceiling, in the same run against the same data: a
+bare asyncpg pool of the same size running the SQL each endpoint runs (one query for
+GET, count + page for the search, the grouping-sets query for the statistics).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import asyncpg
+
+from bench.harness import machine, plain_dsn, rss_mb, scratch_environment, summary_ms
+from services.registry.demo import FILED, REGISTERED, copy_organizations, iter_organizations
+from services.registry.repository import query_grams
+from shared.auth import Role, mint_token
+from shared.dev.processes import ManagedProcess, free_port
+
+Request = Callable[[random.Random], str]
+Query = Callable[[asyncpg.Connection, random.Random], Awaitable[Any]]
+
+_GET_SQL = "SELECT * FROM registry.organization WHERE id = $1"
+_SEARCH_WHERE = (
+    "registry.name_grams(name) @> $1::text[] AND name ILIKE '%' || $2 || '%'"
+    " AND status = ANY($3::varchar[]) AND registration = ANY($4::varchar[])"
+)
+_SEARCH_COUNT = f"SELECT count(*) FROM registry.organization WHERE {_SEARCH_WHERE}"  # noqa: S608
+_SEARCH_PAGE = (
+    f"SELECT * FROM registry.organization WHERE {_SEARCH_WHERE}"  # noqa: S608
+    " ORDER BY created_at DESC, id LIMIT 20"
+)
+_STATS_SQL = """
+    SELECT registration, kind, category, status, street_code, evaluation_grade,
+           incubation_stage, count(*)
+    FROM registry.organization
+    GROUP BY GROUPING SETS ((registration), (kind), (category), (status), (street_code),
+                            (evaluation_grade), (incubation_stage))
+"""
+
+
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection: GET, read status and body."""
+
+    def __init__(self, host: str, port: int, headers: dict[str, str]) -> None:
+        self.host, self.port = host, port
+        self.extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        request = f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.extra}\r\n"
+        self.writer.write(request.encode())
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        if "content-length" in headers:
+            await self.reader.readexactly(int(headers["content-length"]))
+        else:  # chunked
+            while size := int((await self.reader.readuntil(b"\r\n")).strip(), 16):
+                await self.reader.readexactly(size + 2)
+            await self.reader.readuntil(b"\r\n")
+        return status
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def _load(
+    concurrency: int,
+    duration: float,
+    step: Callable[[int, random.Random], Awaitable[None]],
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    deadline = time.perf_counter() + duration
+
+    async def worker(n: int) -> None:
+        rng = random.Random(n)
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            await step(n, rng)
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return {"requests_per_s": round(len(latencies) / elapsed, 1), **summary_ms(latencies)}
+
+
+async def _api(
+    port: int, token: str, request: Request, concurrency: int, duration: float
+) -> dict[str, Any]:
+    connections = [
+        HttpConnection("127.0.0.1", port, {"Authorization": f"Bearer {token}"})
+        for _ in range(concurrency)
+    ]
+    errors = 0
+
+    async def step(n: int, rng: random.Random) -> None:
+        nonlocal errors
+        if await connections[n].get(request(rng)) != 200:
+            errors += 1
+
+    # Warm up: connections open, statements prepared, caches filled.
+    await _load(concurrency, min(2.0, duration), step)
+    result = await _load(concurrency, duration, step)
+    for connection in connections:
+        await connection.close()
+    return {**result, "errors": errors}
+
+
+async def _ceiling(dsn: str, query: Query, concurrency: int, duration: float) -> dict[str, Any]:
+    pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
+    assert pool is not None
+    try:
+
+        async def step(n: int, rng: random.Random) -> None:
+            async with pool.acquire() as connection:
+                await query(connection, rng)
+
+        await _load(concurrency, min(2.0, duration), step)
+        return await _load(concurrency, duration, step)
+    finally:
+        await pool.close()
+
+
+def _search_term(rng: random.Random, names: list[str]) -> str:
+    # A street and a topic, e.g. 杏花助老: what a clerk types to find an organization.
+    name = rng.choice(names)
+    return name[3:7]
+
+
+async def _populate(dsn: str, rows: int) -> tuple[list[str], list[str]]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        registered = rows * REGISTERED // (REGISTERED + FILED)
+        started = time.perf_counter()
+        # Building the indexes once after the COPY is much faster than maintaining them
+        # row by row (the same definitions, read back from the catalogue).
+        indexes = await connection.fetch(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'registry'"
+            " AND tablename = 'organization' AND indexname LIKE 'ix_%'"
+        )
+        for index in indexes:
+            await connection.execute(f'DROP INDEX registry."{index["indexname"]}"')
+        await copy_organizations(
+            connection,
+            iter_organizations(
+                random.Random(20261123), registered=registered, filed=rows - registered
+            ),
+        )
+        await connection.execute("SET maintenance_work_mem = '512MB'")
+        for index in indexes:
+            await connection.execute(index["indexdef"])
+        await connection.execute("VACUUM ANALYZE registry.organization")
+        print(
+            f"loaded {rows} organizations in {time.perf_counter() - started:.0f}s", file=sys.stderr
+        )
+        sample = await connection.fetch(
+            "SELECT id::text, name FROM registry.organization TABLESAMPLE SYSTEM (1) LIMIT 5000"
+        )
+    finally:
+        await connection.close()
+    return [r["id"] for r in sample], [r["name"] for r in sample]
+
+
+async def run(rows: int, duration: float, concurrency: int) -> dict[str, Any]:
+    async with scratch_environment("registry_api") as env:
+        dsn = plain_dsn(env.database_url)
+        ids, names = await _populate(dsn, rows)
+        port = free_port()
+        server = ManagedProcess(
+            "registry",
+            ["-m", "uvicorn", "services.registry.main:app", "--port", str(port)],
+            {
+                "DATABASE_URL": env.database_url,
+                "REDIS_URL": env.redis_url,
+                "ARQ_QUEUE_NAME": env.queue_name,
+                "DB_POOL_SIZE": str(concurrency),
+            },
+            tempfile.mkdtemp(prefix="sanshe-bench-"),
+        ).start()
+        token = mint_token(sub="bench", role=Role.civil_affairs)
+        try:
+            await _wait_ready(server, port)
+            results: dict[str, Any] = {}
+
+            def get(rng: random.Random) -> str:
+                return f"/api/v1/organizations/{rng.choice(ids)}"
+
+            async def get_sql(connection: asyncpg.Connection, rng: random.Random) -> None:
+                await connection.fetchrow(_GET_SQL, uuid.UUID(rng.choice(ids)))
+
+            def search(rng: random.Random) -> str:
+                params = {
+                    "name": _search_term(rng, names),
+                    "status": "active",
+                    "registration": "registered",
+                }
+                return f"/api/v1/organizations?{urlencode(params)}"
+
+            async def search_sql(connection: asyncpg.Connection, rng: random.Random) -> None:
+                term = _search_term(rng, names)
+                args = (query_grams(term), term, ["active"], ["registered"])
+                if await connection.fetchval(_SEARCH_COUNT, *args):
+                    await connection.fetch(_SEARCH_PAGE, *args)
+
+            async def stats_sql(connection: asyncpg.Connection, rng: random.Random) -> None:
+                await connection.fetch(_STATS_SQL)
+
+            scenarios: list[tuple[str, Request, Query, float]] = [
+                ("get_by_id", get, get_sql, duration),
+                ("search_name_two_filters", search, search_sql, duration),
+                ("stats", lambda rng: "/api/v1/organizations/stats", stats_sql, duration),
+            ]
+            for name, request, query, seconds in scenarios:
+                print(f"-- {name}", file=sys.stderr)
+                api = await _api(port, token, request, concurrency, seconds)
+                ceiling = await _ceiling(dsn, query, concurrency, seconds)
+                results[name] = {
+                    "api": api,
+                    "ceiling_asyncpg": ceiling,
+                    "ratio": round(api["requests_per_s"] / ceiling["requests_per_s"], 3),
+                }
+                print(json.dumps(results[name]), file=sys.stderr)
+            results["server_rss_mb"] = rss_mb(server.process.pid) if server.process else None
+        finally:
+            server.stop()
+    return {
+        "benchmark": "registry reads: GET by id, name search + 2 filters, stats",
+        "rows": rows,
+        "concurrency": concurrency,
+        "duration_s": duration,
+        **results,
+        "machine": machine(),
+    }
+
+
+async def _wait_ready(server: ManagedProcess, port: int, within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if not server.alive:
+            raise RuntimeError(f"registry exited:\n{server.output()[-3000:]}")
+        probe = HttpConnection("127.0.0.1", port, {})
+        try:
+            if await probe.get("/readyz") == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            await probe.close()
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"registry not ready:\n{server.output()[-3000:]}")
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds per scenario")
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args(argv)
+    return asyncio.run(run(args.rows, args.duration, args.concurrency))
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(sys.argv[1:]), ensure_ascii=False, indent=2))

@@ -1,0 +1,265 @@
+"""Webhook delivery throughput: signed deliveries per second to a local receiver.
+
+    python -m bench.webhooks_throughput [--events 2000]
+
+Receiver: uvicorn in a subprocess on loopback, a bare ASGI app answering 200 at once
+(this module with `--serve PORT`). Ceiling, measured in the same run against the same
+receiver: a bare httpx POST loop sending the same bodies, at its best number of
+requests in flight (1, 2, 4, ... up to what the delivery path allows,
+`WEBHOOK_CONCURRENCY` × `WEBHOOK_PARALLEL_JOBS`), measured before and after the system
+and averaged.
+
+System: the events are appended to the feed first (not timed: that is the dispatch
+job's share), then a real arq worker (in this process, the sync's functions and cron)
+claims the due deliveries (`FOR UPDATE SKIP LOCKED`), signs each (Standard Webhooks,
+HMAC-SHA256), POSTs it through the SSRF-guarded client and records the attempt and the
+outcome; timed from the worker's start to the last delivery recorded `succeeded`.
+`ratio` = system ÷ ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import json
+import os
+import socket
+import sys
+import tempfile
+import time
+import uuid
+from typing import Any
+
+import httpx
+from arq.worker import Worker
+from sqlalchemy import text
+
+from bench.harness import machine, scratch_environment, summary_ms
+from services.workflow.sync import cron_jobs, feed, payloads, startup, worker_functions
+from services.workflow.sync import shutdown as sync_shutdown
+from services.workflow.sync.config import SyncSettings
+from services.workflow.sync.models import WebhookEndpoint
+from services.workflow.sync.signing import new_secret
+from shared.db import database, utcnow
+from shared.dev.processes import ManagedProcess, free_port
+from shared.jobs import EventEnvelope, create_queue, deserialize_job, serialize_job
+from shared.settings import get_settings
+
+_APPEND_BATCH = 500
+
+
+async def _answer(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The least a receiver can do: read the body, answer 200."""
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
+    )
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+def serve(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        _answer,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        interface="asgi3",
+    )
+
+
+def _start_receiver(log_dir: str) -> tuple[ManagedProcess, str]:
+    port = free_port()
+    process = ManagedProcess(
+        "webhook-receiver", ["-m", "bench.webhooks_throughput", "--serve", str(port)], {}, log_dir
+    ).start()
+    deadline = time.monotonic() + 20
+    while True:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return process, f"http://127.0.0.1:{port}/hook"
+        if time.monotonic() > deadline or not process.alive:
+            raise RuntimeError("the receiver did not start")
+        time.sleep(0.05)
+
+
+def _event(index: int) -> EventEnvelope:
+    subject = str(uuid.uuid4())
+    return EventEnvelope(
+        id=uuid.uuid4(),
+        type="organization.updated",
+        source="registry",
+        subject_type="organization",
+        subject_id=subject,
+        subject_seq=index + 1,
+        occurred_at=utcnow(),
+        data={"id": subject, "changed_fields": ["address", "contact_phone"], "source": "api"},
+    )
+
+
+async def _ceiling(url: str, bodies: list[str], in_flight: int) -> float:
+    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+    async with httpx.AsyncClient(timeout=15, limits=limits, trust_env=False) as client:
+        gate = asyncio.Semaphore(in_flight)
+
+        async def post(body: str) -> None:
+            async with gate:
+                response = await client.post(
+                    url, content=body.encode(), headers={"content-type": "application/json"}
+                )
+                response.raise_for_status()
+
+        await asyncio.gather(*(post(b) for b in bodies[:50]))  # connections warmed, as ours are
+        started = time.perf_counter()
+        await asyncio.gather(*(post(b) for b in bodies))
+        return len(bodies) / (time.perf_counter() - started)
+
+
+async def _best_ceiling(url: str, bodies: list[str], most: int) -> tuple[float, int]:
+    """The bare loop's best rate over 1, 2, 4, ... up to `most` requests in flight."""
+    levels = sorted({min(2**k, most) for k in range(most.bit_length() + 1)})
+    rates = {level: await _ceiling(url, bodies[:1000], level) for level in levels}
+    best = max(rates, key=lambda level: rates[level])
+    return await _ceiling(url, bodies, best), best
+
+
+async def _prepare(url: str, events: list[EventEnvelope]) -> None:
+    now = utcnow()
+    async with database.transaction() as session:
+        session.add(
+            WebhookEndpoint(
+                id=uuid.uuid4(),
+                url=url,
+                description="bench",
+                event_types=[],
+                owner_sub="bench",
+                owner_role="civil_affairs",
+                secret=new_secret(),
+                enabled=True,
+                version=1,
+            )
+        )
+    for start in range(0, len(events), _APPEND_BATCH):
+        async with database.transaction() as session:
+            for event in events[start : start + _APPEND_BATCH]:
+                await feed.append(session, event, now=now)
+
+
+async def _succeeded() -> int:
+    async with database.engine.connect() as connection:
+        done = await connection.execute(
+            text("SELECT count(*) FROM workflow.webhook_delivery WHERE status = 'succeeded'")
+        )
+        return int(done.scalar_one())
+
+
+async def _system(count: int, settings: SyncSettings) -> tuple[float, list[float]]:
+    pool = await create_queue()
+    worker = Worker(
+        functions=worker_functions,
+        cron_jobs=cron_jobs,
+        redis_pool=pool,
+        queue_name=get_settings().arq_queue_name,
+        poll_delay=0.01,
+        ctx={"sync_settings": settings},
+        on_startup=startup,
+        on_shutdown=sync_shutdown,
+        job_serializer=serialize_job,
+        job_deserializer=deserialize_job,
+        keep_result=0,
+        handle_signals=False,
+    )
+    started = time.perf_counter()
+    running = asyncio.create_task(worker.main())
+    try:
+        deadline = time.monotonic() + 600
+        while await _succeeded() < count:
+            if time.monotonic() > deadline or running.done():
+                raise TimeoutError("deliveries did not complete in time")
+            await asyncio.sleep(0.02)
+        elapsed = time.perf_counter() - started
+        # Let the jobs in flight find nothing more to do and end, then stop the worker.
+        settle = time.monotonic() + 30
+        while worker.tasks and time.monotonic() < settle:  # noqa: ASYNC110 - arq has no event
+            await asyncio.sleep(0.05)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await worker.close()
+    async with database.engine.connect() as connection:
+        rows = await connection.execute(text("SELECT latency_ms FROM workflow.webhook_attempt"))
+        latencies = [float(row[0]) / 1000 for row in rows]
+    return count / elapsed, latencies
+
+
+async def run(events: int, overrides: dict[str, Any]) -> dict[str, Any]:
+    async with scratch_environment("webhooks"):
+        log_dir = tempfile.mkdtemp(prefix="sanshe-bench-")
+        receiver, url = _start_receiver(log_dir)
+        settings = SyncSettings(allowed_networks=[ipaddress.ip_network("127.0.0.0/8")], **overrides)
+        in_flight = settings.concurrency * settings.parallel_jobs
+        try:
+            batch = [_event(i) for i in range(events)]
+            bodies = [
+                payloads.render({"id": str(e.id), "type": e.type, "subject": {}, "data": e.data})
+                for e in batch
+            ]
+            # The ceiling is the bare loop at its best number of requests in flight, measured
+            # before and again after the system and averaged: a machine whose load drifts
+            # during the run then biases neither side.
+            before, best = await _best_ceiling(url, bodies, in_flight)
+            await _prepare(url, batch)
+            per_second, latencies = await _system(events, settings)
+            after = await _ceiling(url, bodies, best)
+            ceiling = (before + after) / 2
+        finally:
+            receiver.stop()
+            await database.dispose()
+    return {
+        "benchmark": "webhooks: claim, sign, POST, record per delivery, to a loopback receiver",
+        "events": events,
+        "in_flight": in_flight,
+        "deliveries_per_s": round(per_second, 1),
+        "ceiling_bare_httpx_posts_per_s": round(ceiling, 1),
+        "ceiling_in_flight": best,
+        "ceiling_before_after": f"{before:.0f} / {after:.0f}",
+        "ratio": round(per_second / ceiling, 3),
+        "attempt_latency": summary_ms(latencies),
+        "machine": machine(),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--events", type=int, default=int(os.environ.get("BENCH_WEBHOOK_EVENTS", "2000"))
+    )
+    parser.add_argument("--concurrency", type=int, help="WEBHOOK_CONCURRENCY for this run")
+    parser.add_argument("--parallel-jobs", type=int, help="WEBHOOK_PARALLEL_JOBS for this run")
+    parser.add_argument("--batch", type=int, help="WEBHOOK_BATCH_SIZE for this run")
+    args = parser.parse_args(argv)
+    overrides: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("concurrency", args.concurrency),
+            ("parallel_jobs", args.parallel_jobs),
+            ("batch_size", args.batch),
+        )
+        if value is not None
+    }
+    return asyncio.run(run(args.events, overrides))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:
+        serve(int(sys.argv[2]))
+    else:
+        print(json.dumps(main(sys.argv[1:]), ensure_ascii=False, indent=2))

@@ -1,0 +1,193 @@
+"""Workflow throughput: cases taken from submission to joint review by the real worker.
+
+    python -m bench.workflow_throughput [--cases 300]
+
+Ceiling, measured in the same run on the same Redis: the same arq worker settings
+running a no-op job. Each case costs the worker three `events.dispatch` jobs
+(case.submitted → pre-check, accepted and review_started records) and two transitions
+(accepted, in_joint_review) with its review tasks; the ratio compares dispatch jobs per
+second with no-op jobs per second. Latency is submit → `in_joint_review`, from the
+audit trail, and includes the outbox relay hop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from typing import Any
+
+from arq import func
+from sqlalchemy import text
+
+from bench.harness import machine, rss_mb, scratch_environment, summary_ms
+from services.workflow.commands import submit
+from services.workflow.models import infra
+from services.workflow.schemas import CaseSubmit
+from services.workflow.worker import WorkerSettings, load_reference_data
+from shared.auth import Principal, Role
+from shared.contracts import MaterialRef
+from shared.db import database
+from shared.dev.processes import ManagedProcess
+from shared.jobs import create_queue
+from shared.outbox import OutboxRelay
+
+NOOP_JOB = "bench.noop"
+_LATENCY_SQL = """
+    SELECT extract(epoch FROM t.at - c.submitted_at)
+    FROM workflow.approval_case c
+    JOIN workflow.case_transition t ON t.case_id = c.id AND t.to_state = 'in_joint_review'
+"""
+
+
+async def noop(ctx: dict[str, Any]) -> None:
+    return None
+
+
+# arq reads a settings class's own __dict__ (not inherited attributes): copy the
+# workflow worker's settings and swap in the no-op job.
+NoopWorkerSettings = type(
+    "NoopWorkerSettings",
+    (),
+    {
+        **{k: v for k, v in vars(WorkerSettings).items() if not k.startswith("__")},
+        "functions": [func(noop, name=NOOP_JOB)],
+        "cron_jobs": [],
+        "on_startup": None,
+        "on_shutdown": None,
+    },
+)
+
+
+def _materials() -> list[MaterialRef]:
+    codes = ["change_application", "council_resolution", "supporting_documents"]
+    return [MaterialRef(code=c, document_url=f"https://files.example.cn/{c}.pdf") for c in codes]
+
+
+async def _ceiling(jobs: int, log_dir: str) -> float:
+    worker = ManagedProcess(
+        "noop-worker", ["-m", "arq", "bench.workflow_throughput.NoopWorkerSettings"], {}, log_dir
+    )
+    queue = await create_queue()
+    try:
+        handles = [
+            await queue.enqueue_job(NOOP_JOB, _job_id=f"noop-{uuid.uuid4()}") for _ in range(jobs)
+        ]
+        started = time.perf_counter()
+        worker.start()
+        for handle in handles:
+            assert handle is not None
+            await handle.result(timeout=120, poll_delay=0.01)
+        return jobs / (time.perf_counter() - started)
+    finally:
+        worker.stop()
+        await queue.aclose()
+
+
+async def _relay_forever(queue: Any) -> None:
+    relay = OutboxRelay(database=database, outbox=infra.outbox, queue=queue, source="workflow")
+    while True:
+        if not await relay.run_once():
+            await asyncio.sleep(0.01)
+
+
+async def _submit(count: int) -> list[uuid.UUID]:
+    actor = Principal(sub="bench", role=Role.organization, org_id="bench-org")
+    ids: list[uuid.UUID] = []
+
+    async def one() -> None:
+        async with database.transaction() as session:
+            result = await submit(
+                session,
+                actor=actor,
+                data=CaseSubmit(
+                    command_id=uuid.uuid4(),
+                    case_type="organization_change",
+                    title="bench",
+                    applicant_name="bench",
+                    materials=_materials(),
+                ),
+            )
+            ids.append(result.case_id)
+
+    for start in range(0, count, 20):
+        await asyncio.gather(*(one() for _ in range(min(20, count - start))))
+    return ids
+
+
+async def _all_in_review(count: int) -> bool:
+    async with database.engine.connect() as connection:
+        done = await connection.execute(
+            text("SELECT count(*) FROM workflow.approval_case WHERE state = 'in_joint_review'")
+        )
+        return int(done.scalar_one()) >= count
+
+
+async def run(cases: int) -> dict[str, Any]:
+    async with scratch_environment("workflow") as env:
+        await load_reference_data()
+        log_dir = tempfile.mkdtemp(prefix="sanshe-bench-")
+        ceiling = await _ceiling(cases * 3, log_dir)
+        worker = ManagedProcess(
+            "worker",
+            ["-m", "arq", "services.workflow.worker.WorkerSettings"],
+            {
+                "DATABASE_URL": env.database_url,
+                "REDIS_URL": env.redis_url,
+                "ARQ_QUEUE_NAME": env.queue_name,
+            },
+            log_dir,
+        ).start()
+        queue = await create_queue()
+        relay = asyncio.create_task(_relay_forever(queue))
+        try:
+            started = time.perf_counter()
+            await _submit(cases)
+            deadline = time.monotonic() + 300
+            while not await _all_in_review(cases):
+                if time.monotonic() > deadline:
+                    raise TimeoutError("cases did not reach joint review in time")
+                await asyncio.sleep(0.05)
+            elapsed = time.perf_counter() - started
+            worker_rss = rss_mb(worker.process.pid) if worker.process else float("nan")
+            async with database.engine.connect() as connection:
+                latencies = [float(row[0]) for row in await connection.execute(text(_LATENCY_SQL))]
+        finally:
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+            worker.stop()
+            await queue.aclose()
+            await database.dispose()
+    jobs_per_second = cases * 3 / elapsed
+    return {
+        "benchmark": "workflow: submit → pre-check → accepted → tasks created",
+        "cases": cases,
+        "cases_per_s": round(cases / elapsed, 1),
+        "transitions_per_s": round(cases * 2 / elapsed, 1),
+        "dispatch_jobs_per_s": round(jobs_per_second, 1),
+        "ceiling_noop_jobs_per_s": round(ceiling, 1),
+        "ratio": round(jobs_per_second / ceiling, 3),
+        "submit_to_review": summary_ms(latencies),
+        "worker_rss_mb": worker_rss,
+        "machine": machine(),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--cases", type=int, default=int(os.environ.get("BENCH_WORKFLOW_CASES", "300"))
+    )
+    args = parser.parse_args(argv)
+    return asyncio.run(run(args.cases))
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(sys.argv[1:]), ensure_ascii=False, indent=2))

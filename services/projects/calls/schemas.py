@@ -1,0 +1,76 @@
+"""Request and response models of calls for applications."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.projects.calls.models import CallStatus
+from services.projects.codes import (
+    CatalogueItem,
+    CatalogueSlot,
+    CentralTask,
+    Department,
+    ServiceTarget,
+)
+from services.projects.funds.schemas import MAX_FEN
+
+
+def _distinct(targets: list[ServiceTarget]) -> list[ServiceTarget]:
+    if len(set(targets)) != len(targets):
+        raise ValueError("service targets must be distinct")
+    return targets
+
+
+class CallCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    year: int = Field(ge=2000, le=2100, examples=[2026])
+    department: Department
+    title: str = Field(
+        min_length=1, max_length=200, examples=["2026年困境儿童关爱服务项目申报通知"]
+    )
+    description: str = Field(min_length=1, max_length=20_000)
+    fund_id: uuid.UUID
+    pool_id: uuid.UUID
+    catalogue_item: CatalogueItem
+    service_targets: list[ServiceTarget] = Field(min_length=1, max_length=6)
+    central_task: CentralTask | None = None
+    budget_ceiling_fen: int = Field(gt=0, le=MAX_FEN, description="Most one project may ask")
+    deadline_on: date = Field(description="Last day to apply (Asia/Shanghai)")
+
+    _targets = field_validator("service_targets")(_distinct)
+
+
+class CallUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, min_length=1, max_length=20_000)
+    deadline_on: date | None = None
+    budget_ceiling_fen: int | None = Field(default=None, gt=0, le=MAX_FEN)
+
+
+class CallOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    year: int
+    department: Department
+    title: str
+    description: str
+    fund_id: uuid.UUID
+    pool_id: uuid.UUID
+    catalogue_item: CatalogueItem
+    catalogue_slot: CatalogueSlot
+    service_targets: list[ServiceTarget]
+    central_task: CentralTask | None
+    budget_ceiling_fen: int
+    deadline_on: date
+    deadline_at: datetime = Field(description="When applications stop (end of deadline_on)")
+    status: CallStatus
+    accepting: bool = Field(description="Open and before the deadline")
+    created_at: datetime
+    version: int

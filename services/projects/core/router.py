@@ -1,0 +1,86 @@
+"""Endpoints reading projects (scoped) and their timeline."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from services.projects.codes import Department
+from services.projects.core import read
+from services.projects.core.access import get_project
+from services.projects.core.models import ProjectStage
+from services.projects.core.schemas import ProjectOut, ProjectSummary, TimelineEntryOut
+from shared.app import API_PREFIX
+from shared.auth import CurrentPrincipal, Role, allow
+from shared.concurrency import set_etag
+from shared.db import SessionDep
+from shared.errors import problem_responses
+from shared.pagination import Page, PageDep
+
+router = APIRouter(prefix=f"{API_PREFIX}/projects", tags=["projects"])
+PROJECT_READERS = allow(
+    Role.civil_affairs,
+    Role.department_reviewer,
+    Role.organization,
+    Role.evaluator,
+    Role.auditor,
+    Role.street_office,
+    Role.service,
+)
+
+
+@router.get(
+    "",
+    response_model=Page[ProjectSummary],
+    operation_id="listProjects",
+    responses=problem_responses(401, 403, 422),
+    dependencies=[PROJECT_READERS],
+)
+async def list_projects(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+    stage: ProjectStage | None = None,
+    call_id: uuid.UUID | None = None,
+    department: Department | None = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    org_id: uuid.UUID | None = None,
+) -> Page[ProjectSummary]:
+    """Projects the caller may see (own organization, department, assignment...), newest first."""
+    filters = read.ProjectFilters(
+        stage=stage, call_id=call_id, department=department, year=year, org_id=org_id
+    )
+    items, total = await read.list_page(session, principal=principal, filters=filters, page=page)
+    return Page(items=items, page=page.page, page_size=page.page_size, total=total)
+
+
+@router.get(
+    "/{project_id}",
+    response_model=ProjectOut,
+    operation_id="getProject",
+    responses=problem_responses(401, 403, 404),
+    dependencies=[PROJECT_READERS],
+)
+async def get_one(
+    project_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, response: Response
+) -> ProjectOut:
+    """One project with its budget lines and milestones (404 outside the caller's scope)."""
+    project = await get_project(session, principal=principal, project_id=project_id)
+    set_etag(response, project.version)
+    return await read.detail(session, project)
+
+
+@router.get(
+    "/{project_id}/timeline",
+    response_model=list[TimelineEntryOut],
+    operation_id="getProjectTimeline",
+    responses=problem_responses(401, 403, 404),
+    dependencies=[PROJECT_READERS],
+)
+async def get_timeline(
+    project_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> list[TimelineEntryOut]:
+    """Every transition and action on the project: who, when, what changed."""
+    return await read.timeline(session, principal=principal, project_id=project_id)

@@ -1,0 +1,85 @@
+"""Response models of projects and their timeline."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.projects.codes import (
+    BudgetCategory,
+    CatalogueItem,
+    CatalogueSlot,
+    CentralTask,
+    Department,
+)
+from services.projects.core.models import ProjectStage
+
+
+class BudgetLineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    category: BudgetCategory
+    description: str
+    amount_fen: int
+
+
+class MilestoneOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    seq: int
+    title: str
+    description: str | None
+    due_on: date
+    met_at: datetime | None
+
+
+class ProjectSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    call_id: uuid.UUID
+    year: int
+    department: Department
+    fund_id: uuid.UUID
+    pool_id: uuid.UUID
+    catalogue_item: CatalogueItem
+    catalogue_slot: CatalogueSlot
+    org_id: uuid.UUID
+    org_name: str
+    supplier_org_id: uuid.UUID | None
+    supplier_name: str | None
+    street_code: str | None
+    title: str
+    service_targets: list[str]
+    central_task: CentralTask | None
+    requested_fen: int
+    stage: ProjectStage
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class ProjectOut(ProjectSummary):
+    summary: str
+    proposal_url: str | None
+    application_case_id: uuid.UUID | None
+    closure_case_id: uuid.UUID | None
+    budget_lines: list[BudgetLineOut]
+    milestones: list[MilestoneOut]
+
+
+class TimelineEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    actor_sub: str
+    actor_role: str
+    action: str
+    from_stage: str | None
+    to_stage: str | None
+    details: dict[str, Any] = Field(description="What changed, e.g. amounts or ids")

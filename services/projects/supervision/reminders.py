@@ -1,0 +1,82 @@
+"""Reminders and overdue notices for progress reports, each sent at most once.
+
+`sweep_reports` is run by `POST /api/v1/internal/progress-report-sweeps` (a scheduler,
+e.g. the worker's cron, calls it): rows are claimed with `FOR UPDATE SKIP LOCKED` and
+stamped in the same transaction as their event, so concurrent sweeps never notify twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.projects.base import infra
+from services.projects.core.timezone import today
+from services.projects.supervision.models import ProgressReport
+from services.projects.supervision.schedule import REMIND_DAYS_BEFORE
+from shared.outbox import record_event
+
+
+class SweepResult(BaseModel):
+    reminded: int
+    overdue: int
+
+
+async def sweep_reports(session: AsyncSession, *, now: datetime, limit: int = 500) -> SweepResult:
+    day = today(now)
+    due_soon = (
+        await session.execute(
+            select(ProgressReport)
+            .where(
+                ProgressReport.submitted_at.is_(None),
+                ProgressReport.reminded_at.is_(None),
+                ProgressReport.due_on <= day + timedelta(days=REMIND_DAYS_BEFORE),
+                ProgressReport.due_on >= day,
+            )
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).scalars()
+    reminded = 0
+    for report in due_soon:
+        report.reminded_at = now
+        await _event(session, report, "progress_report.reminder")
+        reminded += 1
+    overdue_rows = (
+        await session.execute(
+            select(ProgressReport)
+            .where(
+                ProgressReport.submitted_at.is_(None),
+                ProgressReport.overdue_notified_at.is_(None),
+                ProgressReport.due_on < day,
+            )
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).scalars()
+    overdue = 0
+    for report in overdue_rows:
+        report.overdue_notified_at = now
+        await _event(session, report, "progress_report.overdue")
+        overdue += 1
+    await session.flush()
+    return SweepResult(reminded=reminded, overdue=overdue)
+
+
+async def _event(session: AsyncSession, report: ProgressReport, event_type: str) -> None:
+    await record_event(
+        session,
+        infra.outbox,
+        event_type=event_type,
+        subject_type="progress_report",
+        subject_id=report.id,
+        data={
+            "report_id": str(report.id),
+            "project_id": str(report.project_id),
+            "kind": report.kind.value,
+            "due_on": report.due_on.isoformat(),
+        },
+    )

@@ -1,0 +1,105 @@
+"""Who may see and change which organizations.
+
+Route-level gates (`allow(...)`) admit roles; the scope rules here then narrow what an
+admitted caller reaches. An organization outside the caller's scope answers 404, as if
+it did not exist: a street office cannot even learn that another street's
+organization is there.
+
+- civil-affairs staff, auditors, services and provincial systems see the whole register;
+- a street office sees the *filed* organizations of its own street;
+- an organization user sees itself;
+- department reviewers and evaluators read the register (they review and score).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ColumnElement, false, true
+
+from services.registry.enums import Registration
+from services.registry.models import Organization
+from shared.auth import Principal, Role
+from shared.errors import Forbidden
+
+R = Role
+
+READ_ALL = frozenset(
+    {
+        R.civil_affairs,
+        R.auditor,
+        R.service,
+        R.provincial_system,
+        R.department_reviewer,
+        R.evaluator,
+    }
+)
+ANYONE = frozenset(Role)
+# Change the register directly (the provincial sync changes it through a service token).
+EDITORS = (R.civil_affairs, R.street_office, R.service)
+# Apply for a change or a deregistration, submit an annual report.
+APPLICANTS = (R.organization, R.civil_affairs)
+# Bulk reads of whole sets of records.
+EXPORTERS = (R.civil_affairs, R.street_office, R.auditor, R.service, R.provincial_system)
+BUREAU_AND_AUDIT = (R.civil_affairs, R.auditor)
+# Applications: these roles read all of them, an organization its own.
+APPLICATION_READERS_ALL = frozenset({R.civil_affairs, R.auditor, R.service, R.provincial_system})
+APPLICATION_READERS = (*APPLICATION_READERS_ALL, R.organization)
+
+
+def visible_to(principal: Principal) -> ColumnElement[bool]:
+    """The organizations a principal may see at all (others answer 404)."""
+    if principal.role in READ_ALL:
+        return true()
+    if principal.role is Role.street_office:
+        return (Organization.registration == Registration.filed) & (
+            Organization.street_code == principal.street_code
+        )
+    if principal.role is Role.organization and (own := own_organization_id(principal)):
+        return Organization.id == own
+    return false()
+
+
+def own_organization_id(principal: Principal) -> uuid.UUID | None:
+    if principal.role is not Role.organization or not principal.org_id:
+        return None
+    try:
+        return uuid.UUID(principal.org_id)
+    except ValueError:
+        return None
+
+
+def may_see_id_numbers(principal: Principal) -> bool:
+    # Whoever keeps the organization's file: the bureau, the street office of a filed
+    # organization (scoping already limits it) and the organization itself. Auditors,
+    # services and provincial systems get masked numbers.
+    return principal.role in {Role.civil_affairs, Role.street_office, Role.organization}
+
+
+def require_editor(principal: Principal, organization: Organization | None = None) -> None:
+    """Refuse read-only roles; a street office may edit only the filed organizations it sees."""
+    if principal.role not in EDITORS:
+        raise Forbidden(
+            f"Role {principal.role} may not change organizations", code="role_forbidden"
+        )
+    if (
+        principal.role is Role.street_office
+        and organization is not None
+        and (
+            organization.registration is not Registration.filed
+            or organization.street_code != principal.street_code
+        )
+    ):
+        raise Forbidden("A street office changes its own street's filed organizations only")
+
+
+def require_street_scope(
+    principal: Principal, *, registration: Registration, street: str | None
+) -> None:
+    """A street office files organizations of its own street only."""
+    if principal.role is Role.street_office and (
+        registration is not Registration.filed or street != principal.street_code
+    ):
+        raise Forbidden(
+            "A street office files organizations of its own street only", code="scope_forbidden"
+        )

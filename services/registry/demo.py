@@ -1,0 +1,296 @@
+"""Deterministic demo data: Luyang district (庐阳区, 340103) as the sources describe it.
+
+866 organizations — 428 registered at the district with valid USCCs and 438 filed at
+its streets — across the categories of the domain brief, with annual inspections for
+recent years. The same seed always yields the same register.
+
+`python -m services.registry.demo` loads it into an empty register (and does nothing
+when the register has organizations), without outbox events: it is an initial state,
+not news for the provincial platform.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from services.registry.codes import make_uscc
+from services.registry.enums import (
+    Category,
+    EvaluationGrade,
+    IncubationStage,
+    InspectionResult,
+    InspectionState,
+    OrganizationKind,
+    OrganizationStatus,
+    Registration,
+)
+from services.registry.models import AnnualInspection, Organization, Region
+from shared.db import Database, database
+
+logger = logging.getLogger("sanshe.registry.demo")
+
+DISTRICT = ("340103", "庐阳区")
+# The district's streets and townships; codes are sequential within the district.
+STREETS = [
+    ("340103001", "亳州路街道"),
+    ("340103002", "双岗街道"),
+    ("340103003", "三孝口街道"),
+    ("340103004", "杏花村街道"),
+    ("340103005", "林店街道"),
+    ("340103006", "海棠街道"),
+    ("340103007", "杏林街道"),
+    ("340103008", "逍遥津街道"),
+    ("340103009", "大杨镇"),
+    ("340103010", "三十岗乡"),
+]
+COMMUNITIES_PER_STREET = 6
+PROVINCE = "340000"  # foundations are registered by the province
+
+REGISTERED = 428
+FILED = 438
+INSPECTION_YEARS = (2023, 2024, 2025)
+
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
+_TOPICS = {
+    Category.livelihood: ["助老", "助残", "托育", "家政", "健康"],
+    Category.community_service: ["邻里", "睦邻", "社区营造", "楼道", "志愿"],
+    Category.charity: ["慈善", "公益", "关爱", "助学", "爱心"],
+    Category.sci_tech: ["科普", "创新", "数字", "青创", "科技"],
+    Category.social_work: ["社工", "社会工作", "心理", "家庭", "青少年"],
+    Category.other: ["文化", "体育", "书画", "戏曲", "读书"],
+}
+_SUFFIX = {
+    OrganizationKind.association: "协会",
+    OrganizationKind.service_institution: "服务中心",
+    OrganizationKind.foundation: "基金会",
+    OrganizationKind.community: "服务队",
+}
+
+
+@dataclass(frozen=True)
+class DemoData:
+    regions: list[dict[str, Any]]
+    organizations: list[dict[str, Any]]
+    inspections: list[dict[str, Any]]
+
+
+def _person(rng: random.Random) -> str:
+    return rng.choice(_SURNAMES) + "".join(rng.choices(_GIVEN, k=rng.choice((1, 2))))
+
+
+def _regions() -> list[dict[str, Any]]:
+    regions = [{"code": DISTRICT[0], "name": DISTRICT[1], "level": "district", "parent_code": None}]
+    for code, name in STREETS:
+        regions.append({"code": code, "name": name, "level": "street", "parent_code": DISTRICT[0]})
+        for n in range(1, COMMUNITIES_PER_STREET + 1):
+            regions.append(
+                {
+                    "code": f"{code}{n:03d}",
+                    "name": f"{name[:-2] if name.endswith('街道') else name}第{n}社区",
+                    "level": "community",
+                    "parent_code": code,
+                }
+            )
+    return regions
+
+
+def _registered_kinds(rng: random.Random, count: int) -> Iterator[OrganizationKind]:
+    for _ in range(count):
+        yield rng.choices(
+            [
+                OrganizationKind.association,
+                OrganizationKind.service_institution,
+                OrganizationKind.foundation,
+            ],
+            weights=[40, 57, 3],
+        )[0]
+
+
+def _organization(
+    rng: random.Random, *, index: int, kind: OrganizationKind, registration: Registration
+) -> dict[str, Any]:
+    category = rng.choices(list(Category), weights=[30, 25, 15, 8, 12, 10])[0]
+    street_code, street_name = rng.choice(STREETS)
+    community = rng.randint(1, COMMUNITIES_PER_STREET)
+    established = date(2008, 1, 1) + timedelta(days=rng.randint(0, 6200))
+    grade = rng.choices([None, *EvaluationGrade], weights=[60, 3, 7, 15, 10, 5])[0]
+    name = f"庐阳区{street_name[:2]}{rng.choice(_TOPICS[category])}{_SUFFIX[kind]}"
+    row: dict[str, Any] = {
+        "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+        "name": f"{name}{index:04d}"
+        if registration is Registration.filed
+        else f"{name}（{index}）",
+        "kind": kind.value,
+        "registration": registration.value,
+        "uscc": None,
+        "filing_number": None,
+        "category": category.value,
+        "district_code": DISTRICT[0],
+        "street_code": street_code,
+        "community_code": f"{street_code}{community:03d}",
+        "legal_rep_name": _person(rng),
+        # Demo data carries no real personal ID numbers.
+        "legal_rep_id_number": None,
+        "contact_name": _person(rng),
+        "contact_phone": f"0551-6{rng.randint(1000000, 9999999)}",
+        "address": f"合肥市庐阳区{street_name}{rng.randint(1, 300)}号",
+        "business_scope": f"{rng.choice(_TOPICS[category])}服务、宣传、培训与交流",
+        "supervising_unit": None if kind is OrganizationKind.community else "庐阳区民政局",
+        "registered_funds_fen": (
+            rng.choice([100_000, 300_000, 500_000])
+            if registration is Registration.filed
+            else rng.choice([3_000_000, 5_000_000, 10_000_000, 20_000_000])
+        ),
+        "established_on": established,
+        "status": rng.choices(
+            [
+                OrganizationStatus.active,
+                OrganizationStatus.abnormal,
+                OrganizationStatus.deregistered,
+            ],
+            weights=[93, 5, 2],
+        )[0].value,
+        "evaluation_grade": grade.value if grade else None,
+        "grade_valid_from": date(2024, 1, 1) if grade else None,
+        "grade_valid_until": date(2028, 12, 31) if grade else None,
+        "incubation_stage": rng.choices([None, *IncubationStage], weights=[80, 6, 5, 4, 3, 2])[0],
+        "tags": rng.sample(["党建", "为老", "青少年", "志愿", "孵化", "品牌"], k=rng.randint(0, 2)),
+        "version": 1,
+    }
+    if row["incubation_stage"] is not None:
+        row["incubation_stage"] = row["incubation_stage"].value
+    if registration is Registration.registered:
+        authority = PROVINCE if kind is OrganizationKind.foundation else DISTRICT[0]
+        row["uscc"] = make_uscc(kind=kind, authority_division=authority, serial=index)
+    else:
+        row["filing_number"] = f"LYBA{street_code[-3:]}{index:05d}"
+    return row
+
+
+def inspections_of(rng: random.Random, organization: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for year in INSPECTION_YEARS:
+        # Organizations under six months old at the year's end are exempt.
+        if organization["established_on"] > date(year, 6, 30):
+            continue
+        result = rng.choices(list(InspectionResult), weights=[85, 8, 3, 4])[0]
+        absent = result is InspectionResult.absent
+        submitted = datetime(year + 1, rng.randint(3, 5), rng.randint(1, 28), 9, tzinfo=UTC)
+        rows.append(
+            {
+                "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+                "organization_id": organization["id"],
+                "year": year,
+                "state": InspectionState.concluded.value,
+                "result": result.value,
+                "party_building_ok": None if absent else result is not InspectionResult.fail,
+                "financial_audit_ok": None if absent else rng.random() > 0.05,
+                "remarks": None if result is InspectionResult.passed else "材料不全，需整改",
+                "submitted_at": None if absent else submitted,
+                # "Did not take part" is a final result too, set after the 31 May deadline.
+                "concluded_at": datetime(year + 1, 6, 30, tzinfo=UTC)
+                if absent
+                else submitted + timedelta(days=rng.randint(5, 30)),
+            }
+        )
+    return rows
+
+
+def iter_organizations(
+    rng: random.Random, *, registered: int = REGISTERED, filed: int = FILED
+) -> Iterator[dict[str, Any]]:
+    """The organizations, one at a time (benchmarks stream a million of them into COPY)."""
+    for i, kind in enumerate(_registered_kinds(rng, registered)):
+        yield _organization(rng, index=i + 1, kind=kind, registration=Registration.registered)
+    for i in range(filed):
+        yield _organization(
+            rng,
+            index=registered + i + 1,
+            kind=OrganizationKind.community,
+            registration=Registration.filed,
+        )
+
+
+def generate(*, seed: int = 20261123, registered: int = REGISTERED, filed: int = FILED) -> DemoData:
+    rng = random.Random(seed)
+    organizations = list(iter_organizations(rng, registered=registered, filed=filed))
+    inspections = [
+        row
+        for organization in organizations
+        if organization["registration"] == Registration.registered.value
+        for row in inspections_of(rng, organization)
+    ]
+    return DemoData(regions=_regions(), organizations=organizations, inspections=inspections)
+
+
+async def load_if_empty(data: DemoData | None = None, *, db: Database = database) -> bool:
+    """Load the demo register into an empty database; False if it already had data."""
+    async with db.transaction() as session:
+        if (await session.execute(select(func.count()).select_from(Organization))).scalar_one():
+            return False
+        data = data or generate()
+        # Regions are reference data another loader may have put there already.
+        await session.execute(pg_insert(Region).on_conflict_do_nothing(), data.regions)
+        await session.execute(insert(Organization), data.organizations)
+        await session.execute(insert(AnnualInspection), data.inspections)
+    logger.info(
+        "demo data loaded",
+        extra={"organizations": len(data.organizations), "inspections": len(data.inspections)},
+    )
+    return True
+
+
+ORGANIZATION_COLUMNS = (
+    "id", "name", "kind", "registration", "uscc", "filing_number", "category",
+    "district_code", "street_code", "community_code", "legal_rep_name",
+    "legal_rep_id_number", "contact_name", "contact_phone", "address", "business_scope",
+    "supervising_unit", "registered_funds_fen", "established_on", "status",
+    "evaluation_grade", "grade_valid_from", "grade_valid_until", "incubation_stage", "tags",
+    "version",
+)  # fmt: skip
+
+
+async def copy_organizations(
+    connection: asyncpg.Connection, rows: Iterable[dict[str, Any]], *, batch: int = 50_000
+) -> int:
+    """COPY generated organizations in (benchmarks and large tests); returns how many."""
+    total = 0
+    chunk: list[tuple[Any, ...]] = []
+    for row in rows:
+        chunk.append(tuple(row[column] for column in ORGANIZATION_COLUMNS))
+        if len(chunk) >= batch:
+            total += await _copy_chunk(connection, chunk)
+    if chunk:
+        total += await _copy_chunk(connection, chunk)
+    return total
+
+
+async def _copy_chunk(connection: asyncpg.Connection, chunk: list[tuple[Any, ...]]) -> int:
+    await connection.copy_records_to_table(
+        "organization", schema_name="registry", columns=ORGANIZATION_COLUMNS, records=chunk
+    )
+    count = len(chunk)
+    chunk.clear()
+    return count
+
+
+async def _main() -> None:
+    loaded = await load_if_empty()
+    await database.dispose()
+    print("demo data loaded" if loaded else "register not empty: demo data left alone")
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())

@@ -1,0 +1,183 @@
+"""Applications the workflow decides, and the workflow's callback with their outcome."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response, status
+
+from services.registry import applications, outcomes
+from services.registry.access import APPLICANTS, APPLICATION_READERS
+from services.registry.enums import ApplicationKind, ApplicationState
+from services.registry.models import Application
+from services.registry.schemas.applications import (
+    ApplicationOut,
+    CaseOutcomeReceipt,
+    ChangeApplicationCreate,
+    DeregistrationApplicationCreate,
+    RegistrationApplicationCreate,
+    UsccAssignment,
+)
+from shared.app import API_PREFIX
+from shared.auth import CurrentPrincipal, Role, allow
+from shared.contracts import CASE_OUTCOME_CALLBACK_PATH, CaseOutcome
+from shared.db import SessionDep
+from shared.errors import problem_responses
+from shared.pagination import Page, PageDep
+
+router = APIRouter(prefix=API_PREFIX, tags=["applications"])
+APPLICATIONS = "/applications"
+
+
+def _created(response: Response, application: Application) -> None:
+    response.headers["Location"] = f"{API_PREFIX}{APPLICATIONS}/{application.id}"
+
+
+@router.post(
+    f"{APPLICATIONS}/registrations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApplicationOut,
+    operation_id="createRegistrationApplication",
+    dependencies=[allow(Role.civil_affairs, Role.service)],
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_registration_application(
+    body: RegistrationApplicationCreate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    response: Response,
+) -> ApplicationOut:
+    """Apply to register a new organization (成立登记); the workflow decides it."""
+    application = await applications.submit_registration(session, principal=principal, data=body)
+    _created(response, application)
+    return applications.present(application, principal)
+
+
+@router.post(
+    "/organizations/{organization_id}/change-applications",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApplicationOut,
+    operation_id="createChangeApplication",
+    dependencies=[allow(*APPLICANTS)],
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_change_application(
+    organization_id: uuid.UUID,
+    body: ChangeApplicationCreate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    response: Response,
+) -> ApplicationOut:
+    """Apply to change a registered organization's particulars (变更登记)."""
+    application = await applications.submit_change(
+        session, principal=principal, organization_id=organization_id, data=body
+    )
+    _created(response, application)
+    return applications.present(application, principal)
+
+
+@router.post(
+    "/organizations/{organization_id}/deregistration-applications",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApplicationOut,
+    operation_id="createDeregistrationApplication",
+    dependencies=[allow(*APPLICANTS)],
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_deregistration_application(
+    organization_id: uuid.UUID,
+    body: DeregistrationApplicationCreate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    response: Response,
+) -> ApplicationOut:
+    """Apply to deregister a registered organization (注销登记)."""
+    application = await applications.submit_deregistration(
+        session, principal=principal, organization_id=organization_id, data=body
+    )
+    _created(response, application)
+    return applications.present(application, principal)
+
+
+@router.get(
+    APPLICATIONS,
+    response_model=Page[ApplicationOut],
+    operation_id="listApplications",
+    dependencies=[allow(*APPLICATION_READERS)],
+    responses=problem_responses(401, 403, 422),
+)
+async def list_applications(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+    kind: ApplicationKind | None = None,
+    state: ApplicationState | None = None,
+    organization_id: uuid.UUID | None = None,
+) -> Page[ApplicationOut]:
+    """Applications, newest first (an organization sees its own)."""
+    rows, total = await applications.page_of(
+        session,
+        principal=principal,
+        kind=kind,
+        state=state,
+        organization_id=organization_id,
+        page=page,
+    )
+    return Page(
+        items=[applications.present(row, principal) for row in rows],
+        page=page.page,
+        page_size=page.page_size,
+        total=total,
+    )
+
+
+@router.get(
+    f"{APPLICATIONS}/{{application_id}}",
+    response_model=ApplicationOut,
+    operation_id="getApplication",
+    dependencies=[allow(*APPLICATION_READERS)],
+    responses=problem_responses(401, 403, 404),
+)
+async def get_application(
+    application_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> ApplicationOut:
+    """One application and where it stands."""
+    application = await applications.get(
+        session, principal=principal, application_id=application_id
+    )
+    return applications.present(application, principal)
+
+
+@router.put(
+    f"{APPLICATIONS}/{{application_id}}/uscc",
+    response_model=ApplicationOut,
+    operation_id="assignApplicationUscc",
+    dependencies=[allow(Role.civil_affairs)],
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def assign_application_uscc(
+    application_id: uuid.UUID,
+    body: UsccAssignment,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> ApplicationOut:
+    """Set the USCC a pending registration will be issued on approval."""
+    application = await applications.assign_uscc(
+        session, principal=principal, application_id=application_id, uscc=body.uscc
+    )
+    return applications.present(application, principal)
+
+
+@router.post(
+    CASE_OUTCOME_CALLBACK_PATH.removeprefix(API_PREFIX),
+    response_model=CaseOutcomeReceipt,
+    operation_id="receiveCaseOutcome",
+    dependencies=[allow(Role.service)],
+    tags=["internal"],
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def receive_case_outcome(
+    body: CaseOutcome, session: SessionDep, principal: CurrentPrincipal
+) -> CaseOutcomeReceipt:
+    """The workflow's decision on an application's case; applied once, repeats answer 200."""
+    return await outcomes.apply(session, principal=principal, outcome=body)

@@ -1,0 +1,1 @@
+"""Request and response models of the registry API, one module per concept."""

@@ -1,0 +1,207 @@
+"""Request and response models of the organization endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from services.registry.enums import (
+    Category,
+    EvaluationGrade,
+    IncubationStage,
+    ListReason,
+    OrganizationKind,
+    OrganizationStatus,
+    Registration,
+)
+
+DIVISION = r"^\d{6}$"
+STREET = r"^\d{9}$"
+COMMUNITY = r"^\d{12}$"
+
+
+def _compact_code(value: Any) -> Any:
+    # Codes are typed by people: accept spaces and lower case, store the canonical form.
+    return value.replace(" ", "").upper() if isinstance(value, str) else value
+
+
+def _stripped(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+Uscc = Annotated[
+    str,
+    BeforeValidator(_compact_code),
+    Field(min_length=18, max_length=18, description="Unified Social Credit Code (GB 32100)"),
+]
+IdNumber = Annotated[
+    str,
+    BeforeValidator(_compact_code),
+    Field(min_length=18, max_length=18, description="Resident ID number (GB 11643)"),
+]
+Name = Annotated[str, BeforeValidator(_stripped), Field(min_length=2, max_length=200)]
+Tag = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=40)]
+
+
+class OrganizationFields(BaseModel):
+    """Fields a client may set on create and change on update."""
+
+    name: Name = Field(examples=["庐阳区助老服务中心"])
+    category: Category
+    street_code: str | None = Field(default=None, pattern=STREET, examples=["340103001"])
+    community_code: str | None = Field(default=None, pattern=COMMUNITY)
+    legal_rep_name: str = Field(min_length=1, max_length=60)
+    legal_rep_id_number: IdNumber | None = None
+    contact_name: str | None = Field(default=None, max_length=60)
+    contact_phone: str | None = Field(default=None, max_length=30)
+    address: str | None = Field(default=None, max_length=300)
+    business_scope: str | None = Field(default=None, max_length=5000)
+    supervising_unit: str | None = Field(default=None, max_length=200)
+    registered_funds_fen: int = Field(default=0, ge=0, le=10**15, description="Integer fen")
+    established_on: date | None = None
+    evaluation_grade: EvaluationGrade | None = None
+    grade_valid_from: date | None = None
+    grade_valid_until: date | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+
+
+class OrganizationCreate(OrganizationFields):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: OrganizationKind
+    registration: Registration
+    district_code: str = Field(pattern=DIVISION, examples=["340103"])
+    uscc: Uscc | None = None
+    filing_number: str | None = Field(default=None, min_length=4, max_length=40)
+
+
+class OrganizationUpdate(BaseModel):
+    """A partial update: only the fields present are changed.
+
+    Kind, registration, codes and status are not here: they change through their own
+    procedures (registration, status changes); the incubation stage through
+    `POST /organizations/{id}/incubation`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    category: Category | None = None
+    street_code: str | None = Field(default=None, pattern=STREET)
+    community_code: str | None = Field(default=None, pattern=COMMUNITY)
+    legal_rep_name: str | None = Field(default=None, min_length=1, max_length=60)
+    legal_rep_id_number: IdNumber | None = None
+    contact_name: str | None = Field(default=None, max_length=60)
+    contact_phone: str | None = Field(default=None, max_length=30)
+    address: str | None = Field(default=None, max_length=300)
+    business_scope: str | None = Field(default=None, max_length=5000)
+    supervising_unit: str | None = Field(default=None, max_length=200)
+    registered_funds_fen: int | None = Field(default=None, ge=0, le=10**15)
+    established_on: date | None = None
+    evaluation_grade: EvaluationGrade | None = None
+    grade_valid_from: date | None = None
+    grade_valid_until: date | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=20)
+
+
+# Fields that may never be cleared (null) by an update.
+REQUIRED_FIELDS = frozenset({"name", "category", "legal_rep_name", "registered_funds_fen", "tags"})
+
+
+class OrganizationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    kind: OrganizationKind
+    registration: Registration
+    uscc: str | None
+    filing_number: str | None
+    category: Category
+    district_code: str
+    street_code: str | None
+    community_code: str | None
+    legal_rep_name: str
+    legal_rep_id_number: str | None = Field(
+        description="Masked (340103**********3X) unless the caller may see it"
+    )
+    contact_name: str | None
+    contact_phone: str | None
+    address: str | None
+    business_scope: str | None
+    supervising_unit: str | None
+    registered_funds_fen: int
+    established_on: date | None
+    status: OrganizationStatus
+    evaluation_grade: EvaluationGrade | None
+    grade_valid_from: date | None
+    grade_valid_until: date | None
+    incubation_stage: IncubationStage | None
+    tags: list[str]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class StatusChange(BaseModel):
+    """A status change; revoked and deregistered are final."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: OrganizationStatus
+    reason: str = Field(min_length=2, max_length=1000, description="Why, for the history")
+    reason_code: ListReason | None = Field(
+        default=None,
+        description="For `abnormal`: the reason of the abnormal-list entry (default `other`)",
+    )
+
+
+class CountBy(BaseModel):
+    key: str | None
+    count: int
+
+
+class OrganizationStats(BaseModel):
+    """The dashboard: 866 = 428 registered + 438 filed."""
+
+    total: int
+    by_registration: list[CountBy]
+    by_kind: list[CountBy]
+    by_category: list[CountBy]
+    by_status: list[CountBy]
+    by_street: list[CountBy]
+    by_evaluation_grade: list[CountBy]
+    by_incubation_stage: list[CountBy]
+
+
+class SortKey(StrEnum):
+    created_at = "created_at"
+    created_at_desc = "-created_at"
+    name = "name"
+    name_desc = "-name"
+    established_on = "established_on"
+    established_on_desc = "-established_on"
+    registered_funds_fen = "registered_funds_fen"
+    registered_funds_fen_desc = "-registered_funds_fen"
+    updated_at = "updated_at"
+    updated_at_desc = "-updated_at"
+
+
+class ChangeRecordOut(BaseModel):
+    """One entry of a record's history: who changed which field when, and how."""
+
+    id: int
+    organization_id: uuid.UUID
+    at: datetime
+    actor_sub: str
+    actor_role: str
+    action: str = Field(description="created, updated, status_changed, listed, delisted, ...")
+    field: str | None
+    before: Any | None = Field(description="ID numbers masked unless the caller may see them")
+    after: Any | None
+    reason: str | None
+    source: str = Field(description="api, import, case_outcome, inspection, ...")

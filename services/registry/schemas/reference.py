@@ -1,0 +1,19 @@
+"""Reference data for the front-end: vocabularies with Chinese labels, administrative regions."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Term(BaseModel):
+    code: str
+    label: str
+
+
+class RegionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    level: str
+    parent_code: str | None

@@ -1,0 +1,63 @@
+"""Credit-list entries, incubation records, eligibility."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.registry.enums import IncubationPhase, IncubationStage, ListReason, ListType
+
+
+class ListEntryCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    list_type: ListType
+    reason_code: ListReason
+    reason: str = Field(min_length=2, max_length=2000)
+    listed_on: date | None = Field(default=None, description="Default: today (Beijing time)")
+
+
+class ListEntryRemoval(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=2, max_length=2000)
+    removed_on: date | None = Field(default=None, description="Default: today (Beijing time)")
+
+
+class ListEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    list_type: ListType
+    reason_code: ListReason
+    reason: str
+    listed_on: date
+    listed_by: str
+    removed_on: date | None
+    removal_reason: str | None
+    removed_by: str | None
+
+
+class IncubationStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stage: IncubationStage
+    phase: IncubationPhase | None = None
+    seed_funding_fen: int = Field(default=0, ge=0, le=10**13, description="Integer fen")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class IncubationRecordOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    stage: IncubationStage
+    phase: IncubationPhase | None
+    seed_funding_fen: int
+    note: str | None
+    recorded_by: str
+    recorded_at: datetime

@@ -1,0 +1,1 @@
+"""Bulk import and streaming export of organizations (CSV and XLSX)."""

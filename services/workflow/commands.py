@@ -1,0 +1,375 @@
+"""Case commands: submit, pre-check, request supplement, resubmit, withdraw, conclude.
+
+Functions flush, never commit; the caller's transaction (a request, or a job) commits
+the state change, its trail, its events and the command record together.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.workflow.calendar import load_calendar, statutory_deadline
+from services.workflow.definitions import DefinitionContent
+from services.workflow.machine import AWAITING_PRECHECK, MAX_SUPPLEMENT_ROUNDS, TERMINAL
+from services.workflow.models import (
+    ApprovalCase,
+    CaseDefinition,
+    CaseState,
+    ReviewTask,
+    TaskState,
+)
+from services.workflow.schemas import CaseSubmit, CommandResult, SupplementItem
+from services.workflow.transitions import SYSTEM, emit, lock_case, move, remember, replayed
+from shared.auth import Principal, Role
+from shared.contracts import CASE_OUTCOME_CALLBACK_PATH, MaterialRef
+from shared.db import utcnow
+from shared.errors import Conflict, Forbidden, Unprocessable
+
+
+def _result(
+    command_id: uuid.UUID, case: ApprovalCase, task_id: uuid.UUID | None = None
+) -> dict[str, Any]:
+    return CommandResult(
+        command_id=command_id, case_id=case.id, state=case.state, task_id=task_id
+    ).model_dump(mode="json")
+
+
+def replay_result(stored: dict[str, Any]) -> CommandResult:
+    return CommandResult.model_validate({**stored, "replayed": True})
+
+
+async def latest_definition(session: AsyncSession, case_type: str) -> CaseDefinition:
+    definition = (
+        await session.execute(
+            select(CaseDefinition)
+            .where(CaseDefinition.case_type == case_type)
+            .order_by(CaseDefinition.version.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if definition is None:
+        raise Unprocessable(f"Unknown case type {case_type!r}", code="unknown_case_type")
+    return definition
+
+
+def content_of(definition: CaseDefinition) -> DefinitionContent:
+    return DefinitionContent.model_validate(definition.content)
+
+
+async def definition_of(session: AsyncSession, case: ApprovalCase) -> DefinitionContent:
+    definition = await session.get(CaseDefinition, case.definition_id)
+    assert definition is not None  # a foreign key guarantees it
+    return content_of(definition)
+
+
+def _authorize_submit(actor: Principal, data: CaseSubmit) -> str | None:
+    """The applicant organization the case belongs to (checked against the token)."""
+    if actor.role is Role.organization:
+        if data.subject_service is not None:
+            raise Forbidden("Organizations file cases for themselves only", code="scope_forbidden")
+        if data.applicant_org_id not in (None, actor.org_id):
+            raise Forbidden("An organization files cases for itself only", code="scope_forbidden")
+        return actor.org_id
+    if actor.role is Role.service:
+        if not (data.subject_service and data.subject_type and data.subject_id):
+            raise Unprocessable("A service names the subject of its case", code="subject_required")
+        return data.applicant_org_id
+    raise Forbidden(f"Role {actor.role} may not submit cases", code="role_forbidden")
+
+
+async def submit(session: AsyncSession, *, actor: Principal, data: CaseSubmit) -> CommandResult:
+    if stored := await replayed(session, command_id=data.command_id, kind="submit", case_id=None):
+        return replay_result(stored)
+    applicant_org_id = _authorize_submit(actor, data)
+    definition = await latest_definition(session, data.case_type)
+    content = content_of(definition)
+    calendar = await load_calendar(session)
+    now = utcnow()
+    case = ApprovalCase(
+        id=uuid.uuid4(),
+        case_type=data.case_type,
+        definition_id=definition.id,
+        definition_version=definition.version,
+        state=None,
+        subject_service=data.subject_service,
+        subject_type=data.subject_type,
+        subject_id=data.subject_id,
+        callback_path=_callback_path(data),
+        applicant_org_id=applicant_org_id,
+        applicant_name=data.applicant_name,
+        title=data.title,
+        materials=[m.model_dump(mode="json") for m in data.materials],
+        supplement_count=0,
+        submitted_at=now,
+        statutory_due_at=statutory_deadline(now, content.statutory_limit_days),
+        due_at=calendar.deadline(now, content.time_limit_working_days),
+        reminder_at=calendar.deadline(now, content.reminder_at_working_days),
+        callback_attempts=0,
+        version=0,
+    )
+    session.add(case)
+    move(session, case, CaseState.submitted, actor=actor, command_id=data.command_id)
+    await session.flush()
+    await emit(session, case, "case.submitted")
+    result = _result(data.command_id, case)
+    remember(
+        session,
+        command_id=data.command_id,
+        case_id=case.id,
+        kind="submit",
+        actor=actor,
+        result=result,
+    )
+    return CommandResult.model_validate(result)
+
+
+def _callback_path(data: CaseSubmit) -> str | None:
+    return CASE_OUTCOME_CALLBACK_PATH if data.subject_service else None
+
+
+def check_materials(
+    content: DefinitionContent, materials: list[dict[str, Any]]
+) -> list[SupplementItem]:
+    """Everything missing or invalid, in one list (一次性告知)."""
+    known = {m.code: m for m in content.materials}
+    given = {str(m.get("code")): m for m in materials}
+    problems = [
+        SupplementItem(code=code, problem="missing", message=f"缺少材料：{material.name}")
+        for code, material in known.items()
+        if not material.optional and code not in given
+    ]
+    for code, material in given.items():
+        if code not in known:
+            problems.append(
+                SupplementItem(code=code, problem="unknown", message="该事项不需要此材料")
+            )
+        elif not material.get("document_url"):
+            problems.append(
+                SupplementItem(
+                    code=code, problem="invalid", message=f"材料未上传：{known[code].name}"
+                )
+            )
+    return problems
+
+
+async def precheck(session: AsyncSession, *, case_id: uuid.UUID) -> CaseState:
+    """Check completeness; accept into joint review, or send back once, or reject.
+
+    Idempotent by state: a case no longer awaiting pre-check is left alone, so a
+    redelivered trigger changes nothing.
+    """
+    case = await lock_case(session, case_id)
+    if case.state not in AWAITING_PRECHECK:
+        return case.state
+    content = await definition_of(session, case)
+    problems = check_materials(content, case.materials)
+    if problems:
+        if case.supplement_count >= MAX_SUPPLEMENT_ROUNDS:
+            await conclude(
+                session,
+                case,
+                CaseState.rejected,
+                actor=SYSTEM,
+                reason="Materials still incomplete after the one supplement round",
+            )
+        else:
+            await _send_back(session, case, problems, actor=SYSTEM, note=None, command_id=None)
+        return case.state
+    now = utcnow()
+    move(session, case, CaseState.accepted, actor=SYSTEM)
+    case.accepted_at = case.accepted_at or now
+    await emit(session, case, "case.accepted")
+    move(session, case, CaseState.in_joint_review, actor=SYSTEM)
+    existing = set(
+        (
+            await session.execute(
+                select(ReviewTask.department).where(ReviewTask.case_id == case.id)
+            )
+        ).scalars()
+    )
+    # All departments at once (部门联办): tasks are parallel, not a chain.
+    session.add_all(
+        ReviewTask(id=uuid.uuid4(), case_id=case.id, department=department, state=TaskState.open)
+        for department in content.departments
+        if department not in existing
+    )
+    await session.flush()
+    await emit(session, case, "case.review_started", departments=content.departments)
+    return case.state
+
+
+async def _send_back(
+    session: AsyncSession,
+    case: ApprovalCase,
+    items: list[SupplementItem],
+    *,
+    actor: Principal,
+    note: str | None,
+    command_id: uuid.UUID | None,
+) -> None:
+    if case.supplement_count >= MAX_SUPPLEMENT_ROUNDS:
+        raise Conflict(
+            "This case was already sent back once; it must now be decided",
+            code="supplement_already_used",
+        )
+    move(
+        session,
+        case,
+        CaseState.supplement_requested,
+        actor=actor,
+        reason=note,
+        command_id=command_id,
+    )
+    case.supplement_count += 1
+    case.supplement_notice = [item.model_dump(mode="json") for item in items]
+    case.paused_at = utcnow()
+    await emit(session, case, "case.supplement_requested", items=[item.code for item in items])
+
+
+async def request_supplement(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    case_id: uuid.UUID,
+    command_id: uuid.UUID,
+    items: list[SupplementItem],
+    note: str | None,
+) -> CommandResult:
+    if stored := await replayed(
+        session, command_id=command_id, kind="request_supplement", case_id=case_id
+    ):
+        return replay_result(stored)
+    case = await lock_case(session, case_id)
+    await _authorize_send_back(session, actor, case)
+    await _send_back(session, case, items, actor=actor, note=note, command_id=command_id)
+    await session.flush()
+    result = _result(command_id, case)
+    remember(
+        session,
+        command_id=command_id,
+        case_id=case.id,
+        kind="request_supplement",
+        actor=actor,
+        result=result,
+    )
+    return CommandResult.model_validate(result)
+
+
+async def _authorize_send_back(session: AsyncSession, actor: Principal, case: ApprovalCase) -> None:
+    if actor.role is Role.civil_affairs and case.state in AWAITING_PRECHECK:
+        return
+    if actor.role is Role.department_reviewer and case.state is CaseState.in_joint_review:
+        has_task = (
+            await session.execute(
+                select(ReviewTask.id).where(
+                    ReviewTask.case_id == case.id,
+                    ReviewTask.department == actor.department,
+                    ReviewTask.state.in_([TaskState.open, TaskState.claimed]),
+                )
+            )
+        ).first()
+        if has_task:
+            return
+    raise Forbidden(
+        "Only the acceptance window (before review) or a reviewing department with an open "
+        "task may request a supplement",
+        code="supplement_forbidden",
+    )
+
+
+def _authorize_applicant(actor: Principal, case: ApprovalCase) -> None:
+    if actor.role is Role.organization and case.applicant_org_id == actor.org_id:
+        return
+    if actor.role is Role.service and case.subject_service is not None:
+        return
+    raise Forbidden("Only the applicant may do this", code="not_the_applicant")
+
+
+async def resubmit(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    case_id: uuid.UUID,
+    command_id: uuid.UUID,
+    materials: list[MaterialRef],
+) -> CommandResult:
+    if stored := await replayed(session, command_id=command_id, kind="resubmit", case_id=case_id):
+        return replay_result(stored)
+    case = await lock_case(session, case_id)
+    _authorize_applicant(actor, case)
+    if case.state is not CaseState.supplement_requested:
+        raise Conflict("The case is not waiting for a supplement", code="not_awaiting_supplement")
+    merged = {str(m["code"]): m for m in case.materials}
+    merged.update({m.code: m.model_dump(mode="json") for m in materials})
+    case.materials = list(merged.values())
+    now = utcnow()
+    if case.paused_at is not None:
+        calendar = await load_calendar(session)
+        paused = calendar.working_days_between(case.paused_at, now)
+        case.due_at = calendar.extend(case.due_at, paused)
+        case.reminder_at = calendar.extend(case.reminder_at, paused)
+        case.paused_at = None
+    move(session, case, CaseState.resubmitted, actor=actor, command_id=command_id)
+    await emit(session, case, "case.resubmitted")
+    await session.flush()
+    result = _result(command_id, case)
+    remember(
+        session, command_id=command_id, case_id=case.id, kind="resubmit", actor=actor, result=result
+    )
+    return CommandResult.model_validate(result)
+
+
+async def withdraw(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    case_id: uuid.UUID,
+    command_id: uuid.UUID,
+    reason: str | None,
+) -> CommandResult:
+    if stored := await replayed(session, command_id=command_id, kind="withdraw", case_id=case_id):
+        return replay_result(stored)
+    case = await lock_case(session, case_id)
+    _authorize_applicant(actor, case)
+    if case.state in TERMINAL:
+        raise Conflict("The case is already decided", code="case_closed")
+    await conclude(
+        session, case, CaseState.withdrawn, actor=actor, reason=reason, command_id=command_id
+    )
+    await session.flush()
+    result = _result(command_id, case)
+    remember(
+        session, command_id=command_id, case_id=case.id, kind="withdraw", actor=actor, result=result
+    )
+    return CommandResult.model_validate(result)
+
+
+async def conclude(
+    session: AsyncSession,
+    case: ApprovalCase,
+    outcome: CaseState,
+    *,
+    actor: Principal,
+    reason: str | None,
+    command_id: uuid.UUID | None = None,
+) -> None:
+    """End the case: final state, open tasks cancelled, outcome scheduled for callback."""
+    move(session, case, outcome, actor=actor, reason=reason, command_id=command_id)
+    now = utcnow()
+    case.decided_at = now
+    case.outcome_reason = reason
+    case.paused_at = None
+    if case.subject_service:
+        case.next_callback_at = now
+    await session.execute(
+        update(ReviewTask)
+        .where(
+            ReviewTask.case_id == case.id, ReviewTask.state.in_([TaskState.open, TaskState.claimed])
+        )
+        .values(state=TaskState.cancelled)
+    )
+    await emit(session, case, "case.decided", outcome=outcome.value)

@@ -1,0 +1,20 @@
+"""The workflow service: the "run at most once" (最多跑一次) approval state machine."""
+
+from __future__ import annotations
+
+from services.workflow.models import infra
+from services.workflow.routers.cases import router as cases_router
+from services.workflow.routers.definitions import router as definitions_router
+from services.workflow.routers.tasks import router as tasks_router
+from services.workflow.worker import load_reference_data
+from shared.app import create_service_app
+
+app = create_service_app(
+    service="workflow",
+    title="Sanshe workflow",
+    description="The 'run at most once' approval workflow: cases, one-time notification of "
+    "missing materials, joint parallel review by departments, committed time limits.",
+    routers=[cases_router, tasks_router, definitions_router],
+    infra=infra,
+    on_startup=[load_reference_data],
+)

@@ -1,0 +1,138 @@
+"""Every read query of the workflow lives here, with the scoping rules of who sees what."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, exists, false, func, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.workflow.machine import TERMINAL
+from services.workflow.models import (
+    ApprovalCase,
+    CaseState,
+    CaseTransition,
+    ReviewTask,
+    TaskComment,
+    TaskState,
+)
+from shared.auth import Principal, Role
+from shared.db import utcnow
+from shared.errors import Forbidden
+from shared.pagination import PageParams
+
+_SEE_ALL = frozenset({Role.civil_affairs, Role.auditor, Role.service})
+
+
+def visible_cases(principal: Principal) -> ColumnElement[bool]:
+    if principal.role in _SEE_ALL:
+        return true()
+    if principal.role is Role.organization:
+        return ApprovalCase.applicant_org_id == principal.org_id
+    if principal.role is Role.department_reviewer:
+        return exists().where(
+            ReviewTask.case_id == ApprovalCase.id, ReviewTask.department == principal.department
+        )
+    return false()
+
+
+def require_case_reader(principal: Principal) -> None:
+    if principal.role not in _SEE_ALL | {Role.organization, Role.department_reviewer}:
+        raise Forbidden(f"Role {principal.role} may not read cases", code="role_forbidden")
+
+
+def overdue_condition() -> ColumnElement[bool]:
+    return (
+        ApprovalCase.state.not_in(list(TERMINAL))
+        & ApprovalCase.paused_at.is_(None)
+        & (ApprovalCase.due_at < func.now())
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilters:
+    state: CaseState | None = None
+    case_type: str | None = None
+    overdue: bool | None = None
+    department: str | None = None
+    applicant_org_id: str | None = None
+    subject_id: str | None = None
+
+
+async def get_case(
+    session: AsyncSession, *, principal: Principal, case_id: uuid.UUID
+) -> ApprovalCase | None:
+    query = select(ApprovalCase).where(ApprovalCase.id == case_id, visible_cases(principal))
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def list_cases(
+    session: AsyncSession, *, principal: Principal, filters: CaseFilters, page: PageParams
+) -> tuple[Sequence[ApprovalCase], int]:
+    query = select(ApprovalCase).where(visible_cases(principal))
+    if filters.state:
+        query = query.where(ApprovalCase.state == filters.state)
+    if filters.case_type:
+        query = query.where(ApprovalCase.case_type == filters.case_type)
+    if filters.overdue is not None:
+        condition = overdue_condition()
+        query = query.where(condition if filters.overdue else ~condition)
+    if filters.department:
+        query = query.where(
+            exists().where(
+                ReviewTask.case_id == ApprovalCase.id, ReviewTask.department == filters.department
+            )
+        )
+    if filters.applicant_org_id:
+        query = query.where(ApprovalCase.applicant_org_id == filters.applicant_org_id)
+    if filters.subject_id:
+        query = query.where(ApprovalCase.subject_id == filters.subject_id)
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await session.execute(
+        query.order_by(ApprovalCase.submitted_at.desc(), ApprovalCase.id)
+        .offset(page.offset)
+        .limit(page.page_size)
+    )
+    return rows.scalars().all(), total
+
+
+async def tasks_of(session: AsyncSession, case_id: uuid.UUID) -> Sequence[ReviewTask]:
+    query = select(ReviewTask).where(ReviewTask.case_id == case_id).order_by(ReviewTask.department)
+    return (await session.execute(query)).scalars().all()
+
+
+async def timeline_of(session: AsyncSession, case_id: uuid.UUID) -> Sequence[CaseTransition]:
+    query = (
+        select(CaseTransition).where(CaseTransition.case_id == case_id).order_by(CaseTransition.id)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def inbox(
+    session: AsyncSession, *, department: str, state: TaskState | None, page: PageParams
+) -> tuple[Sequence[ReviewTask], int]:
+    query = select(ReviewTask).where(ReviewTask.department == department)
+    if state is not None:
+        query = query.where(ReviewTask.state == state)
+    else:
+        query = query.where(ReviewTask.state.in_([TaskState.open, TaskState.claimed]))
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await session.execute(
+        query.order_by(ReviewTask.created_at, ReviewTask.id)
+        .offset(page.offset)
+        .limit(page.page_size)
+    )
+    return rows.scalars().all(), total
+
+
+async def comments_of(session: AsyncSession, task_id: uuid.UUID) -> Sequence[TaskComment]:
+    query = (
+        select(TaskComment).where(TaskComment.task_id == task_id).order_by(TaskComment.created_at)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+def is_overdue(case: ApprovalCase) -> bool:
+    return case.state not in TERMINAL and case.paused_at is None and case.due_at < utcnow()

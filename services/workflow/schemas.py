@@ -1,0 +1,150 @@
+"""Request and response models of the workflow API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.workflow.definitions import DefinitionContent
+from services.workflow.models import CaseState, TaskState
+from shared.contracts import MaterialRef
+
+
+class CaseDefinitionOut(BaseModel):
+    case_type: str
+    version: int
+    content_sha256: str
+    loaded_at: datetime
+    definition: DefinitionContent
+
+
+class Command(BaseModel):
+    """Every command carries an id: sending it again returns the first result."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command_id: uuid.UUID = Field(description="Client-generated UUID identifying this command")
+
+
+class CaseSubmit(Command):
+    case_type: str = Field(max_length=60, examples=["organization_registration"])
+    title: str = Field(min_length=1, max_length=300)
+    applicant_name: str = Field(min_length=1, max_length=200)
+    materials: list[MaterialRef] = Field(default_factory=list, max_length=100)
+    # Set by services for their own subjects; an organization filing directly leaves them out.
+    subject_service: Literal["registry", "projects"] | None = None
+    subject_type: str | None = Field(default=None, max_length=60)
+    subject_id: str | None = Field(default=None, max_length=100)
+    applicant_org_id: str | None = Field(default=None, max_length=100)
+
+
+class SupplementItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=60, description="Material code from the case definition")
+    problem: Literal["missing", "invalid", "unknown"]
+    message: str = Field(max_length=500)
+
+
+class SupplementRequest(Command):
+    items: list[SupplementItem] = Field(min_length=1, max_length=100)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class Resubmission(Command):
+    materials: list[MaterialRef] = Field(min_length=1, max_length=100)
+
+
+class Withdrawal(Command):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class TaskDecision(Command):
+    comment: str | None = Field(default=None, max_length=5000)
+
+
+class TaskCommentIn(Command):
+    body: str = Field(min_length=1, max_length=5000)
+
+
+class TransitionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    from_state: str | None
+    to_state: str
+    actor: str
+    actor_role: str
+    reason: str | None
+    definition_version: int
+    at: datetime
+
+
+class TaskOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    department: str
+    state: TaskState
+    claimed_by: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_comment: str | None
+    created_at: datetime
+
+
+class CommentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    task_id: uuid.UUID
+    author: str
+    body: str
+    created_at: datetime
+
+
+class CaseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_type: str
+    definition_version: int
+    state: CaseState
+    subject_service: str | None
+    subject_type: str | None
+    subject_id: str | None
+    applicant_org_id: str | None
+    applicant_name: str
+    title: str
+    materials: list[MaterialRef]
+    supplement_notice: list[SupplementItem] | None
+    supplement_count: int
+    submitted_at: datetime
+    accepted_at: datetime | None
+    decided_at: datetime | None
+    outcome_reason: str | None
+    statutory_due_at: datetime
+    due_at: datetime
+    reminder_at: datetime
+    paused_at: datetime | None
+    overdue: bool = Field(description="Past the committed limit without a decision")
+    callback_delivered_at: datetime | None
+    version: int
+
+
+class CaseDetail(CaseOut):
+    tasks: list[TaskOut]
+    timeline: list[TransitionOut]
+
+
+class CommandResult(BaseModel):
+    """What a command returns, and returns again when repeated."""
+
+    command_id: uuid.UUID
+    case_id: uuid.UUID
+    state: CaseState
+    task_id: uuid.UUID | None = None
+    replayed: bool = False

@@ -1,0 +1,1 @@
+"""HTTP routers of the provincial sync (mounted by the workflow app)."""

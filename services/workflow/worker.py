@@ -1,0 +1,75 @@
+"""The arq worker: `arq services.workflow.worker.WorkerSettings`.
+
+It holds no state of its own: every job reads and writes Postgres; Redis only carries
+triggers. `arq --check services.workflow.worker.WorkerSettings` is its health check.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from arq import cron, func
+from arq.connections import RedisSettings
+
+from services.workflow.calendar import read_calendar_file, sync_calendar
+from services.workflow.definitions import load_case_definitions
+from services.workflow.tasks import deliver_case_outcome, dispatch_event, sweep
+from shared.db import database
+from shared.jobs import JobName, deserialize_job, redis_settings, serialize_job
+from shared.logging import configure_logging
+from shared.settings import get_settings
+
+_settings = get_settings()
+
+
+async def load_reference_data() -> None:
+    """Case definitions and the working-day calendar, from the repository's data files."""
+    await load_case_definitions()
+    async with database.transaction() as session:
+        await sync_calendar(session, read_calendar_file())
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    configure_logging("workflow-worker", level=_settings.log_level, json_logs=_settings.log_json)
+    await load_reference_data()
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    await database.dispose()
+
+
+def _every(seconds: int) -> set[int]:
+    return set(range(0, 60, seconds))
+
+
+class WorkerSettings:
+    functions: ClassVar[list[Any]] = [
+        func(dispatch_event, name=JobName.dispatch_event.value),  # type: ignore[arg-type]
+        func(deliver_case_outcome, name=JobName.deliver_case_outcome.value),  # type: ignore[arg-type]
+    ]
+    cron_jobs: ClassVar[list[Any]] = [
+        cron(
+            sweep,
+            name=JobName.workflow_sweep.value,
+            second=_every(_settings.workflow_sweep_interval_seconds),
+            run_at_startup=True,
+            unique=True,
+            # arq sizes every job's in-progress mark from the longest timeout: keep it the
+            # job timeout, so a killed worker's jobs become visible again after that long.
+            timeout=_settings.worker_job_timeout_seconds,
+        )
+    ]
+    queue_name = _settings.arq_queue_name
+    redis_settings: RedisSettings = redis_settings(_settings)
+    job_serializer = staticmethod(serialize_job)
+    job_deserializer = staticmethod(deserialize_job)
+    keep_result = _settings.arq_keep_result_seconds
+    max_tries = _settings.worker_max_tries
+    # A job of a killed worker becomes visible again once its in-progress mark expires
+    # (about job_timeout later); the inbox and the case lock keep its effect single.
+    job_timeout = _settings.worker_job_timeout_seconds
+    # On shutdown, let running jobs finish instead of cancelling them mid-transaction.
+    job_completion_wait = 30
+    health_check_interval = 10
+    on_startup = startup
+    on_shutdown = shutdown

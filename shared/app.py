@@ -1,0 +1,101 @@
+"""The application factory every service uses, so that all three behave alike.
+
+It wires logging, problem+json errors, request ids, body limits, idempotency keys,
+the operational endpoints, the queue connection and the outbox relay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import APIRouter, FastAPI
+
+from shared.db import database
+from shared.errors import install_problem_handlers
+from shared.health import operational_router
+from shared.idempotency import IdempotencyMiddleware, purge_expired_keys
+from shared.jobs import create_queue
+from shared.logging import configure_logging
+from shared.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from shared.openapi import install_openapi
+from shared.outbox import InfraTables, OutboxRelay
+from shared.settings import get_settings
+
+# Routers carry the full prefix themselves (`APIRouter(prefix=f"{API_PREFIX}/...")`), so
+# that a route's own path is its public template: metrics and logs label by it.
+API_PREFIX = "/api/v1"
+_HOUSEKEEPING_INTERVAL_SECONDS = 3600
+logger = logging.getLogger("sanshe.app")
+
+
+async def _housekeeping(infra: InfraTables) -> None:
+    ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
+    while True:
+        try:
+            await purge_expired_keys(database, infra.idempotency, older_than=ttl)
+        except Exception:
+            logger.exception("housekeeping failed; will retry")
+        await asyncio.sleep(_HOUSEKEEPING_INTERVAL_SECONDS)
+
+
+def create_service_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    infra: InfraTables,
+    run_relay: bool = True,
+    on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
+) -> FastAPI:
+    settings = get_settings()
+    configure_logging(service, level=settings.log_level, json_logs=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for step in on_startup:
+            await step()
+        app.state.queue = await create_queue(settings)
+        background = [
+            asyncio.create_task(_housekeeping(infra), name=f"{service}-housekeeping"),
+        ]
+        if run_relay:
+            relay = OutboxRelay(
+                database=database, outbox=infra.outbox, queue=app.state.queue, source=service
+            )
+            background.append(
+                asyncio.create_task(relay.run_forever(), name=f"{service}-outbox-relay")
+            )
+        try:
+            yield
+        finally:
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await app.state.queue.aclose()
+            await database.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        separate_input_output_schemas=False,
+    )
+    install_problem_handlers(app)
+    app.include_router(operational_router(service=service, outbox=infra.outbox))
+    for router in routers:
+        app.include_router(router)
+    # Added last = outermost: the request id is bound before anything else runs.
+    app.add_middleware(IdempotencyMiddleware, database=database, table=infra.idempotency)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, service=service)
+    install_openapi(app)
+    return app

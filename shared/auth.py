@@ -1,0 +1,187 @@
+"""Bearer-token authentication and role/scope authorization.
+
+Tokens are JWTs with `sub`, `role` and scope claims (`org_id`, `street_code`,
+`department`). HS256 with a shared secret by default; RS256 verified against a JWKS
+URL when `JWT_ALGORITHM=RS256`. Only the configured algorithm is accepted, so a token
+signed with another one (or `none`) is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.errors import Forbidden, Unauthorized
+from shared.settings import Settings, get_settings
+
+
+class Role(StrEnum):
+    civil_affairs = "civil_affairs"
+    street_office = "street_office"
+    department_reviewer = "department_reviewer"
+    organization = "organization"
+    evaluator = "evaluator"
+    auditor = "auditor"
+    provincial_system = "provincial_system"
+    service = "service"
+
+
+# The claim each scoped role must carry: a token of that role without it is refused.
+REQUIRED_SCOPE = {
+    Role.street_office: "street_code",
+    Role.department_reviewer: "department",
+    Role.organization: "org_id",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    sub: str
+    role: Role
+    org_id: str | None = None
+    street_code: str | None = None
+    department: str | None = None
+
+    @property
+    def is_service(self) -> bool:
+        return self.role is Role.service
+
+
+def mint_token(
+    *,
+    sub: str,
+    role: Role,
+    org_id: str | None = None,
+    street_code: str | None = None,
+    department: str | None = None,
+    ttl: timedelta | None = None,
+    settings: Settings | None = None,
+) -> str:
+    """An HS256 token for development, tests and service-to-service calls."""
+    settings = settings or get_settings()
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": sub,
+        "role": role.value,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + (ttl or timedelta(seconds=settings.dev_token_ttl_seconds)),
+        "jti": uuid.uuid4().hex,
+    }
+    for name, value in (
+        ("org_id", org_id),
+        ("street_code", street_code),
+        ("department", department),
+    ):
+        if value is not None:
+            claims[name] = value
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+
+
+@lru_cache
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=300)
+
+
+def _verification_key(token: str, settings: Settings) -> Any:
+    if settings.jwt_algorithm == "RS256":
+        if not settings.jwt_jwks_url:
+            raise Unauthorized("RS256 tokens need JWT_JWKS_URL", code="auth_misconfigured")
+        return _jwks_client(settings.jwt_jwks_url).get_signing_key_from_jwt(token).key
+    return settings.jwt_secret
+
+
+def decode_token(token: str, settings: Settings | None = None) -> Principal:
+    settings = settings or get_settings()
+    try:
+        key = _verification_key(token, settings)
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[settings.jwt_algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            leeway=settings.jwt_leeway_seconds,
+            options={"require": ["sub", "exp", "role"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("The token has expired", code="token_expired") from None
+    except (jwt.InvalidTokenError, jwt.PyJWKClientError):
+        raise Unauthorized("The token is invalid", code="token_invalid") from None
+    try:
+        role = Role(claims["role"])
+    except ValueError:
+        raise Unauthorized("The token names an unknown role", code="token_invalid") from None
+    principal = Principal(
+        sub=str(claims["sub"]),
+        role=role,
+        org_id=_optional_str(claims.get("org_id")),
+        street_code=_optional_str(claims.get("street_code")),
+        department=_optional_str(claims.get("department")),
+    )
+    scope_claim = REQUIRED_SCOPE.get(role)
+    if scope_claim and not getattr(principal, scope_claim):
+        raise Unauthorized(f"A {role} token must carry `{scope_claim}`", code="token_scope_missing")
+    return principal
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+_bearer = HTTPBearer(auto_error=False, description="JWT issued for a Sanshe role")
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("A bearer token is required", code="token_missing")
+    settings = get_settings()
+    if settings.jwt_algorithm == "RS256":
+        # PyJWKClient fetches keys synchronously; keep the event loop free.
+        principal = await asyncio.to_thread(decode_token, credentials.credentials, settings)
+    else:
+        principal = decode_token(credentials.credentials, settings)
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def allow(*roles: Role) -> Any:
+    """A route-level gate: `@router.get(..., dependencies=[allow(Role.auditor, ...)])`.
+
+    It runs before the body is validated, so a caller of the wrong role gets 403 whatever
+    it sends; finer scope rules (street, department, own organization) stay in services.
+    """
+    return Depends(require_roles(*roles))
+
+
+def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency admitting only the given roles (403 for any other authenticated one)."""
+    allowed = frozenset(roles)
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(
+                f"Role {principal.role} may not do this",
+                code="role_forbidden",
+            )
+        return principal
+
+    return dependency

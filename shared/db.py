@@ -1,0 +1,127 @@
+"""Async engine and sessions: one transaction per request, one per job.
+
+A request's transaction is committed inside the dependency *before* the response is
+sent (FastAPI `scope="function"`), so a failed commit turns into a 500 problem and can
+never be answered with 2xx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlalchemy import DateTime, Enum, MetaData
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from shared.settings import get_settings
+
+# Deterministic constraint names so that alembic autogenerate and hand-written
+# migrations agree (https://alembic.sqlalchemy.org/en/latest/naming.html).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def schema_metadata(schema: str) -> MetaData:
+    """Metadata for one service's Postgres schema (one schema per service)."""
+    return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+def TimestampTZ() -> DateTime:
+    """Timezone-aware timestamp: every instant is stored as UTC `timestamptz`."""
+    return DateTime(timezone=True)
+
+
+def str_enum(enum: type[StrEnum], name: str) -> Enum:
+    """An enum column stored as VARCHAR + CHECK of its English codes.
+
+    Not a native Postgres enum: adding a value is then a plain constraint change in a
+    migration, and the stored values are exactly the codes the API speaks.
+    """
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# Every mapped `datetime` is timezone-aware; each service's Base uses this map.
+TYPE_ANNOTATION_MAP: dict[Any, Any] = {datetime: TimestampTZ()}
+
+
+class Database:
+    """The engine and session factory of one process, created lazily from settings."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self._url = url
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            settings = get_settings()
+            url = self._url or settings.require_database_url()
+            self._engine = create_async_engine(
+                url,
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_pool_size,
+                pool_pre_ping=True,
+                connect_args={
+                    "server_settings": {
+                        "statement_timeout": str(settings.db_statement_timeout_ms),
+                        "timezone": "UTC",
+                    }
+                },
+            )
+        return self._engine
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        if self._sessions is None:
+            self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        return self._sessions
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction commits on success and rolls back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+        self._engine = None
+        self._sessions = None
+
+
+database = Database()
+
+
+async def _request_session() -> AsyncIterator[AsyncSession]:
+    async with database.transaction() as session:
+        yield session
+
+
+# `scope="function"`: the commit in `transaction()` runs before the response is sent.
+SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]

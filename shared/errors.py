@@ -1,0 +1,254 @@
+"""RFC 9457 problem details (`application/problem+json`) for every error.
+
+Hierarchy::
+
+    ProblemError                 any error with a stable machine `code`
+    ├── NotFound                 404
+    ├── Conflict                 409
+    ├── PreconditionFailed       412 (stale If-Match)
+    ├── PreconditionRequired     428 (If-Match missing)
+    ├── Unprocessable            422 (a business rule refused valid-looking input)
+    ├── Unauthorized             401
+    └── Forbidden                403
+
+Each problem carries `type`, `title`, `status`, `detail`, `instance`, `code`,
+`request_id` and, for field errors, `errors: [{field, message, code}]`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+from shared.request_context import current_request_id
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://sanshe.example.cn/problems/"
+
+logger = logging.getLogger("sanshe.errors")
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the offending field, e.g. `body.uscc`")
+    message: str
+    code: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    code: str = Field(description="Stable machine-readable error code")
+    request_id: str | None = None
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+class ProblemError(Exception):
+    status: ClassVar[int] = 400
+    default_code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        errors: Sequence[FieldError] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.code = code or self.default_code
+        self.errors = list(errors)
+        self.headers = headers or {}
+
+
+class NotFound(ProblemError):
+    status = 404
+    default_code = "not_found"
+    title = "Not found"
+
+
+class Conflict(ProblemError):
+    status = 409
+    default_code = "conflict"
+    title = "Conflict"
+
+
+class PreconditionFailed(ProblemError):
+    status = 412
+    default_code = "precondition_failed"
+    title = "Precondition failed"
+
+
+class PreconditionRequired(ProblemError):
+    status = 428
+    default_code = "precondition_required"
+    title = "Precondition required"
+
+
+class Unprocessable(ProblemError):
+    status = 422
+    default_code = "unprocessable"
+    title = "Unprocessable content"
+
+
+class Unauthorized(ProblemError):
+    status = 401
+    default_code = "unauthorized"
+    title = "Unauthorized"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(detail, code=code, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(ProblemError):
+    status = 403
+    default_code = "forbidden"
+    title = "Forbidden"
+
+
+class PayloadTooLarge(ProblemError):
+    status = 413
+    default_code = "payload_too_large"
+    title = "Payload too large"
+
+
+def problem_response(
+    request: Request | None,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    errors: Sequence[FieldError] = (),
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    problem = Problem(
+        type=PROBLEM_TYPE_BASE + code,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path if request is not None else None,
+        code=code,
+        request_id=current_request_id(),
+        errors=list(errors),
+    )
+    return JSONResponse(
+        problem.model_dump(mode="json"),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+_STATUS_CODES = {
+    400: ("bad_request", "Bad request"),
+    401: ("unauthorized", "Unauthorized"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    406: ("not_acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    412: ("precondition_failed", "Precondition failed"),
+    413: ("payload_too_large", "Payload too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+    422: ("validation_error", "Validation failed"),
+    428: ("precondition_required", "Precondition required"),
+    429: ("too_many_requests", "Too many requests"),
+    500: ("internal_error", "Internal server error"),
+}
+
+
+def _field_errors(exc: RequestValidationError) -> list[FieldError]:
+    result = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        # Never echo the offending input: it may be an ID number or a secret.
+        result.append(
+            FieldError(
+                field=".".join(loc),
+                message=str(error.get("msg", "invalid")),
+                code=str(error.get("type", "invalid")),
+            )
+        )
+    return result
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        request,
+        status=exc.status,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+    )
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _field_errors(exc)
+    malformed = any(e.code == "json_invalid" for e in errors)
+    return problem_response(
+        request,
+        status=422,
+        code="malformed_json" if malformed else "validation_error",
+        title="Request body is not valid JSON" if malformed else "Validation failed",
+        detail=f"{len(errors)} field(s) failed validation",
+        errors=errors,
+    )
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code, title = _STATUS_CODES.get(exc.status_code, ("http_error", "HTTP error"))
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    return problem_response(
+        request,
+        status=exc.status_code,
+        code=code,
+        title=title,
+        detail=detail,
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error", extra={"path": request.url.path})
+    return problem_response(
+        request,
+        status=500,
+        code="internal_error",
+        title="Internal server error",
+        detail="The server failed to complete the request; it changed nothing.",
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+def status_title(status: int) -> str:
+    return _STATUS_CODES.get(status, ("", "Error"))[1]
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for an endpoint's own errors (see shared.openapi)."""
+    return {status: {"description": status_title(status)} for status in statuses}

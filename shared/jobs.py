@@ -1,0 +1,69 @@
+"""Job contracts: every arq job name and payload model, defined once.
+
+Jobs are serialized as JSON (never pickle), so a payload is plain data that any
+version of a worker can read, and nothing executable crosses Redis.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from arq import ArqRedis, create_pool
+from arq.connections import RedisSettings
+from pydantic import BaseModel, Field
+
+from shared.settings import Settings, get_settings
+
+
+class JobName(StrEnum):
+    # An outbox event handed to its consumers (the relay enqueues it with job id = event id).
+    dispatch_event = "events.dispatch"
+    # Deliver one decided case's outcome to its subject service (payload: {"case_id"}).
+    deliver_case_outcome = "workflow.deliver_outcome"
+    # The workflow's periodic sweep (cron): timers, stuck pre-checks, due callbacks.
+    workflow_sweep = "workflow.sweep"
+
+
+class EventEnvelope(BaseModel):
+    """A domain event as it travels through the queue (and, later, to webhooks)."""
+
+    id: UUID
+    type: str = Field(description="Event type, e.g. `organization.created`")
+    source: str = Field(description="The service that wrote the event")
+    subject_type: str
+    subject_id: str
+    subject_seq: int = Field(description="Per-subject sequence number: ignore anything older")
+    occurred_at: datetime
+    request_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class CaseOutcomeJob(BaseModel):
+    case_id: UUID
+
+
+def serialize_job(value: Any) -> bytes:
+    return json.dumps(value, default=str, ensure_ascii=False).encode()
+
+
+def deserialize_job(raw: bytes) -> Any:
+    return json.loads(raw)
+
+
+def redis_settings(settings: Settings | None = None) -> RedisSettings:
+    settings = settings or get_settings()
+    return RedisSettings.from_dsn(settings.require_redis_url())
+
+
+async def create_queue(settings: Settings | None = None) -> ArqRedis:
+    settings = settings or get_settings()
+    return await create_pool(
+        redis_settings(settings),
+        job_serializer=serialize_job,
+        job_deserializer=deserialize_job,
+        default_queue_name=settings.arq_queue_name,
+    )

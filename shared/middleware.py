@@ -1,0 +1,106 @@
+"""ASGI middleware every service runs: request id, access log and metrics, body limit."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared import metrics
+from shared.errors import PayloadTooLarge, problem_response
+from shared.request_context import REQUEST_ID_HEADER, set_request_id
+
+logger = logging.getLogger("sanshe.http")
+
+
+class RequestContextMiddleware:
+    """Binds the request id, echoes it in the response, logs and measures the request."""
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        request_id = set_request_id(
+            headers.get(REQUEST_ID_HEADER.lower().encode(), b"").decode("latin-1")
+        )
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (REQUEST_ID_HEADER.encode(), request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            metrics.http_requests.labels(self.service, method, template, str(status)).inc()
+            metrics.http_latency.labels(self.service, method, template).observe(elapsed)
+            if template not in ("/healthz", "/readyz", "/metrics"):
+                logger.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "route": template,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
+                )
+
+
+class BodyLimitMiddleware:
+    """Answers 413 for bodies over the limit, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise PayloadTooLarge(
+                        f"The request body exceeds {self.max_bytes} bytes", code="body_too_large"
+                    )
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            Request(scope),
+            status=413,
+            code="body_too_large",
+            title="Payload too large",
+            detail=f"The request body exceeds {self.max_bytes} bytes",
+        )
+        await response(scope, receive, send)

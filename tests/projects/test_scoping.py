@@ -1,0 +1,235 @@
+"""Who sees what: scoping on real resources, and every operation × every role at the gate."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from shared.auth import Role
+from tests.projects.driver import API, Driver
+
+R = Role
+ANYONE = frozenset(Role)
+PROJECT_READERS = frozenset(
+    {
+        R.civil_affairs,
+        R.department_reviewer,
+        R.organization,
+        R.evaluator,
+        R.auditor,
+        R.street_office,
+        R.service,
+    }
+)
+MANAGERS = frozenset({R.civil_affairs, R.department_reviewer})
+MONEY_READERS = frozenset(
+    {R.civil_affairs, R.department_reviewer, R.organization, R.auditor, R.service}
+)
+BUREAU = frozenset({R.civil_affairs})
+
+# Operation id -> roles admitted past the route's role gate (finer scope rules answer 404,
+# or 403 from the rule itself, e.g. a department that is not the finance bureau).
+RULES: dict[str, frozenset[Role]] = {
+    "createFund": BUREAU,
+    "listFunds": frozenset({R.civil_affairs, R.auditor, R.service, R.department_reviewer}),
+    "getFund": frozenset({R.civil_affairs, R.auditor, R.service, R.department_reviewer}),
+    "createGrant": BUREAU,
+    "listAllocations": frozenset({R.civil_affairs, R.auditor}),
+    "createCall": MANAGERS,
+    "listCalls": frozenset(
+        {R.civil_affairs, R.department_reviewer, R.organization, R.auditor, R.service}
+    ),
+    "getCall": frozenset(
+        {R.civil_affairs, R.department_reviewer, R.organization, R.auditor, R.service}
+    ),
+    "updateCall": MANAGERS,
+    "closeCall": MANAGERS,
+    "applyToCall": frozenset({R.organization}),
+    "listProjects": PROJECT_READERS,
+    "getProject": PROJECT_READERS,
+    "getProjectTimeline": PROJECT_READERS,
+    "openProcurement": MANAGERS,
+    "getProcurement": MONEY_READERS | {R.evaluator},
+    "recordBid": MANAGERS,
+    "awardProcurement": MANAGERS,
+    "signContract": MANAGERS,
+    "getContract": MONEY_READERS | {R.evaluator},
+    "proposeAmendment": MANAGERS,
+    "approveAmendment": BUREAU,
+    "rejectAmendment": BUREAU,
+    "recordMeeting": MANAGERS,
+    "listMeetings": PROJECT_READERS,
+    "initiateProject": MANAGERS,
+    "requestPayment": frozenset({R.organization, R.civil_affairs}),
+    "listPaymentRequests": MONEY_READERS,
+    "recordTransfer": MANAGERS,
+    "getLedger": MONEY_READERS,
+    "listProgressReports": PROJECT_READERS,
+    "submitProgressReport": frozenset({R.organization}),
+    "recordSupervisionVisit": MANAGERS,
+    "listSupervisionVisits": PROJECT_READERS,
+    "respondToRectification": frozenset({R.organization}),
+    "resolveRectification": MANAGERS,
+    "startEvaluation": BUREAU,
+    "getEvaluation": MONEY_READERS | {R.evaluator},
+    "addEvaluators": BUREAU,
+    "declareConflictOfInterest": frozenset({R.evaluator}),
+    "submitScoreSheet": frozenset({R.evaluator}),
+    "concludeEvaluation": BUREAU,
+    "listSppeSchemes": ANYONE,
+    "getSppeScheme": ANYONE,
+    "requestClosure": frozenset({R.organization, R.civil_affairs}),
+    "getProjectOcds": ANYONE,
+    "getSpendReport": frozenset({R.civil_affairs, R.department_reviewer, R.auditor, R.service}),
+    "getProjectCodes": ANYONE,
+    "receiveCaseOutcome": frozenset({R.service}),
+    "sweepProgressReports": frozenset({R.service, R.civil_affairs}),
+}
+SCOPES = {
+    R.street_office: {"street_code": "340103001"},
+    R.department_reviewer: {"department": "public_security"},
+    R.organization: {"org_id": str(uuid.uuid4())},
+}
+
+
+def _concrete(path: str) -> str:
+    return re.sub(
+        r"\{([^}]+)\}",
+        lambda m: "1" if m.group(1) == "version" else str(uuid.uuid4()),
+        path,
+    )
+
+
+async def test_every_operation_has_a_rule_and_every_role_gets_what_it_should(
+    projects: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    spec = (await projects.get("/openapi.json")).json()
+    failures, seen = [], set()
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            operation_id = operation["operationId"]
+            if operation_id in {"healthz", "readyz"}:
+                continue
+            seen.add(operation_id)
+            if operation_id not in RULES:
+                failures.append(f"{operation_id}: no rule")
+                continue
+            body: dict[str, Any] = {"json": {}} if method in {"post", "put", "patch"} else {}
+            url = _concrete(path)
+            anonymous = await projects.request(method.upper(), url, **body)
+            if anonymous.status_code != 401:
+                failures.append(f"{operation_id} anonymous: {anonymous.status_code}")
+            for role in Role:
+                headers = auth(role.value, **SCOPES.get(role, {}))
+                response = await projects.request(method.upper(), url, headers=headers, **body)
+                admitted = role in RULES[operation_id]
+                if admitted and response.status_code in (401, 403):
+                    failures.append(f"{operation_id} as {role}: {response.status_code}")
+                if not admitted and response.status_code != 403:
+                    failures.append(f"{operation_id} as {role}: {response.status_code} not 403")
+                if response.status_code >= 500:
+                    failures.append(f"{operation_id} as {role}: {response.status_code}")
+    assert failures == []
+    assert set(RULES) - seen == set()
+
+
+async def test_every_operation_is_documented_for_generated_clients(
+    projects: httpx.AsyncClient,
+) -> None:
+    spec = (await projects.get("/openapi.json")).json()
+    for item in spec["paths"].values():
+        for operation in item.values():
+            assert operation["summary"] and re.fullmatch(
+                r"[a-z][A-Za-z]+", operation["operationId"]
+            )
+            assert "200" in operation["responses"] or "201" in operation["responses"]
+
+
+class TestScoping:
+    async def test_an_organization_sees_only_its_own_projects(self, driver: Driver) -> None:
+        mine = await driver.applied()
+        theirs = await driver.applied()
+        me = driver.org(mine.org_id)
+        listed = await driver.expect("GET", f"{API}/projects?page_size=200", 200, me)
+        assert {p["id"] for p in listed["items"]} == {mine.id}
+        for suffix in ("", "/timeline", "/ocds", "/meetings"):
+            response = await driver.client.get(f"{theirs.path}{suffix}", headers=me)
+            assert (response.status_code, response.json()["code"]) == (404, "project_not_found")
+        await driver.expect("GET", f"{mine.path}/ocds", 200, me)
+
+    async def test_a_purchasing_department_sees_its_own_calls_and_projects(
+        self, driver: Driver
+    ) -> None:
+        education = await driver.applied(department="education")
+        health = await driver.applied(department="health")
+        reviewer = driver.auth("department_reviewer", department="health")
+        listed = await driver.expect("GET", f"{API}/projects?page_size=200", 200, reviewer)
+        assert {p["department"] for p in listed["items"]} == {"health"}
+        assert health.id in {p["id"] for p in listed["items"]}
+        assert (await driver.client.get(education.path, headers=reviewer)).status_code == 404
+        other_call = await driver.client.get(
+            f"{API}/calls/{education.call['id']}", headers=reviewer
+        )
+        assert other_call.status_code == 404
+        calls = await driver.expect("GET", f"{API}/calls?page_size=200", 200, reviewer)
+        assert {c["department"] for c in calls["items"]} == {"health"}
+        foreign = await driver.client.post(
+            f"{API}/calls",
+            headers=reviewer,
+            json={
+                **{
+                    k: education.call[k]
+                    for k in (
+                        "year",
+                        "title",
+                        "description",
+                        "fund_id",
+                        "pool_id",
+                        "catalogue_item",
+                        "service_targets",
+                        "budget_ceiling_fen",
+                        "deadline_on",
+                    )
+                },
+                "department": "education",
+            },
+        )
+        assert (foreign.status_code, foreign.json()["code"]) == (403, "department_scope")
+        report = await driver.expect(
+            "GET", f"{API}/reports/spend?group_by=department", 200, reviewer
+        )
+        assert [row["key"] for row in report["rows"]] == ["health"]
+
+    async def test_an_evaluator_sees_only_assigned_projects(self, driver: Driver) -> None:
+        flow = await driver.evaluating()
+        other = await driver.applied()
+        evaluator = driver.evaluator(flow.evaluators[0])
+        listed = await driver.expect("GET", f"{API}/projects", 200, evaluator)
+        assert [p["id"] for p in listed["items"]] == [flow.id]
+        assert (await driver.client.get(other.path, headers=evaluator)).status_code == 404
+
+    async def test_auditors_and_finance_read_everything(self, driver: Driver) -> None:
+        flow = await driver.applied(department="justice")
+        for headers in (
+            driver.auth("auditor"),
+            driver.auth("department_reviewer", department="finance"),
+        ):
+            await driver.expect("GET", flow.path, 200, headers)
+            await driver.expect("GET", f"{flow.path}/timeline", 200, headers)
+        refused = await driver.client.post(
+            f"{flow.path}/procurement",
+            headers=driver.auth("auditor"),
+            json={"method": "open_tender", "price_weight_pct": 20},
+        )
+        assert refused.status_code == 403
+
+    async def test_a_street_office_sees_projects_serving_its_street(self, driver: Driver) -> None:
+        flow = await driver.applied()
+        street = driver.auth("street_office", street_code="340103001")
+        await driver.expect("GET", flow.path, 200, street)
+        elsewhere = driver.auth("street_office", street_code="340103002")
+        assert (await driver.client.get(flow.path, headers=elsewhere)).status_code == 404

@@ -1,0 +1,77 @@
+"""Helpers of the registry tests: create through the API, read the outbox, post outcomes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from services.registry.models import infra
+from shared.db import database
+
+Auth = Callable[..., dict[str, str]]
+ORGS = "/api/v1/organizations"
+OUTCOMES = "/api/v1/internal/case-outcomes"
+CASE_TYPES = {
+    "registration": "organization_registration",
+    "change": "organization_change",
+    "deregistration": "organization_deregistration",
+    "annual_inspection": "annual_inspection",
+}
+
+
+async def created(
+    registry: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]
+) -> dict[str, Any]:
+    response = await registry.post(ORGS, json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def events_of(subject_id: str | uuid.UUID) -> list[Any]:
+    outbox = infra.outbox
+    async with database.transaction() as session:
+        rows = await session.execute(
+            select(outbox)
+            .where(outbox.c.subject_id == str(subject_id))
+            .order_by(outbox.c.subject_seq)
+        )
+        return list(rows.all())
+
+
+async def event_types(subject_id: str | uuid.UUID) -> list[str]:
+    return [row.event_type for row in await events_of(subject_id)]
+
+
+def outcome_body(
+    application: dict[str, Any],
+    outcome: str = "approved",
+    *,
+    case_id: uuid.UUID | None = None,
+    case_type: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "case_id": str(case_id or uuid.uuid4()),
+        "case_type": case_type or CASE_TYPES[application["kind"]],
+        "subject_type": "application",
+        "subject_id": application["id"],
+        "outcome": outcome,
+        "reason": None if outcome == "approved" else "材料不符合要求",
+        "decided_at": datetime.now(UTC).isoformat(),
+        "definition_version": 1,
+    }
+
+
+async def post_outcome(
+    registry: httpx.AsyncClient, auth: Auth, body: dict[str, Any]
+) -> httpx.Response:
+    return await registry.post(OUTCOMES, json=body, headers=auth("service", sub="service:workflow"))
+
+
+def problem_codes(response: httpx.Response) -> set[str]:
+    return {error["code"] for error in response.json().get("errors", [])}

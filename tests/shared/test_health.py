@@ -1,0 +1,30 @@
+"""Operational endpoints answer on every service."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+
+@pytest.mark.parametrize("service", ["registry", "projects", "workflow"])
+async def test_health_and_readiness(clients: dict[str, httpx.AsyncClient], service: str) -> None:
+    client = clients[service]
+    assert (await client.get("/healthz")).json() == {"status": "ok", "checks": {}}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+async def test_metrics_expose_requests_queue_and_outbox(registry: httpx.AsyncClient) -> None:
+    await registry.get("/healthz")
+    await registry.get("/api/v1/organizations/00000000-0000-0000-0000-000000000000")
+    text = (await registry.get("/metrics")).text
+    # Labelled by route template, never by raw path (bounded cardinality).
+    assert 'route="/api/v1/organizations/{organization_id}"' in text
+    assert "00000000-0000" not in text
+    assert (
+        'sanshe_http_requests_total{method="GET",route="/healthz",service="registry",status="200"}'
+        in text
+    )
+    assert "sanshe_queue_depth" in text
+    assert 'sanshe_outbox_lag_seconds{service="registry"}' in text

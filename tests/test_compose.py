@@ -1,0 +1,835 @@
+"""docker-compose.yml and the gateway configuration, checked without Docker.
+
+No Docker engine runs on the development machines or in CI, so the compose file is taken
+at its word instead: every service built from the project's image (migrate, the three
+APIs, the worker) is started from the venv with its compose `command` and `environment`,
+as its container would run it, and the gateway's nginx configuration is evaluated
+against the services compose defines.
+
+What differs from `docker compose up`, and why:
+
+* compose host names (postgres, redis, registry, ...) become 127.0.0.1: one host, no DNS;
+* the three APIs all listen on the same port inside their containers; here each gets a
+  free port, and its `--port` plus every URL naming `<service>:<that port>` (the service
+  URLs, the healthcheck's `127.0.0.1:<port>` inside the container) are rewritten to it;
+* DATABASE_URL / REDIS_URL point at the test servers of conftest instead of the compose
+  credentials, with a database created empty here so that `migrate` really runs from
+  nothing; everything else in `environment` is kept as compose gives it;
+* the image's own environment (python:3.11-slim and our Dockerfile) is reproduced:
+  PYTHONUNBUFFERED, LANG, PYTHONPATH = project root (the image's WORKDIR /app), PATH with
+  the venv first (the image's pip-installed executables).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+import pytest
+import yaml
+from sqlalchemy.engine import make_url
+
+from shared.settings import PROJECT_ROOT, Settings
+
+COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
+VENV_BIN = Path(sys.executable).parent
+# ENV=production refuses the development secret and anything under 32 characters.
+JWT_SECRET = "compose-test-" + "s" * 40
+
+# The /api/v1 resources each service owns: the contract the gateway must follow.
+OWNERS: dict[str, tuple[str, ...]] = {
+    "registry": (
+        "organizations",
+        "inspections",
+        "spot-checks",
+        "imports",
+        "exports",
+        "applications",
+    ),
+    "projects": (
+        "funds",
+        "calls",
+        "projects",
+        "contracts",
+        "payments",
+        "evaluations",
+        "sppe-schemes",
+        "meetings",
+    ),
+    "workflow": ("cases", "tasks", "case-definitions", "webhooks", "events", "inbound"),
+}
+ONE_SHOT_SERVICES = {"migrate"}
+API_SERVICES = set(OWNERS)
+WORKER_SERVICES = {"workflow-worker"}
+
+MIGRATE_TIMEOUT_SECONDS = 180.0
+READY_DEADLINE_SECONDS = 90.0
+WORKER_ALIVE_SECONDS = 3.0
+# Below the compose stop_grace_period (30 s), after which Docker would SIGKILL.
+STOP_TIMEOUT_SECONDS = 25.0
+POLL_SECONDS = 0.25
+LOCALHOST = "127.0.0.1"
+CONTAINER_SELF = {"127.0.0.1", "localhost"}
+
+
+# -- compose: interpolation and loading ---------------------------------------------------
+
+_VARIABLE = re.compile(
+    r"\$(?:(?P<escaped>\$)"
+    r"|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}"
+    r"|(?P<named>[A-Za-z_][A-Za-z0-9_]*))"
+)
+
+
+class InterpolationError(ValueError):
+    pass
+
+
+def interpolate(text: str, variables: Mapping[str, str]) -> str:
+    """Compose's `$$`, `$VAR`, `${VAR}`, `${VAR:-x}`, `${VAR-x}`, `${VAR:?x}`, `${VAR?x}`,
+    `${VAR:+x}` and `${VAR+x}` (without nesting: a leftover `${` fails the structure test)."""
+
+    def substitute(match: re.Match[str]) -> str:
+        if match["escaped"]:
+            return "$"
+        name = match["braced"] or match["named"]
+        value = variables.get(name)
+        op, arg = match["op"], match["arg"] or ""
+        if op is None:
+            return value or ""
+        # With a colon, an empty value counts as unset.
+        unset = value is None or (op.startswith(":") and value == "")
+        if op.endswith("-"):
+            return arg if unset else str(value)
+        if op.endswith("+"):
+            return "" if unset else arg
+        if unset:
+            raise InterpolationError(f"required variable {name} is missing a value: {arg}")
+        return str(value)
+
+    return _VARIABLE.sub(substitute, text)
+
+
+def _interpolate_tree(node: Any, variables: Mapping[str, str]) -> Any:
+    if isinstance(node, str):
+        return interpolate(node, variables)
+    if isinstance(node, list):
+        return [_interpolate_tree(item, variables) for item in node]
+    if isinstance(node, dict):
+        return {key: _interpolate_tree(value, variables) for key, value in node.items()}
+    return node
+
+
+def load_compose(variables: Mapping[str, str]) -> dict[str, Any]:
+    """docker-compose.yml with anchors merged (`<<`) and variables interpolated.
+
+    `variables` stands for the shell of `docker compose`: only what the test sets, so the
+    file's own defaults are what is exercised.
+    """
+    raw = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    assert isinstance(raw, dict)
+    document: dict[str, Any] = _interpolate_tree(raw, variables)
+    return document
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return load_compose({"JWT_SECRET": JWT_SECRET})
+
+
+def _services(compose: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    services: dict[str, dict[str, Any]] = compose["services"]
+    return services
+
+
+def app_services(compose: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The services run from the project's image (the ones with a `build`)."""
+    return {name: spec for name, spec in _services(compose).items() if "build" in spec}
+
+
+def command_of(spec: Mapping[str, Any]) -> list[str]:
+    command = spec["command"]
+    return shlex.split(command) if isinstance(command, str) else [str(arg) for arg in command]
+
+
+def environment_of(spec: Mapping[str, Any], variables: Mapping[str, str]) -> dict[str, str]:
+    environment = spec.get("environment") or {}
+    if isinstance(environment, list):
+        environment = dict(
+            item.split("=", 1) if "=" in item else (item, None) for item in environment
+        )
+    # A bare name (no value) takes the value from the shell of `docker compose`.
+    return {
+        key: variables.get(key, "") if value is None else str(value)
+        for key, value in environment.items()
+    }
+
+
+def option_value(argv: Sequence[str], option: str) -> str | None:
+    for index, arg in enumerate(argv):
+        if arg == option and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith(f"{option}="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def container_port(spec: Mapping[str, Any]) -> int | None:
+    """The port an API listens on inside its container (its command's `--port`)."""
+    port = option_value(command_of(spec), "--port")
+    return int(port) if port is not None else None
+
+
+def completion_dependencies(compose: Mapping[str, Any]) -> set[str]:
+    """Services that others wait for to exit successfully: the one-shot steps."""
+    return {
+        dependency
+        for spec in _services(compose).values()
+        for dependency, condition in (spec.get("depends_on") or {}).items()
+        if isinstance(condition, dict)
+        and condition.get("condition") == "service_completed_successfully"
+    }
+
+
+def healthcheck_argv(spec: Mapping[str, Any]) -> list[str]:
+    """The healthcheck as a command line (`CMD` list or `CMD-SHELL` string)."""
+    test = spec["healthcheck"]["test"]
+    if isinstance(test, str):
+        return ["sh", "-c", test]
+    kind, *rest = test
+    return ["sh", "-c", rest[0]] if kind == "CMD-SHELL" else list(rest)
+
+
+_URL = re.compile(r"https?://[^\s'\"]+")
+
+
+def healthcheck_url(spec: Mapping[str, Any]) -> str:
+    urls = _URL.findall(" ".join(healthcheck_argv(spec)))
+    assert len(urls) == 1, f"expected one URL in the healthcheck, got {urls}"
+    return str(urls[0])
+
+
+# -- compose: structure ----------------------------------------------------------------------
+
+
+def test_interpolation_follows_compose_rules() -> None:
+    variables = {"SET": "value", "EMPTY": ""}
+    assert interpolate("$$SET ${SET} $SET", variables) == "$SET value value"
+    assert interpolate("${UNSET:-d} ${EMPTY:-d} ${EMPTY-d} ${UNSET-d}", variables) == "d d  d"
+    assert interpolate("${SET:+alt} ${EMPTY:+alt} ${EMPTY+alt}", variables) == "alt  alt"
+    assert interpolate("${EMPTY?must}", variables) == ""
+    with pytest.raises(InterpolationError, match="must"):
+        interpolate("${EMPTY:?must}", variables)
+
+
+def test_operators_must_provide_the_jwt_secret() -> None:
+    with pytest.raises(InterpolationError, match="JWT_SECRET"):
+        load_compose({})
+
+
+def test_compose_structure(compose: dict[str, Any]) -> None:
+    services = _services(compose)
+    # Every `$` in the file is syntax this test's interpolation understands.
+    raw = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    unknown = [text for text in _strings(raw) if "$" in _VARIABLE.sub("", text)]
+    assert not unknown, f"interpolation this test does not support: {unknown}"
+
+    apps = app_services(compose)
+    assert set(apps) == ONE_SHOT_SERVICES | API_SERVICES | WORKER_SERVICES
+    assert completion_dependencies(compose) == ONE_SHOT_SERVICES
+    assert {name for name, spec in apps.items() if container_port(spec)} == API_SERVICES
+    # One image for every Python process.
+    assert len({spec["image"] for spec in apps.values()}) == 1
+
+    assert services["postgres"]["image"].startswith("postgres:16")
+    assert "pg_isready" in " ".join(healthcheck_argv(services["postgres"]))
+    assert services["redis"]["image"].startswith("redis:7")
+    assert healthcheck_argv(services["redis"]) == ["redis-cli", "ping"]
+    for name in ("postgres", "redis"):
+        for volume in services[name].get("volumes", []):
+            source = volume.split(":", 1)[0]
+            assert source in (compose.get("volumes") or {}), (
+                f"{name}: {source} is not a named volume"
+            )
+
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    for name in API_SERVICES | WORKER_SERVICES:
+        depends_on = services[name]["depends_on"]
+        assert depends_on["migrate"]["condition"] == "service_completed_successfully", name
+        assert depends_on["redis"]["condition"] == "service_healthy", name
+
+    for name, spec in apps.items():
+        environment = environment_of(spec, {})
+        assert environment["ENV"] == "production", name
+        assert environment["JWT_SECRET"] == JWT_SECRET, name
+        assert urlsplit(environment["DATABASE_URL"]).hostname == "postgres", name
+        assert urlsplit(environment["REDIS_URL"]).hostname == "redis", name
+        for api in API_SERVICES:
+            url = urlsplit(environment[f"{api.upper()}_URL"])
+            assert (url.hostname, url.port) == (api, container_port(services[api])), name
+        # The settings validate as they will in the container.
+        Settings.model_validate({key.lower(): value for key, value in environment.items()})
+
+    for name in API_SERVICES:
+        url = urlsplit(healthcheck_url(services[name]))
+        assert url.hostname in CONTAINER_SELF and url.path == "/readyz", name
+        assert url.port == container_port(services[name]), name
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+
+
+# -- gateway: a small nginx configuration reader -----------------------------------------
+
+
+@dataclass
+class Directive:
+    name: str
+    args: list[str]
+    block: list[Directive] | None = None
+
+    def children(self, name: str) -> list[Directive]:
+        return [child for child in self.block or [] if child.name == name]
+
+
+_NGINX_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "t": "\t", "r": "\r", "n": "\n"}
+
+
+def _nginx_tokens(text: str) -> Iterator[str]:
+    """Words, quoted strings, `{`, `}` and `;`, unescaped as nginx does."""
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char.isspace():
+            i += 1
+        elif char == "#":
+            while i < n and text[i] != "\n":
+                i += 1
+        elif char in "{};":
+            yield char
+            i += 1
+        else:
+            quote = char if char in "\"'" else None
+            i += 1 if quote else 0
+            word: list[str] = []
+            while i < n:
+                char = text[i]
+                if quote and char == quote:
+                    i += 1
+                    break
+                if not quote and (char.isspace() or char in "{};"):
+                    break
+                if char == "\\" and i + 1 < n and text[i + 1] in _NGINX_ESCAPES:
+                    word.append(_NGINX_ESCAPES[text[i + 1]])
+                    i += 2
+                    continue
+                word.append(char)
+                i += 1
+            yield "".join(word)
+
+
+def parse_nginx(text: str) -> list[Directive]:
+    root: list[Directive] = []
+    stack = [root]
+    words: list[str] = []
+    for token in _nginx_tokens(text):
+        if token == ";":
+            stack[-1].append(Directive(words[0], words[1:]))
+            words = []
+        elif token == "{":
+            directive = Directive(words[0], words[1:], [])
+            stack[-1].append(directive)
+            stack.append(directive.block)  # type: ignore[arg-type]
+            words = []
+        elif token == "}":
+            assert not words, f"unterminated directive {words}"
+            stack.pop()
+        else:
+            words.append(token)
+    assert len(stack) == 1 and not words, "unbalanced braces in the nginx configuration"
+    return root
+
+
+def _pcre(pattern: str) -> re.Pattern[str]:
+    # nginx's PCRE named groups `(?<name>...)` are `(?P<name>...)` in Python.
+    return re.compile(re.sub(r"\(\?<(?![=!])", "(?P<", pattern))
+
+
+@dataclass
+class Upstream:
+    host: str
+    port: int
+    # None: the request URI is passed on as the client sent it.
+    path: str | None
+
+
+@dataclass
+class Gateway:
+    """Just enough of nginx's request routing to say where a path is proxied."""
+
+    top: list[Directive]
+    server: Directive
+    maps: dict[str, Directive] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> Gateway:
+        top = parse_nginx(path.read_text(encoding="utf-8"))
+        (server,) = [directive for directive in top if directive.name == "server"]
+        maps = {d.args[1].lstrip("$"): d for d in top if d.name == "map"}
+        return cls(top, server, maps)
+
+    def location_for(self, uri: str) -> tuple[Directive, dict[str, str]] | None:
+        """nginx's choice: exact `=`, else the longest prefix if `^~`, else the first
+        matching regex in file order, else the longest prefix."""
+        prefixes: list[tuple[str, Directive]] = []
+        for location in self.server.children("location"):
+            modifier, *rest = location.args
+            if modifier == "=" and rest and rest[0] == uri:
+                return location, {}
+            if modifier == "^~" and uri.startswith(rest[0]):
+                prefixes.append((rest[0], location))
+            elif not rest and not modifier.startswith("@") and uri.startswith(modifier):
+                prefixes.append((modifier, location))
+        longest = max(prefixes, key=lambda item: len(item[0]), default=None)
+        if longest is not None and longest[1].args[0] == "^~":
+            return longest[1], {}
+        for location in self.server.children("location"):
+            if location.args[0] in ("~", "~*"):
+                flags = re.IGNORECASE if location.args[0] == "~*" else 0
+                match = re.compile(_pcre(location.args[1]).pattern, flags).search(uri)
+                if match:
+                    captures = {str(i): group or "" for i, group in enumerate(match.groups(), 1)}
+                    return location, {**captures, **match.groupdict(default="")}
+        return (longest[1], {}) if longest is not None else None
+
+    def expand(self, text: str, variables: Mapping[str, str]) -> str:
+        def value(match: re.Match[str]) -> str:
+            name = match[1] or match[2]
+            if name in variables:
+                return variables[name]
+            if name in self.maps:
+                return self.evaluate_map(self.maps[name], variables)
+            raise KeyError(f"variable ${name} is not known to this test")
+
+        return re.sub(r"\$(?:\{(\w+)\}|(\w+))", value, text)
+
+    def evaluate_map(self, directive: Directive, variables: Mapping[str, str]) -> str:
+        """nginx map: exact keys first, then regexes in file order, then `default`."""
+        source = self.expand(directive.args[0], variables)
+        entries = [(entry.name, entry.args[0]) for entry in directive.block or []]
+        for key, result in entries:
+            if not key.startswith("~") and key != "default" and key == source:
+                return self.expand(result, variables)
+        for key, result in entries:
+            if key.startswith("~"):
+                flags = re.IGNORECASE if key.startswith("~*") else 0
+                if re.compile(_pcre(key.lstrip("~*")).pattern, flags).search(source):
+                    return self.expand(result, variables)
+        defaults = [result for key, result in entries if key == "default"]
+        return self.expand(defaults[0], variables) if defaults else ""
+
+    def route(self, uri: str) -> Upstream | None:
+        found = self.location_for(uri)
+        if found is None:
+            return None
+        location, captures = found
+        proxy_pass = location.children("proxy_pass")
+        if not proxy_pass:
+            return None
+        variables = {"uri": uri, "request_uri": uri, "is_args": "", "args": "", **captures}
+        target = urlsplit(self.expand(proxy_pass[0].args[0], variables))
+        if not target.hostname:
+            return None  # an empty upstream: the location answers 404 itself
+        return Upstream(target.hostname, target.port or 80, target.path or None)
+
+
+def gateway_config_path(compose: Mapping[str, Any]) -> tuple[str, Path]:
+    """The gateway service and the configuration file compose mounts into it."""
+    for name, spec in _services(compose).items():
+        if not str(spec.get("image", "")).startswith("nginx"):
+            continue
+        for volume in spec.get("volumes", []):
+            source, target = volume.split(":")[:2]
+            if target.startswith("/etc/nginx/"):
+                return name, (COMPOSE_FILE.parent / source).resolve()
+    raise AssertionError("no nginx gateway with a mounted configuration in docker-compose.yml")
+
+
+@pytest.fixture(scope="module")
+def gateway(compose: dict[str, Any]) -> Gateway:
+    _, path = gateway_config_path(compose)
+    assert path.is_file(), path
+    return Gateway.load(path)
+
+
+def test_gateway_routes_every_prefix_to_its_service(
+    compose: dict[str, Any], gateway: Gateway
+) -> None:
+    services = _services(compose)
+    for owner, prefixes in OWNERS.items():
+        expected = (owner, container_port(services[owner]))
+        for prefix in prefixes:
+            for uri in (f"/api/v1/{prefix}", f"/api/v1/{prefix}/0193b2c4-7d1e/history"):
+                upstream = gateway.route(uri)
+                assert upstream is not None, f"{uri} is not proxied"
+                assert upstream.host in services, f"{uri} -> {upstream.host}: not in compose"
+                assert (upstream.host, upstream.port) == expected, uri
+                assert upstream.path is None, f"{uri}: the path must reach the service unchanged"
+            # Only the whole segment routes: no prefix match into another resource name.
+            assert gateway.route(f"/api/v1/{prefix}x") is None, prefix
+    for uri in ("/api/v1/unknown", "/api/v1/", "/metrics", "/readyz", "/"):
+        assert gateway.route(uri) is None, f"{uri} should not reach a service"
+
+
+def test_gateway_serves_each_service_documentation(
+    compose: dict[str, Any], gateway: Gateway
+) -> None:
+    services = _services(compose)
+    for api in API_SERVICES:
+        for page in ("docs", "redoc", "openapi.json"):
+            upstream = gateway.route(f"/{api}/{page}")
+            assert upstream is not None, f"/{api}/{page} is not proxied"
+            assert (upstream.host, upstream.port) == (api, container_port(services[api]))
+            assert upstream.path == f"/{page}"
+        assert gateway.route(f"/{api}/metrics") is None
+
+
+def test_gateway_limits_and_headers(compose: dict[str, Any], gateway: Gateway) -> None:
+    name, _ = gateway_config_path(compose)
+    server = gateway.server
+    # The port nginx listens on is the one compose publishes.
+    (listen,) = server.children("listen")
+    targets = [str(port).rsplit(":", 1)[-1] for port in _services(compose)[name]["ports"]]
+    assert targets == [listen.args[0]]
+
+    # Uploads up to the services' own limit must get through the gateway.
+    (limit,) = server.children("client_max_body_size")
+    size = limit.args[0].lower()
+    multiplier = {"k": 1024, "m": 1024**2, "g": 1024**3}.get(size[-1], 1)
+    gateway_bytes = int(size.rstrip("kmg")) * multiplier
+    assert gateway_bytes >= Settings.model_fields["max_body_bytes"].default
+
+    headers = {d.args[0].lower(): d.args[1] for d in server.children("proxy_set_header")}
+    assert headers["x-request-id"].startswith("$")
+    assert headers["x-forwarded-for"] == "$proxy_add_x_forwarded_for"
+    # The APIs believe X-Forwarded-For from the gateway's address, and only from it.
+    networks = _services(compose)[name]["networks"]
+    addresses = {network["ipv4_address"] for network in networks.values()}
+    for app, spec in app_services(compose).items():
+        assert environment_of(spec, {})["FORWARDED_ALLOW_IPS"] in addresses, app
+    # A proxy_set_header inside a location drops every one inherited from the server.
+    for location in server.children("location"):
+        if location.children("proxy_pass"):
+            assert not location.children("proxy_set_header"), location.args
+
+
+# -- compose services as local processes ----------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOCALHOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def localize(text: str, hosts: set[str], ports: Mapping[tuple[str, int], int]) -> str:
+    """Compose addresses as seen from this host: every compose host name is 127.0.0.1,
+    and `<host>:<container port>` of an API becomes its local port. `ports` also holds
+    each API's own `127.0.0.1:<container port>` for its healthcheck, keyed by host."""
+
+    def replace(match: re.Match[str]) -> str:
+        host, port = match["host"], match["port"]
+        if host not in hosts:
+            return match[0]
+        if port is not None and (host, int(port)) in ports:
+            port = str(ports[host, int(port)])
+        return f"{match['prefix']}{LOCALHOST}{':' + port if port else ''}"
+
+    pattern = (
+        r"(?P<prefix>[a-z][a-z0-9+.-]*://(?:[^@/\s'\"]*@)?)(?P<host>[\w.-]+)(?::(?P<port>\d+))?"
+    )
+    return re.sub(pattern, replace, text)
+
+
+def localize_command(argv: Sequence[str], port: int | None) -> list[str]:
+    """The venv's executable for argv[0]; an API binds 127.0.0.1 and its own free port
+    (uvicorn's `--host` / `--port`, the only server options the compose commands use)."""
+    executable = VENV_BIN / argv[0]
+    assert executable.exists(), f"{argv[0]} is not installed in the venv ({VENV_BIN})"
+    result = [str(executable)]
+    rest = list(argv[1:])
+    index = 0
+    while index < len(rest):
+        arg = rest[index]
+        option = arg.split("=", 1)[0]
+        if port is not None and option in ("--host", "--port"):
+            value = LOCALHOST if option == "--host" else str(port)
+            result += [option, value]
+            index += 1 if "=" in arg else 2
+            continue
+        result.append(arg)
+        index += 1
+    return result
+
+
+@dataclass
+class Process:
+    name: str
+    argv: list[str]
+    log_path: Path
+    popen: subprocess.Popen[bytes]
+    log: IO[bytes]
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def describe(self) -> str:
+        return f"{self.name} ({shlex.join(self.argv)}):\n{self.log_tail()}"
+
+
+def _start(name: str, argv: list[str], env: dict[str, str], logs: Path) -> Process:
+    log_path = logs / f"{name}.log"
+    log = log_path.open("wb")
+    popen = subprocess.Popen(
+        argv,
+        cwd=PROJECT_ROOT,  # the image's WORKDIR
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        # Its own process group, so stopping it also stops anything it may have spawned.
+        process_group=0,
+    )
+    return Process(name, argv, log_path, popen, log)
+
+
+def _fail_if_exited(processes: Sequence[Process]) -> None:
+    for process in processes:
+        code = process.popen.poll()
+        if code is not None:
+            pytest.fail(f"exited with code {code}: {process.describe()}", pytrace=False)
+
+
+def _group_alive(process: Process) -> bool:
+    try:
+        os.killpg(process.popen.pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _stop(processes: Sequence[Process]) -> list[str]:
+    """SIGTERM (what `docker compose stop` sends), then SIGKILL after the grace period.
+    Returns what had to be killed: a service still running, or processes it left behind."""
+    for process in processes:
+        if process.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.popen.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+    killed: list[str] = []
+    for process in processes:
+        try:
+            process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            killed.append(process.name)
+        if _group_alive(process):
+            if process.name not in killed:
+                killed.append(f"{process.name}'s left-over processes")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.popen.pid, signal.SIGKILL)
+            process.popen.wait()
+        process.log.close()
+    return killed
+
+
+@pytest.fixture
+async def compose_database(database_url: str) -> AsyncIterator[str]:
+    """A new, empty database on the test server, dropped afterwards: `migrate` starts from
+    nothing, as on a first `docker compose up`."""
+    name = f"sanshe_compose_{uuid.uuid4().hex[:10]}"
+    server = make_url(database_url)
+    admin = server.set(drivername="postgresql", database="postgres")
+    admin_dsn = admin.render_as_string(hide_password=False)
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        connection = await asyncpg.connect(admin_dsn)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+
+@pytest.mark.slow
+def test_compose_services_run_as_local_processes(
+    compose: dict[str, Any], compose_database: str, redis_url: str, tmp_path: Path
+) -> None:
+    services = _services(compose)
+    apps = app_services(compose)
+    hosts = set(services)
+
+    # Each API's port inside its container -> a free local port.
+    api_ports = {name: (container_port(apps[name]), _free_port()) for name in API_SERVICES}
+    assert len({local for _, local in api_ports.values()}) == len(api_ports)
+    ports = {(name, inner): local for name, (inner, local) in api_ports.items() if inner}
+
+    def environment(name: str) -> dict[str, str]:
+        compose_env = environment_of(apps[name], {"JWT_SECRET": JWT_SECRET})
+        # The compose credentials name the compose servers; the test's replace them.
+        assert urlsplit(compose_env["DATABASE_URL"]).hostname == "postgres"
+        assert urlsplit(compose_env["REDIS_URL"]).hostname == "redis"
+        env = {key: localize(value, hosts, ports) for key, value in compose_env.items()}
+        env.update(DATABASE_URL=compose_database, REDIS_URL=redis_url)
+        image_env = {
+            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
+            "LANG": "C.UTF-8",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
+        return {**image_env, **env}
+
+    def argv(name: str) -> list[str]:
+        port = api_ports[name][1] if name in api_ports else None
+        return localize_command(command_of(apps[name]), port)
+
+    def in_container(name: str, text: str) -> str:
+        """`127.0.0.1:<container port>` inside an API's container is its local port."""
+        inner, local = api_ports[name]
+        own = {(host, inner): local for host in CONTAINER_SELF} if inner else {}
+        return localize(text, CONTAINER_SELF, own)
+
+    # 1. The one-shot migration, from an empty database, must exit 0.
+    for name in sorted(ONE_SHOT_SERVICES):
+        result = subprocess.run(
+            argv(name),
+            cwd=PROJECT_ROOT,
+            env=environment(name),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=MIGRATE_TIMEOUT_SECONDS,
+            check=False,
+        )
+        assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
+    current = subprocess.run(
+        [str(VENV_BIN / "alembic"), "-c", "alembic.ini", "current"],
+        cwd=PROJECT_ROOT,
+        env=environment("migrate"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "(head)" in current.stdout, (
+        f"not at head after migrate:\n{current.stdout}{current.stderr}"
+    )
+
+    # 2. The long-running services, then their readiness, as compose's healthchecks see it.
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    processes: list[Process] = []
+    killed: list[str] = []
+    try:
+        for name in sorted(API_SERVICES | WORKER_SERVICES):
+            processes.append(_start(name, argv(name), environment(name), logs))
+        by_name = {process.name: process for process in processes}
+
+        ready_urls = {
+            name: in_container(name, healthcheck_url(apps[name])) for name in API_SERVICES
+        }
+        pending = set(ready_urls)
+        deadline = time.monotonic() + READY_DEADLINE_SECONDS
+        with httpx.Client(timeout=3.0) as client:
+            while pending:
+                _fail_if_exited(processes)
+                for name in sorted(pending):
+                    try:
+                        if client.get(ready_urls[name]).status_code == 200:
+                            pending.discard(name)
+                    except httpx.HTTPError:
+                        pass
+                if pending and time.monotonic() > deadline:
+                    details = "\n\n".join(by_name[name].describe() for name in sorted(pending))
+                    pytest.fail(f"not ready in {READY_DEADLINE_SECONDS:g}s:\n{details}")
+                time.sleep(POLL_SECONDS)
+
+        # The compose healthcheck commands themselves pass (python -c urllib, exit 0).
+        for name in sorted(API_SERVICES):
+            check = [in_container(name, arg) for arg in healthcheck_argv(apps[name])]
+            check[0] = str(VENV_BIN / check[0]) if (VENV_BIN / check[0]).exists() else check[0]
+            result = subprocess.run(
+                check,
+                env=environment(name),
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+            assert result.returncode == 0, f"{name} healthcheck failed: {result.stderr}"
+
+        # The worker (and every API) stays up.
+        alive_until = time.monotonic() + WORKER_ALIVE_SECONDS
+        while time.monotonic() < alive_until:
+            _fail_if_exited(processes)
+            time.sleep(POLL_SECONDS)
+
+        # The worker's compose healthcheck (`arq --check`) passes: it is polling Redis.
+        for name in sorted(WORKER_SERVICES):
+            check = healthcheck_argv(apps[name])
+            check[0] = str(VENV_BIN / check[0]) if (VENV_BIN / check[0]).exists() else check[0]
+            result = subprocess.run(
+                check,
+                env=environment(name),
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+            assert result.returncode == 0, (
+                f"{name} healthcheck failed: {result.stdout}{result.stderr}"
+            )
+    finally:
+        killed = _stop(processes)
+
+    # 3. Everything stopped on SIGTERM within the grace period, and nothing is left.
+    assert not killed, f"had to SIGKILL: {killed}"
+    for process in processes:
+        # uvicorn re-raises the SIGTERM it handled once it has shut down (-15, what Docker
+        # reports as 143); arq returns 0. Anything else is a failure while stopping.
+        assert process.popen.returncode in (0, -signal.SIGTERM), (
+            f"exit {process.popen.returncode} on SIGTERM: {process.describe()}"
+        )
+        assert not _group_alive(process), f"{process.name} left processes behind"
+    for name, (_, local) in api_ports.items():
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            assert sock.connect_ex((LOCALHOST, local)) != 0, f"{name} still listens on {local}"

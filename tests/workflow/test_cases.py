@@ -1,0 +1,196 @@
+"""The case lifecycle with a real arq worker: pre-check, one supplement, joint review."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from services.workflow.models import ApprovalCase, CaseTransition
+from shared.db import database
+from tests.processes import ManagedProcess
+from tests.workflow.conftest import materials_for
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+async def transitions_to(case_id: str, state: str) -> int:
+    async with database.transaction() as session:
+        return (
+            await session.execute(
+                select(func.count()).where(
+                    CaseTransition.case_id == uuid.UUID(case_id), CaseTransition.to_state == state
+                )
+            )
+        ).scalar_one()
+
+
+async def test_complete_application_reaches_joint_review_with_all_tasks_at_once(
+    submit: Callable[..., Any], wait_for_state: Callable[..., Any], worker: ManagedProcess
+) -> None:
+    case_id = await submit("organization_registration")
+    case = await wait_for_state(case_id, "in_joint_review")
+    assert {t["department"] for t in case["tasks"]} == {
+        "civil_affairs_registration",
+        "public_security",
+        "market_regulation",
+    }
+    assert {t["state"] for t in case["tasks"]} == {"open"}
+    assert len({t["created_at"] for t in case["tasks"]}) == 1  # created together
+    assert [step["to_state"] for step in case["timeline"]] == [
+        "submitted",
+        "accepted",
+        "in_joint_review",
+    ]
+    assert all(step["definition_version"] == 1 for step in case["timeline"])
+
+
+async def test_one_time_notice_lists_everything_and_only_one_supplement_round(
+    submit: Callable[..., Any],
+    wait_for_state: Callable[..., Any],
+    workflow: httpx.AsyncClient,
+    auth: Callable[..., dict[str, str]],
+    org_id: str,
+) -> None:
+    case_id = await submit(
+        "organization_registration", org_id=org_id, leave_out=("articles", "capital_proof")
+    )
+    case = await wait_for_state(case_id, "supplement_requested")
+    # Every missing material in one notice (一次性告知).
+    assert {item["code"] for item in case["supplement_notice"]} == {"articles", "capital_proof"}
+    assert case["paused_at"] is not None
+
+    applicant = auth("organization", org_id=org_id)
+    incomplete = [m for m in materials_for("organization_registration") if m["code"] == "articles"]
+    resubmitted = await workflow.post(
+        f"/api/v1/cases/{case_id}/resubmissions",
+        json={"command_id": str(uuid.uuid4()), "materials": incomplete},
+        headers=applicant,
+    )
+    assert resubmitted.status_code == 200, resubmitted.text
+    # Still incomplete after the one round: decided (rejected), never sent back twice.
+    case = await wait_for_state(case_id, "rejected")
+    assert case["supplement_count"] == 1
+    assert await transitions_to(case_id, "supplement_requested") == 1
+
+
+async def test_second_supplement_request_is_refused_by_machine_and_database(
+    submit: Callable[..., Any],
+    wait_for_state: Callable[..., Any],
+    workflow: httpx.AsyncClient,
+    auth: Callable[..., dict[str, str]],
+    org_id: str,
+) -> None:
+    case_id = await submit("organization_registration", org_id=org_id, leave_out=("articles",))
+    await wait_for_state(case_id, "supplement_requested")
+    await workflow.post(
+        f"/api/v1/cases/{case_id}/resubmissions",
+        json={
+            "command_id": str(uuid.uuid4()),
+            "materials": materials_for("organization_registration"),
+        },
+        headers=auth("organization", org_id=org_id),
+    )
+    case = await wait_for_state(case_id, "in_joint_review")
+    task = next(t for t in case["tasks"] if t["department"] == "public_security")
+    second = await workflow.post(
+        f"/api/v1/cases/{case_id}/supplement-requests",
+        json={
+            "command_id": str(uuid.uuid4()),
+            "items": [{"code": "articles", "problem": "invalid", "message": "章程缺页"}],
+        },
+        headers=auth("department_reviewer", department=task["department"]),
+    )
+    assert second.status_code == 409
+    assert second.json()["code"] == "supplement_already_used"
+    # The database refuses it too, whatever the code does.
+    with pytest.raises((IntegrityError, DBAPIError)):
+        async with database.transaction() as session:
+            await session.execute(
+                update(ApprovalCase)
+                .where(ApprovalCase.id == uuid.UUID(case_id))
+                .values(supplement_count=2)
+            )
+
+
+async def test_resubmission_restarts_the_clock_from_where_it_paused(
+    submit: Callable[..., Any],
+    wait_for_state: Callable[..., Any],
+    workflow: httpx.AsyncClient,
+    auth: Callable[..., dict[str, str]],
+    org_id: str,
+) -> None:
+    case_id = await submit("organization_change", org_id=org_id, leave_out=("council_resolution",))
+    before = await wait_for_state(case_id, "supplement_requested")
+    # Pretend the applicant took two weeks: any such span holds working days, even at
+    # the longest holidays, so the deadline must move.
+    async with database.transaction() as session:
+        await session.execute(
+            text(
+                "UPDATE workflow.approval_case SET paused_at = now() - interval '14 days' "
+                "WHERE id = :id"
+            ),
+            {"id": case_id},
+        )
+    await workflow.post(
+        f"/api/v1/cases/{case_id}/resubmissions",
+        json={"command_id": str(uuid.uuid4()), "materials": materials_for("organization_change")},
+        headers=auth("organization", org_id=org_id),
+    )
+    after = await wait_for_state(case_id, "in_joint_review")
+    assert after["due_at"] > before["due_at"]
+    assert after["paused_at"] is None
+
+
+async def test_duplicate_commands_return_the_first_result_and_change_nothing(
+    workflow: httpx.AsyncClient, auth: Callable[..., dict[str, str]], org_id: str
+) -> None:
+    headers = auth("organization", org_id=org_id)
+    body = {
+        "command_id": str(uuid.uuid4()),
+        "case_type": "annual_inspection",
+        "title": "2025年度检查",
+        "applicant_name": "测试协会",
+        "materials": materials_for("annual_inspection"),
+    }
+    first = await workflow.post("/api/v1/cases", json=body, headers=headers)
+    again = await workflow.post("/api/v1/cases", json=body, headers=headers)
+    assert first.status_code == 201 and again.status_code == 201
+    assert again.json()["case_id"] == first.json()["case_id"]
+    assert again.json()["replayed"] is True
+    withdraw = {"command_id": str(uuid.uuid4()), "reason": "重复提交"}
+    url = f"/api/v1/cases/{first.json()['case_id']}/withdrawal"
+    once = await workflow.post(url, json=withdraw, headers=headers)
+    twice = await workflow.post(url, json=withdraw, headers=headers)
+    assert once.json()["state"] == twice.json()["state"] == "withdrawn"
+    assert await transitions_to(first.json()["case_id"], "withdrawn") == 1
+    reused = await workflow.post(
+        url.replace("withdrawal", "resubmissions"),
+        json={
+            "command_id": withdraw["command_id"],
+            "materials": materials_for("annual_inspection"),
+        },
+        headers=headers,
+    )
+    assert reused.status_code == 409
+    assert reused.json()["code"] == "command_id_reused"
+
+
+async def test_audit_trail_cannot_be_edited(
+    submit: Callable[..., Any], wait_for_state: Callable[..., Any]
+) -> None:
+    case_id = await submit("annual_inspection")
+    await wait_for_state(case_id, "in_joint_review")
+    for statement in (
+        "UPDATE workflow.case_transition SET reason = 'edited' WHERE case_id = :id",
+        "DELETE FROM workflow.case_transition WHERE case_id = :id",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with database.transaction() as session:
+                await session.execute(text(statement), {"id": case_id})
+    assert await transitions_to(case_id, "submitted") == 1

@@ -200,7 +200,9 @@ class OutboxRelay:
                         (outbox.c.published_at.is_(None))
                         | (outbox.c.published_at < republish_before),
                     )
-                    .order_by(outbox.c.occurred_at)
+                    # Never-published events first, then the longest unchecked: a
+                    # backlog of pending rows must not starve fresh events.
+                    .order_by(outbox.c.published_at.asc().nulls_first(), outbox.c.occurred_at)
                     .limit(self.settings.outbox_relay_batch)
                     .with_for_update(skip_locked=True)
                 )
@@ -241,7 +243,14 @@ class OutboxRelay:
         return enqueued
 
     async def _job_state(self, job_id: str) -> str:
-        job = Job(job_id, self.queue, _deserializer=deserialize_job)
+        # The queue name matters: a job still waiting is found by its score in *our*
+        # queue, and under arq's default name it would look lost and be re-published.
+        job = Job(
+            job_id,
+            self.queue,
+            _queue_name=self.queue.default_queue_name,
+            _deserializer=deserialize_job,
+        )
         status = await job.status()
         if status is JobStatus.not_found:
             return "lost"

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.models import infra as registry_infra
 from services.workflow.models import infra as workflow_infra
 from services.workflow.tasks import CONSUMER, dispatch_event
-from shared.db import database
+from shared.db import Database, database
 from shared.jobs import EventEnvelope, JobName, create_queue, deserialize_job, serialize_job
 from shared.outbox import OutboxRelay, record_event
 from shared.settings import get_settings
@@ -226,3 +226,51 @@ async def test_redelivered_event_is_applied_once(queue: ArqRedis, applied: list[
             )
         ).scalar_one()
     assert claimed == 1
+
+
+async def _record_update(db: Database) -> uuid.UUID:
+    async with db.transaction() as session:
+        return await record_event(
+            session,
+            outbox,
+            event_type="organization.updated",
+            subject_type="organization",
+            subject_id=str(uuid.uuid4()),
+            data={},
+        )
+
+
+async def test_a_backlog_of_pending_events_does_not_starve_a_fresh_one(
+    queue: ArqRedis, fresh_database: Callable[[str], AsyncIterator[str]]
+) -> None:
+    """Rows published but not yet run must not keep a new event out of every batch."""
+    async for url in fresh_database(f"starve_{uuid.uuid4().hex[:6]}"):
+        isolated = Database(url)
+        try:
+            backlog_settings = get_settings().model_copy(
+                update={"outbox_relay_batch": 2, "outbox_republish_after_seconds": 0}
+            )
+            relay = OutboxRelay(
+                database=isolated,
+                outbox=outbox,
+                queue=queue,
+                source="registry",
+                settings=backlog_settings,
+            )
+
+            # A backlog larger than one batch, all published and still pending in arq.
+            for _ in range(3):
+                await _record_update(isolated)
+            for _ in range(5):
+                if not await relay.run_once():
+                    break
+            async with isolated.transaction() as session:
+                counts = (await session.execute(select(outbox.c.publish_count))).scalars().all()
+            # Still queued is pending, not lost: nothing was published twice.
+            assert counts == [1, 1, 1]
+
+            fresh = await _record_update(isolated)
+            assert await relay.run_once() == 1
+            assert await _job(queue, fresh).status() is not JobStatus.not_found
+        finally:
+            await isolated.dispose()

@@ -1,0 +1,70 @@
+"""One transaction per request: a commit that fails is a 500 problem, never a 2xx."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from fastapi import APIRouter
+from sqlalchemy import select, text
+
+from services.registry.models import infra as registry_infra
+from shared.app import create_service_app
+from shared.db import SessionDep, database
+from shared.outbox import record_event
+
+
+def _app_whose_commit_fails(subject: str) -> httpx.AsyncClient:
+    router = APIRouter()
+
+    @router.post("/commit-fails")
+    async def commit_fails(session: SessionDep) -> dict[str, bool]:
+        # The handler's writes succeed; only the commit fails, on a deferred constraint,
+        # which is exactly the case a commit after the response would answer with 200.
+        await session.execute(
+            text(
+                "CREATE TEMP TABLE deferred_check (n int UNIQUE DEFERRABLE INITIALLY DEFERRED)"
+                " ON COMMIT DROP"
+            )
+        )
+        await session.execute(text("INSERT INTO deferred_check VALUES (1), (1)"))
+        await record_event(
+            session,
+            registry_infra.outbox,
+            event_type="organization.updated",
+            subject_type="organization",
+            subject_id=subject,
+            data={},
+        )
+        return {"ok": True}
+
+    app = create_service_app(
+        service="transaction-test",
+        title="transaction test",
+        description="",
+        routers=[router],
+        infra=registry_infra,
+        run_relay=False,
+    )
+    # No lifespan: the route needs only the database, and the shared engine stays open.
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+        base_url="http://testserver",
+    )
+
+
+async def test_a_failed_commit_answers_500_and_keeps_nothing() -> None:
+    subject = str(uuid.uuid4())
+    async with _app_whose_commit_fails(subject) as client:
+        response = await client.post("/commit-fails", headers={"X-Request-ID": "commit-1"})
+
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "internal_error"
+    assert response.json()["request_id"] == "commit-1"
+    outbox = registry_infra.outbox
+    async with database.transaction() as session:
+        kept = (
+            await session.execute(select(outbox.c.id).where(outbox.c.subject_id == subject))
+        ).first()
+    assert kept is None

@@ -52,7 +52,13 @@ def create_service_app(
     infra: InfraTables,
     run_relay: bool = True,
     on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
+    background: Sequence[Callable[[], Awaitable[None]]] = (),
 ) -> FastAPI:
+    """A service app: problem+json, auth-ready routers, idempotency, health, metrics.
+
+    `on_startup` steps run before the app serves; `background` loops (each runs until
+    cancelled) run beside the outbox relay for the app's lifetime.
+    """
     settings = get_settings()
     configure_logging(service, level=settings.log_level, json_logs=settings.log_json)
 
@@ -61,22 +67,25 @@ def create_service_app(
         for step in on_startup:
             await step()
         app.state.queue = await create_queue(settings)
-        background = [
+        background_tasks = [
             asyncio.create_task(_housekeeping(infra), name=f"{service}-housekeeping"),
         ]
+        background_tasks.extend(
+            asyncio.create_task(loop(), name=f"{service}-{loop.__name__}") for loop in background
+        )
         if run_relay:
             relay = OutboxRelay(
                 database=database, outbox=infra.outbox, queue=app.state.queue, source=service
             )
-            background.append(
+            background_tasks.append(
                 asyncio.create_task(relay.run_forever(), name=f"{service}-outbox-relay")
             )
         try:
             yield
         finally:
-            for task in background:
+            for task in background_tasks:
                 task.cancel()
-            for task in background:
+            for task in background_tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await app.state.queue.aclose()

@@ -22,6 +22,7 @@ from services.projects.ocds.router import router as ocds_router
 from services.projects.payments.router import router as payments_router
 from services.projects.procurement.router import router as procurement_router
 from services.projects.reports.router import router as reports_router
+from services.projects.supervision.reminders import sweep_forever
 from services.projects.supervision.router import router as supervision_router
 from shared.app import create_service_app
 
@@ -48,4 +49,5 @@ app = create_service_app(
     ],
     infra=infra,
     on_startup=[load_sppe_schemes],
+    background=[sweep_forever],
 )

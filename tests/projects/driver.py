@@ -51,6 +51,8 @@ class Driver:
         self.auth = auth
         self.bureau = auth("civil_affairs")
         self.service = auth("service")
+        # Overrides for the fund each flow creates (e.g. a year of a test's own).
+        self.fund_defaults: dict[str, Any] = {}
 
     def org(self, org_id: str) -> dict[str, str]:
         return self.auth("organization", org_id=org_id)
@@ -99,7 +101,7 @@ class Driver:
 
     async def applied(self, org_id: str | None = None, **call_overrides: Any) -> Flow:
         flow = Flow(org_id=org_id or str(uuid.uuid4()))
-        flow.fund = await self.new_fund()
+        flow.fund = await self.new_fund(**self.fund_defaults)
         flow.call = await self.new_call(flow.fund, **call_overrides)
         flow.project = await self.expect(
             "POST",

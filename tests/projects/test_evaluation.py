@@ -11,9 +11,9 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from services.projects.evaluation.models import Evaluation
+from services.projects.evaluation.models import Evaluation, ScoreSheet
 from services.projects.evaluation.scheme import SCHEMES_DIR, SchemeContent, read_scheme_files
-from services.projects.evaluation.scoring import grade_for
+from services.projects.evaluation.scoring import composite, grade_for, score_sheet
 from shared.db import database
 from tests.projects.driver import API, SCHEME, Driver, sheet
 
@@ -200,3 +200,59 @@ class TestScoring:
                 select(Evaluation.scheme).where(Evaluation.project_id == flow.project["id"])
             )
         assert frozen == SCHEME.model_dump(mode="json")
+
+
+async def test_the_stored_result_is_rederived_from_the_stored_sheets_and_frozen_scheme(
+    driver: Driver,
+) -> None:
+    """An auditor's check: from the database alone (the scheme frozen in the evaluation and
+    the sheets as stored), re-scoring every sheet and re-applying the documented rule gives
+    the stored totals, composite, rule and grade."""
+    flow = await driver.evaluating()
+    submitted = [sheet(0.8, A1="3", A4="-2"), sheet(0.85, A2="1.5"), sheet(0.75, A3="-4")]
+    for sub, body in zip(flow.evaluators, submitted, strict=True):
+        await driver.expect(
+            "POST",
+            f"{flow.path}/evaluation/declaration",
+            200,
+            driver.evaluator(sub),
+            json={"has_conflict": False, "statement": "无利害关系"},
+        )
+        await driver.expect(
+            "POST", f"{flow.path}/evaluation/sheets", 201, driver.evaluator(sub), json=body
+        )
+    await driver.expect("POST", f"{flow.path}/evaluation/conclusion", 200, driver.bureau)
+
+    async with database.transaction() as session:
+        evaluation = await session.scalar(
+            select(Evaluation).where(Evaluation.project_id == flow.project["id"])
+        )
+        assert evaluation is not None
+        sheets = list(
+            (
+                await session.execute(
+                    select(ScoreSheet).where(ScoreSheet.evaluation_id == evaluation.id)
+                )
+            ).scalars()
+        )
+    frozen = SchemeContent.model_validate(evaluation.scheme)
+    assert len(sheets) == 3
+    totals: list[Decimal] = []
+    for stored in sheets:
+        score, problems = score_sheet(frozen, stored.indicator_points, stored.adjustment_points)
+        assert problems == [] and score is not None
+        assert (score.base, score.adjustments, score.total) == (
+            stored.base_total,
+            stored.adjustment_total,
+            stored.total,
+        )
+        totals.append(stored.total)
+    # Each adjustment criterion stays within its cap in what was stored.
+    caps = {a.code: a.cap for a in frozen.adjustments}
+    assert all(abs(Decimal(v)) <= caps[k] for s in sheets for k, v in s.adjustment_points.items())
+    again = composite(frozen, totals, round_=evaluation.round)
+    assert (again.value, again.rule) == (evaluation.composite, evaluation.rule)
+    mean = (sum(totals, Decimal(0)) / 3).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert evaluation.composite == mean and evaluation.rule == "mean"
+    assert evaluation.grade is not None
+    assert grade_for(frozen, mean) == evaluation.grade

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import uuid
 from datetime import date
 
+import httpx
 from sqlalchemy import select
 
 from services.projects.base import infra
-from services.projects.supervision.models import ReportKind
+from services.projects.supervision.models import ProgressReport, ReportKind
+from services.projects.supervision.reminders import sweep_forever
 from services.projects.supervision.schedule import schedule
 from shared.db import database
+from tests.polling import poll
 from tests.projects.driver import API, Driver
 
 
@@ -137,3 +143,36 @@ class TestRectification:
         assert (resolved["status"], resolved["rounds"]) == ("resolved", 2)
         visits = await driver.expect("GET", f"{flow.path}/supervision-visits", 200, org)
         assert visits[0]["rectifications"][0]["status"] == "resolved"
+
+
+class TestScheduledSweep:
+    async def test_the_running_service_sweeps_on_its_own(self, projects: httpx.AsyncClient) -> None:
+        names = {task.get_name() for task in asyncio.all_tasks()}
+        assert "projects-sweep_forever" in names
+
+    async def test_the_sweep_loop_flags_overdue_reports_without_being_asked(
+        self, driver: Driver
+    ) -> None:
+        flow = await driver.implementing(
+            start_on="2020-01-01", end_on="2020-02-29", signed_on="2019-12-20"
+        )
+
+        async def notified() -> bool:
+            async with database.transaction() as session:
+                stamps = (
+                    await session.execute(
+                        select(ProgressReport.overdue_notified_at).where(
+                            ProgressReport.project_id == uuid.UUID(flow.id)
+                        )
+                    )
+                ).scalars()
+                return all(s is not None for s in stamps)
+
+        assert not await notified()
+        loop = asyncio.create_task(sweep_forever(interval=0.05))
+        try:
+            await poll(notified, within=10)
+        finally:
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop

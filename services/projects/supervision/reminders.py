@@ -1,12 +1,16 @@
 """Reminders and overdue notices for progress reports, each sent at most once.
 
-`sweep_reports` is run by `POST /api/v1/internal/progress-report-sweeps` (a scheduler,
-e.g. the worker's cron, calls it): rows are claimed with `FOR UPDATE SKIP LOCKED` and
-stamped in the same transaction as their event, so concurrent sweeps never notify twice.
+`sweep_reports` runs in every projects API process (`sweep_forever`, started with the
+app: once at start-up, then hourly; due dates are days, so an hour is prompt enough) and
+on demand by `POST /api/v1/internal/progress-report-sweeps`. Rows are claimed with
+`FOR UPDATE SKIP LOCKED` and stamped in the same transaction as their event, so
+concurrent sweeps (several replicas, or the endpoint) never notify twice.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
@@ -17,7 +21,11 @@ from services.projects.base import infra
 from services.projects.core.timezone import today
 from services.projects.supervision.models import ProgressReport
 from services.projects.supervision.schedule import REMIND_DAYS_BEFORE
+from shared.db import database, utcnow
 from shared.outbox import record_event
+
+logger = logging.getLogger("sanshe.projects.reminders")
+SWEEP_INTERVAL_SECONDS = 3600.0
 
 
 class SweepResult(BaseModel):
@@ -80,3 +88,16 @@ async def _event(session: AsyncSession, report: ProgressReport, event_type: str)
             "due_on": report.due_on.isoformat(),
         },
     )
+
+
+async def sweep_forever(interval: float = SWEEP_INTERVAL_SECONDS) -> None:
+    """Sweep now, then every `interval` seconds, until cancelled; a failed sweep is retried."""
+    while True:
+        try:
+            async with database.transaction() as session:
+                result = await sweep_reports(session, now=utcnow())
+            if result.reminded or result.overdue:
+                logger.info("progress reports swept", extra=result.model_dump())
+        except Exception:
+            logger.exception("progress-report sweep failed; will retry")
+        await asyncio.sleep(interval)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -9,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.auth import decode_token
-from shared.settings import DEVELOPMENT_JWT_SECRET, Settings
+from shared.settings import DEVELOPMENT_JWT_SECRET, PROJECT_ROOT, Settings
 
 
 def test_production_refuses_the_development_secret() -> None:
@@ -45,3 +46,13 @@ def test_token_cli_refuses_unknown_roles_and_arguments() -> None:
         )
         assert result.returncode == 2
         assert result.stdout == ""
+
+
+def test_env_example_lists_every_setting() -> None:
+    listed = {
+        match.group(1).lower()
+        for match in re.finditer(
+            r"^#?\s*([A-Z][A-Z0-9_]*)=", (PROJECT_ROOT / ".env.example").read_text(), re.M
+        )
+    }
+    assert set(Settings.model_fields) - listed == set()

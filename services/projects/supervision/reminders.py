@@ -23,9 +23,9 @@ from services.projects.supervision.models import ProgressReport
 from services.projects.supervision.schedule import REMIND_DAYS_BEFORE
 from shared.db import database, utcnow
 from shared.outbox import record_event
+from shared.settings import get_settings
 
 logger = logging.getLogger("sanshe.projects.reminders")
-SWEEP_INTERVAL_SECONDS = 3600.0
 
 
 class SweepResult(BaseModel):
@@ -90,8 +90,9 @@ async def _event(session: AsyncSession, report: ProgressReport, event_type: str)
     )
 
 
-async def sweep_forever(interval: float = SWEEP_INTERVAL_SECONDS) -> None:
+async def sweep_forever(interval: float | None = None) -> None:
     """Sweep now, then every `interval` seconds, until cancelled; a failed sweep is retried."""
+    interval = interval or get_settings().projects_report_sweep_interval_seconds
     while True:
         try:
             async with database.transaction() as session:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
@@ -52,7 +53,7 @@ def create_service_app(
     infra: InfraTables,
     run_relay: bool = True,
     on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
-    background: Sequence[Callable[[], Awaitable[None]]] = (),
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
 ) -> FastAPI:
     """A service app: problem+json, auth-ready routers, idempotency, health, metrics.
 

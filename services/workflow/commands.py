@@ -81,7 +81,14 @@ def _authorize_submit(actor: Principal, data: CaseSubmit) -> str | None:
     raise Forbidden(f"Role {actor.role} may not submit cases", code="role_forbidden")
 
 
-async def submit(session: AsyncSession, *, actor: Principal, data: CaseSubmit) -> CommandResult:
+async def submit(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    data: CaseSubmit,
+    callback_path: str | None = None,
+) -> CommandResult:
+    """Open a case. `callback_path` is where a requesting service wants its outcome."""
     if stored := await replayed(session, command_id=data.command_id, kind="submit", case_id=None):
         return replay_result(stored)
     applicant_org_id = _authorize_submit(actor, data)
@@ -98,7 +105,9 @@ async def submit(session: AsyncSession, *, actor: Principal, data: CaseSubmit) -
         subject_service=data.subject_service,
         subject_type=data.subject_type,
         subject_id=data.subject_id,
-        callback_path=_callback_path(data),
+        callback_path=(callback_path or CASE_OUTCOME_CALLBACK_PATH)
+        if data.subject_service
+        else None,
         applicant_org_id=applicant_org_id,
         applicant_name=data.applicant_name,
         title=data.title,
@@ -125,10 +134,6 @@ async def submit(session: AsyncSession, *, actor: Principal, data: CaseSubmit) -
         result=result,
     )
     return CommandResult.model_validate(result)
-
-
-def _callback_path(data: CaseSubmit) -> str | None:
-    return CASE_OUTCOME_CALLBACK_PATH if data.subject_service else None
 
 
 def check_materials(

@@ -87,7 +87,9 @@ async def _open_requested_case(session: AsyncSession, envelope: EventEnvelope) -
         applicant_org_id=request.applicant_org_id,
     )
     actor = Principal(sub=f"service:{envelope.source}", role=Role.service)
-    await commands.submit(session, actor=actor, data=submission)
+    await commands.submit(
+        session, actor=actor, data=submission, callback_path=request.callback_path
+    )
 
 
 async def _precheck(session: AsyncSession, envelope: EventEnvelope) -> None:

@@ -62,3 +62,64 @@ def test_logs_never_carry_tokens_or_id_numbers(
     assert VALID_ID_NUMBER not in logs
     assert VALID_ID_NUMBER[:-1] + "9" not in logs
     assert token not in logs
+
+
+def test_a_registry_application_is_decided_and_its_outcome_delivered_back(
+    system: System, http: Callable[[str], httpx.Client], auth: Callable[..., dict[str, str]]
+) -> None:
+    from tests.factories import registered_org
+
+    registry, workflow = http("registry"), http("workflow")
+    org = registry.post(
+        "/api/v1/organizations", json=registered_org(), headers=auth("civil_affairs")
+    )
+    assert org.status_code == 201, org.text
+    org_id = org.json()["id"]
+    applicant = auth("organization", org_id=org_id)
+    applied = registry.post(
+        f"/api/v1/organizations/{org_id}/change-applications",
+        json={
+            "changes": {"address": "庐阳区长江中路99号"},
+            "materials": materials_for("organization_change"),
+        },
+        headers=applicant,
+    )
+    assert applied.status_code == 201, applied.text
+    application_id = applied.json()["id"]
+
+    # registry outbox → arq → worker opens the case → pre-check → joint review.
+    def case_in_review() -> dict[str, Any] | None:
+        listed = workflow.get(
+            "/api/v1/cases", params={"subject_id": application_id}, headers=auth("civil_affairs")
+        ).json()
+        items = [c for c in listed["items"] if c["state"] == "in_joint_review"]
+        return items[0] if items else None
+
+    case = poll_sync(case_in_review, within=60)
+    assert case["subject_service"] == "registry" and case["applicant_org_id"] == org_id
+    detail = workflow.get(f"/api/v1/cases/{case['id']}", headers=applicant).json()
+    (task,) = detail["tasks"]
+    decided = workflow.post(
+        f"/api/v1/tasks/{task['id']}/approve",
+        json={"command_id": str(uuid.uuid4()), "comment": "同意变更"},
+        headers=auth("department_reviewer", department=task["department"]),
+    )
+    assert decided.status_code == 200 and decided.json()["state"] == "approved"
+
+    # The worker's sweep delivers the outcome to the registry over HTTP, which applies it.
+    def application_decided() -> dict[str, Any] | None:
+        body = registry.get(f"/api/v1/applications/{application_id}", headers=applicant).json()
+        return body if body["state"] == "approved" else None
+
+    poll_sync(application_decided, within=60)
+    assert (
+        registry.get(f"/api/v1/organizations/{org_id}", headers=applicant).json()["address"]
+        == "庐阳区长江中路99号"
+    )
+    delivered = workflow.get(f"/api/v1/cases/{case['id']}", headers=applicant).json()
+    assert delivered["callback_delivered_at"] is not None
+    # Only one case was ever opened for the application.
+    listed = workflow.get(
+        "/api/v1/cases", params={"subject_id": application_id}, headers=auth("civil_affairs")
+    ).json()
+    assert listed["total"] == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -11,7 +12,8 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from services.workflow.models import ApprovalCase, CaseTransition
+from services.workflow.calendar import load_calendar
+from services.workflow.models import ApprovalCase, CaseCommand, CaseTransition
 from shared.db import database
 from tests.processes import ManagedProcess
 from tests.workflow.conftest import materials_for
@@ -143,8 +145,28 @@ async def test_resubmission_restarts_the_clock_from_where_it_paused(
         headers=auth("organization", org_id=org_id),
     )
     after = await wait_for_state(case_id, "in_joint_review")
-    assert after["due_at"] > before["due_at"]
     assert after["paused_at"] is None
+    # Exactly the working days spent paused (after the pause day, up to the resubmission
+    # day, holidays and weekends skipped) are added to the committed deadline and reminder.
+    async with database.transaction() as session:
+        calendar = await load_calendar(session)
+        paused_at = (
+            await session.execute(
+                text(
+                    "SELECT min(at) FROM workflow.case_transition "
+                    "WHERE case_id = :id AND to_state = 'resubmitted'"
+                ),
+                {"id": case_id},
+            )
+        ).scalar_one() - timedelta(days=14)
+    resubmitted_at = next(s["at"] for s in after["timeline"] if s["to_state"] == "resubmitted")
+    paused_days = calendar.working_days_between(paused_at, datetime.fromisoformat(resubmitted_at))
+    assert paused_days >= 5
+    for field in ("due_at", "reminder_at"):
+        expected = calendar.extend(datetime.fromisoformat(before[field]), paused_days)
+        assert datetime.fromisoformat(after[field]) == expected
+    # The statutory limit counts calendar days and is not moved.
+    assert after["statutory_due_at"] == before["statutory_due_at"]
 
 
 async def test_duplicate_commands_return_the_first_result_and_change_nothing(
@@ -194,3 +216,75 @@ async def test_audit_trail_cannot_be_edited(
             async with database.transaction() as session:
                 await session.execute(text(statement), {"id": case_id})
     assert await transitions_to(case_id, "submitted") == 1
+
+
+async def test_bad_submissions_are_problems_and_change_nothing(
+    workflow: httpx.AsyncClient, auth: Callable[..., dict[str, str]], org_id: str
+) -> None:
+    command_id = str(uuid.uuid4())
+    body = {
+        "command_id": command_id,
+        "case_type": "organization_registration",
+        "title": "成立登记",
+        "applicant_name": "测试协会",
+        "materials": materials_for("organization_registration"),
+    }
+    me = auth("organization", org_id=org_id)
+    cases = [
+        ({**body, "case_type": "no_such_case"}, me, 422, "unknown_case_type"),
+        ({**body, "applicant_org_id": str(uuid.uuid4())}, me, 403, "scope_forbidden"),
+        ({**body, "subject_service": "registry"}, me, 403, "scope_forbidden"),
+        (body, auth("service"), 422, "subject_required"),
+        (body, auth("civil_affairs"), 403, None),
+        ({**body, "unexpected": 1}, me, 422, None),
+        ({**body, "command_id": "not-a-uuid"}, me, 422, None),
+    ]
+    for payload, headers, status, code in cases:
+        response = await workflow.post("/api/v1/cases", json=payload, headers=headers)
+        assert response.status_code == status, (payload, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        if code is not None:
+            assert response.json()["code"] == code
+    async with database.transaction() as session:
+        assert await session.get(CaseCommand, uuid.UUID(command_id)) is None
+        count = (
+            await session.execute(
+                select(func.count()).where(ApprovalCase.applicant_org_id == org_id)
+            )
+        ).scalar_one()
+    assert count == 0
+    # The same command id is still free for the corrected submission.
+    assert (await workflow.post("/api/v1/cases", json=body, headers=me)).status_code == 201
+
+
+async def test_case_list_filters(
+    submit: Callable[..., Any],
+    wait_for_state: Callable[..., Any],
+    workflow: httpx.AsyncClient,
+    auth: Callable[..., dict[str, str]],
+    org_id: str,
+) -> None:
+    reviewing = await submit("project_application", org_id=org_id)
+    sent_back = await submit("annual_inspection", org_id=org_id, leave_out=("financial_audit",))
+    await wait_for_state(reviewing, "in_joint_review")
+    await wait_for_state(sent_back, "supplement_requested")
+    reader = auth("civil_affairs")
+
+    async def ids(**params: str) -> set[str]:
+        response = await workflow.get(
+            "/api/v1/cases",
+            params={"applicant_org_id": org_id, "page_size": "200", **params},
+            headers=reader,
+        )
+        assert response.status_code == 200, response.text
+        return {item["id"] for item in response.json()["items"]}
+
+    assert await ids() == {reviewing, sent_back}
+    assert await ids(state="in_joint_review") == {reviewing}
+    assert await ids(state="supplement_requested") == {sent_back}
+    assert await ids(case_type="annual_inspection") == {sent_back}
+    assert await ids(department="finance") == {reviewing}
+    assert await ids(department="public_security") == set()
+    assert await ids(overdue="false") == {reviewing, sent_back}
+    bad = await workflow.get("/api/v1/cases", params={"state": "nonsense"}, headers=reader)
+    assert bad.status_code == 422

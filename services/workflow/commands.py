@@ -89,7 +89,9 @@ async def submit(
     callback_path: str | None = None,
 ) -> CommandResult:
     """Open a case. `callback_path` is where a requesting service wants its outcome."""
-    if stored := await replayed(session, command_id=data.command_id, kind="submit", case_id=None):
+    if stored := await replayed(
+        session, actor=actor, command_id=data.command_id, kind="submit", case_id=None
+    ):
         return replay_result(stored)
     applicant_org_id = _authorize_submit(actor, data)
     definition = await latest_definition(session, data.case_type)
@@ -245,7 +247,7 @@ async def request_supplement(
     note: str | None,
 ) -> CommandResult:
     if stored := await replayed(
-        session, command_id=command_id, kind="request_supplement", case_id=case_id
+        session, actor=actor, command_id=command_id, kind="request_supplement", case_id=case_id
     ):
         return replay_result(stored)
     case = await lock_case(session, case_id)
@@ -302,7 +304,9 @@ async def resubmit(
     command_id: uuid.UUID,
     materials: list[MaterialRef],
 ) -> CommandResult:
-    if stored := await replayed(session, command_id=command_id, kind="resubmit", case_id=case_id):
+    if stored := await replayed(
+        session, actor=actor, command_id=command_id, kind="resubmit", case_id=case_id
+    ):
         return replay_result(stored)
     case = await lock_case(session, case_id)
     _authorize_applicant(actor, case)
@@ -336,7 +340,9 @@ async def withdraw(
     command_id: uuid.UUID,
     reason: str | None,
 ) -> CommandResult:
-    if stored := await replayed(session, command_id=command_id, kind="withdraw", case_id=case_id):
+    if stored := await replayed(
+        session, actor=actor, command_id=command_id, kind="withdraw", case_id=case_id
+    ):
         return replay_result(stored)
     case = await lock_case(session, case_id)
     _authorize_applicant(actor, case)

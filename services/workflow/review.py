@@ -46,7 +46,9 @@ async def claim(
     session: AsyncSession, *, actor: Principal, task_id: uuid.UUID, command_id: uuid.UUID
 ) -> CommandResult:
     task = await _task_of_department(session, actor, task_id)
-    if stored := await replayed(session, command_id=command_id, kind="claim", case_id=task.case_id):
+    if stored := await replayed(
+        session, actor=actor, command_id=command_id, kind="claim", case_id=task.case_id
+    ):
         return replay_result(stored)
     case = await lock_case(session, task.case_id)
     await session.refresh(task, with_for_update=True)
@@ -74,7 +76,9 @@ async def decide(
 ) -> CommandResult:
     kind = "approve" if approve else "reject"
     task = await _task_of_department(session, actor, task_id)
-    if stored := await replayed(session, command_id=command_id, kind=kind, case_id=task.case_id):
+    if stored := await replayed(
+        session, actor=actor, command_id=command_id, kind=kind, case_id=task.case_id
+    ):
         return replay_result(stored)
     case = await lock_case(session, task.case_id)
     await session.refresh(task, with_for_update=True)
@@ -115,7 +119,7 @@ async def comment(
 ) -> CommandResult:
     task = await _task_of_department(session, actor, task_id)
     if stored := await replayed(
-        session, command_id=command_id, kind="comment", case_id=task.case_id
+        session, actor=actor, command_id=command_id, kind="comment", case_id=task.case_id
     ):
         return replay_result(stored)
     case = await lock_case(session, task.case_id)

@@ -32,14 +32,27 @@ async def lock_command(session: AsyncSession, command_id: uuid.UUID) -> None:
 
 
 async def replayed(
-    session: AsyncSession, *, command_id: uuid.UUID, kind: str, case_id: uuid.UUID | None
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    command_id: uuid.UUID,
+    kind: str,
+    case_id: uuid.UUID | None,
 ) -> dict[str, Any] | None:
-    """Lock the command id; the stored result if it was applied before, else None."""
+    """Lock the command id; the stored result if this actor applied it before, else None.
+
+    A command id is the caller's own: another caller presenting it is refused rather
+    than handed the first caller's result.
+    """
     await lock_command(session, command_id)
     previous = await session.get(CaseCommand, command_id)
     if previous is None:
         return None
-    if previous.kind != kind or (case_id is not None and previous.case_id != case_id):
+    if (
+        previous.kind != kind
+        or previous.actor != actor.sub
+        or (case_id is not None and previous.case_id != case_id)
+    ):
         raise Conflict(
             "This command id was already used for a different command",
             code="command_id_reused",

@@ -185,6 +185,13 @@ async def test_duplicate_commands_return_the_first_result_and_change_nothing(
     assert first.status_code == 201 and again.status_code == 201
     assert again.json()["case_id"] == first.json()["case_id"]
     assert again.json()["replayed"] is True
+    # Someone else presenting the same command id learns nothing of the first case.
+    stranger = await workflow.post(
+        "/api/v1/cases", json=body, headers=auth("organization", org_id=str(uuid.uuid4()))
+    )
+    assert stranger.status_code == 409
+    assert stranger.json()["code"] == "command_id_reused"
+    assert first.json()["case_id"] not in stranger.text
     withdraw = {"command_id": str(uuid.uuid4()), "reason": "重复提交"}
     url = f"/api/v1/cases/{first.json()['case_id']}/withdrawal"
     once = await workflow.post(url, json=withdraw, headers=headers)

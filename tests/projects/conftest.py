@@ -8,8 +8,6 @@ point the projects app's injected registry client at it.
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
@@ -25,18 +22,17 @@ from services.projects.main import app as projects_app
 from shared.clients import RegistryClient
 from shared.dev.processes import free_port
 from shared.settings import get_settings
+from tests.processes import LoopbackApp
 from tests.projects.driver import Driver
 
 
 @dataclass
-class StandInRegistry:
+class StandInRegistry(LoopbackApp):
     """Answers like the registry; unknown organizations are active and eligible."""
 
     port: int = field(default_factory=free_port)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
-    _server: uvicorn.Server | None = None
-    _thread: threading.Thread | None = None
 
     def make_abnormal(self, org_id: str) -> None:
         self.overrides[org_id] = {
@@ -83,29 +79,6 @@ class StandInRegistry:
             )
 
         return app
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> StandInRegistry:
-        config = uvicorn.Config(
-            self._app(), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise TimeoutError("stand-in registry did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
 
 
 def fast_client(url: str) -> RegistryClient:

@@ -107,15 +107,6 @@ async def create(
     return application
 
 
-async def _pending_registration_named(session: AsyncSession, name: str) -> bool:
-    query = select(func.count()).where(
-        Application.kind == ApplicationKind.registration,
-        Application.state == ApplicationState.pending,
-        Application.proposal["name"].astext == name,
-    )
-    return bool((await session.execute(query)).scalar_one())
-
-
 async def submit_registration(
     session: AsyncSession, *, principal: Principal, data: RegistrationApplicationCreate
 ) -> Application:
@@ -128,7 +119,7 @@ async def submit_registration(
             code="invalid_fields",
             errors=[issue.field_error("body.organization.") for issue in issues],
         )
-    if await repository.name_in_use(session, proposal.name) or await _pending_registration_named(
+    if await repository.name_in_use(session, proposal.name) or await repository.name_applied_for(
         session, proposal.name
     ):
         raise Conflict("An organization of this name exists or is applied for", code="name_taken")

@@ -169,6 +169,11 @@ async def _register(
     session: AsyncSession, *, principal: Principal, application: Application, reason: str
 ) -> None:
     proposal = OrganizationProposal.model_validate(application.proposal)
+    # Names are unique in the register; one registered meanwhile (say, by an import)
+    # makes the approval inapplicable rather than a second organization of that name.
+    if await repository.name_in_use(session, proposal.name):
+        _lapse(application, f"an organization named {proposal.name} is registered")
+        return
     uscc = application.assigned_uscc
     if uscc is None or await repository.find_by_codes(session, uscc=uscc):
         uscc = await issue_uscc(session, proposal)

@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.access import visible_to
 from services.registry.enums import (
     TERMINAL_STATUSES,
+    ApplicationKind,
+    ApplicationState,
     Category,
     EvaluationGrade,
     IncubationStage,
@@ -35,7 +37,7 @@ from services.registry.enums import (
     OrganizationStatus,
     Registration,
 )
-from services.registry.models import AnnualInspection, Organization
+from services.registry.models import AnnualInspection, Application, Organization
 from services.registry.schemas.organizations import SortKey
 from shared.auth import Principal
 from shared.pagination import PageParams
@@ -247,4 +249,14 @@ async def name_in_use(
     )
     if other_than is not None:
         query = query.where(Organization.id != other_than)
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def name_applied_for(session: AsyncSession, name: str) -> bool:
+    """Whether a pending registration application proposes this name."""
+    query: Select[Any] = select(literal_column("1")).where(
+        Application.kind == ApplicationKind.registration,
+        Application.state == ApplicationState.pending,
+        Application.proposal["name"].astext == name,
+    )
     return (await session.execute(query.limit(1))).first() is not None

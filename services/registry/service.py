@@ -71,10 +71,13 @@ async def create(
         raise Conflict(
             "An organization with this USCC or filing number exists", code="organization_exists"
         )
-    if data.registration is Registration.registered and await repository.name_in_use(
-        session, data.name
+    if data.registration is Registration.registered and (
+        await repository.name_in_use(session, data.name)
+        or await repository.name_applied_for(session, data.name)
     ):
-        raise Conflict("An organization of this name is registered", code="name_taken")
+        raise Conflict(
+            "An organization of this name is registered or applied for", code="name_taken"
+        )
     organization = Organization(
         id=uuid.uuid4(), status=OrganizationStatus.active, **data.model_dump()
     )

@@ -95,7 +95,7 @@ def organization_issues(values: Mapping[str, Any], *, today: date) -> list[Issue
             )
         )
     id_number = values.get("legal_rep_id_number")
-    if id_number and (error := resident_id_error(id_number)):
+    if id_number and (error := resident_id_error(id_number, today=today)):
         issues.append(Issue("legal_rep_id_number", error.code, error.message))
     valid_from, valid_until = values.get("grade_valid_from"), values.get("grade_valid_until")
     if valid_from and valid_until and valid_until < valid_from:

@@ -18,7 +18,7 @@ from services.registry.enums import OrganizationKind
 from services.registry.models import Organization
 from shared.contracts import CASE_REQUESTED_EVENT, CaseRequest
 from shared.db import database
-from tests.factories import LUYANG, registered_org, uscc
+from tests.factories import LUYANG, filed_org, registered_org, uscc
 from tests.registry.helpers import (
     ORGS,
     Auth,
@@ -187,6 +187,30 @@ class TestRegistration:
             headers=auth("civil_affairs"),
         )
         assert again.status_code == 409 and again.json()["code"] == "name_taken"
+        direct = await registry.post(
+            ORGS,
+            json=registered_org(name=application["proposal"]["name"]),
+            headers=auth("civil_affairs"),
+        )
+        assert direct.status_code == 409 and direct.json()["code"] == "name_taken"
+        assert await organizations_named(application["proposal"]["name"]) == 0
+
+    async def test_an_approval_whose_name_was_taken_meanwhile_lapses(
+        self, registry: httpx.AsyncClient, auth: Auth
+    ) -> None:
+        application = await apply_for_registration(registry, auth)
+        name = application["proposal"]["name"]
+        # A filed organization of that name appears while the case runs.
+        await created(registry, auth("civil_affairs"), filed_org(name=name))
+        response = await post_outcome(registry, auth, outcome_body(application))
+        assert response.status_code == 200
+        receipt = response.json()
+        assert (receipt["state"], receipt["organization_id"]) == ("lapsed", None)
+        assert await organizations_named(name) == 1
+        stored = (
+            await registry.get(f"{APPLICATIONS}/{application['id']}", headers=auth("auditor"))
+        ).json()
+        assert stored["outcome_reason"].startswith("approved, not applicable")
 
 
 class TestOutcomeEndpoint:

@@ -111,6 +111,68 @@ class TestScoping:
         stats = (await registry.get(f"{ORGS}/stats", headers=office)).json()
         assert stats["total"] == 1
 
+    async def test_nothing_of_another_streets_organization_is_reachable(
+        self, registry: httpx.AsyncClient, auth: Auth
+    ) -> None:
+        street, other = unique_street(), unique_street()
+        bureau = auth("civil_affairs")
+        mine = await created(registry, bureau, filed_org(street))
+        theirs = await created(registry, bureau, filed_org(other))
+        await registry.post(
+            f"{ORGS}/{theirs['id']}/status",
+            json={"status": "abnormal", "reason": "无法联系"},
+            headers=bureau,
+        )
+        office = auth("street_office", street_code=street)
+        for suffix in ("", "/history", "/eligibility", "/list-entries", "/incubation"):
+            response = await registry.get(f"{ORGS}/{theirs['id']}{suffix}", headers=office)
+            assert response.status_code == 404, suffix
+            assert response.json()["code"] == "organization_not_found"
+            own = await registry.get(f"{ORGS}/{mine['id']}{suffix}", headers=office)
+            assert own.status_code == 200, suffix
+        step = await registry.post(
+            f"{ORGS}/{theirs['id']}/incubation", json={"stage": "incubate"}, headers=office
+        )
+        assert step.status_code == 404
+        entries = await registry.get(
+            f"{ORGS}/list-entries", params={"page_size": 200}, headers=office
+        )
+        assert theirs["id"] not in {e["organization_id"] for e in entries.json()["items"]}
+        export = await registry.get(f"{ORGS}/export", headers=office)
+        assert export.status_code == 200
+        assert mine["id"] in export.text and theirs["id"] not in export.text
+        # Still as it was: the refused calls changed nothing.
+        record = (await registry.get(f"{ORGS}/{theirs['id']}", headers=bureau)).json()
+        assert (record["version"], record["incubation_stage"]) == (2, None)
+
+    async def test_street_office_files_only_at_its_own_street(
+        self, registry: httpx.AsyncClient, auth: Auth
+    ) -> None:
+        street = unique_street()
+        office = auth("street_office", street_code=street)
+        own = await registry.post(ORGS, json=filed_org(street), headers=office)
+        assert own.status_code == 201, own.text
+        elsewhere = filed_org(unique_street())
+        registered = registered_org(street_code=street)
+        for body in (elsewhere, registered):
+            refused = await registry.post(ORGS, json=body, headers=office)
+            assert refused.status_code == 403
+            assert refused.json()["code"] == "scope_forbidden"
+        bureau = auth("civil_affairs")
+        for body in (elsewhere, registered):
+            found = await registry.get(ORGS, params={"name": body["name"]}, headers=bureau)
+            assert found.json()["total"] == 0
+        # Its own filed organization it edits and changes the status of.
+        url = f"{ORGS}/{own.json()['id']}"
+        edited = await registry.patch(
+            url, json={"address": "亳州路1号"}, headers={**office, "If-Match": '"1"'}
+        )
+        assert edited.status_code == 200 and edited.json()["address"] == "亳州路1号"
+        status = await registry.post(
+            f"{url}/status", json={"status": "abnormal", "reason": "无法联系"}, headers=office
+        )
+        assert status.status_code == 200 and status.json()["status"] == "abnormal"
+
     async def test_an_organization_sees_only_itself(
         self, registry: httpx.AsyncClient, auth: Auth
     ) -> None:
@@ -193,11 +255,32 @@ class TestUpdate:
         )
         assert response.status_code == 422
         assert problem_codes(response) == {
-            "id_number_invalid",
+            "id_number_checksum",
             "grade_validity_order",
             "field_required",
         }
         assert await event_types(org["id"]) == ["organization.created"]
+
+    async def test_patch_needs_the_current_etag(
+        self, registry: httpx.AsyncClient, auth: Auth
+    ) -> None:
+        bureau = auth("civil_affairs")
+        org = await created(registry, bureau, registered_org())
+        url = f"{ORGS}/{org['id']}"
+        first = await registry.patch(
+            url, json={"address": "一号"}, headers={**bureau, "If-Match": '"1"'}
+        )
+        assert first.status_code == 200 and first.headers["ETag"] == '"2"'
+        missing = await registry.patch(url, json={"address": "二号"}, headers=bureau)
+        stale = await registry.patch(
+            url, json={"address": "三号"}, headers={**bureau, "If-Match": '"1"'}
+        )
+        assert (missing.status_code, stale.status_code) == (428, 412)
+        for refused in (missing, stale):
+            assert refused.headers["content-type"] == "application/problem+json"
+        record = (await registry.get(url, headers=bureau)).json()
+        assert (record["address"], record["version"]) == ("一号", 2)
+        assert await event_types(org["id"]) == ["organization.created", "organization.updated"]
 
     async def test_an_unchanged_patch_records_nothing(
         self, registry: httpx.AsyncClient, auth: Auth

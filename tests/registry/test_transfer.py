@@ -142,7 +142,7 @@ class TestImport:
             ("rows.4.name", "missing"),
             ("rows.4.kind", "invalid_choice"),
             ("rows.5.established_on", "invalid_date"),
-            ("rows.5.legal_rep_id_number", "id_number_invalid"),
+            ("rows.5.legal_rep_id_number", "id_number_checksum"),
             ("rows.6.uscc", "duplicate_in_file"),
         }
         assert await find(registry, auth, name=token) == []

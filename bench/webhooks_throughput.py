@@ -40,7 +40,7 @@ from bench.harness import machine, scratch_environment, summary_ms
 from services.workflow.sync import cron_jobs, feed, payloads, startup, worker_functions
 from services.workflow.sync import shutdown as sync_shutdown
 from services.workflow.sync.config import SyncSettings
-from services.workflow.sync.models import WebhookEndpoint
+from services.workflow.sync.models import SyncEvent, WebhookEndpoint
 from services.workflow.sync.signing import new_secret
 from shared.db import database, utcnow
 from shared.dev.processes import ManagedProcess, free_port
@@ -101,6 +101,19 @@ def _event(index: int) -> EventEnvelope:
         subject_seq=index + 1,
         occurred_at=utcnow(),
         data={"id": subject, "changed_fields": ["address", "contact_phone"], "source": "api"},
+    )
+
+
+def _as_row(event: EventEnvelope) -> SyncEvent:
+    return SyncEvent(
+        id=event.id,
+        type=event.type,
+        source=event.source,
+        subject_type=event.subject_type,
+        subject_id=event.subject_id,
+        subject_seq=event.subject_seq,
+        occurred_at=event.occurred_at,
+        data=event.data,
     )
 
 
@@ -208,10 +221,8 @@ async def run(events: int, overrides: dict[str, Any]) -> dict[str, Any]:
         in_flight = settings.concurrency * settings.parallel_jobs
         try:
             batch = [_event(i) for i in range(events)]
-            bodies = [
-                payloads.render({"id": str(e.id), "type": e.type, "subject": {}, "data": e.data})
-                for e in batch
-            ]
+            # The very bodies the system sends (same JSON, same size).
+            bodies = [payloads.render(payloads.payload_of(_as_row(e))) for e in batch]
             # The ceiling is the bare loop at its best number of requests in flight, measured
             # before and again after the system and averaged: a machine whose load drifts
             # during the run then biases neither side.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.workflow import sync
 from services.workflow.models import infra
 from services.workflow.routers.cases import router as cases_router
 from services.workflow.routers.definitions import router as definitions_router
@@ -14,7 +15,7 @@ app = create_service_app(
     title="Sanshe workflow",
     description="The 'run at most once' approval workflow: cases, one-time notification of "
     "missing materials, joint parallel review by departments, committed time limits.",
-    routers=[cases_router, tasks_router, definitions_router],
+    routers=[cases_router, tasks_router, definitions_router, *sync.routers],
     infra=infra,
     on_startup=[load_reference_data],
 )

@@ -22,7 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.workflow import callbacks, commands
+from services.workflow import callbacks, commands, sync
 from services.workflow.models import infra
 from services.workflow.schemas import CaseSubmit
 from services.workflow.sweeps import due_callbacks, fire_timers, stale_prechecks
@@ -102,7 +102,7 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
     "case.resubmitted": _precheck,
 }
 # Called for every event (after the type's handler), e.g. the provincial sync's fan-out.
-EVENT_SUBSCRIBERS: list[EventHandler] = []
+EVENT_SUBSCRIBERS: list[EventHandler] = [sync.on_event]
 
 
 @retry_transient

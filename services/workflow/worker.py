@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from arq import cron, func
 from arq.connections import RedisSettings
 
+from services.workflow import sync
 from services.workflow.calendar import read_calendar_file, sync_calendar
 from services.workflow.definitions import load_case_definitions
 from services.workflow.tasks import deliver_case_outcome, dispatch_event, sweep
@@ -32,9 +33,11 @@ async def load_reference_data() -> None:
 async def startup(ctx: dict[str, Any]) -> None:
     configure_logging("workflow-worker", level=_settings.log_level, json_logs=_settings.log_json)
     await load_reference_data()
+    await sync.startup(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    await sync.shutdown(ctx)
     await database.dispose()
 
 
@@ -46,6 +49,7 @@ class WorkerSettings:
     functions: ClassVar[list[Any]] = [
         func(dispatch_event, name=JobName.dispatch_event.value),  # type: ignore[arg-type]
         func(deliver_case_outcome, name=JobName.deliver_case_outcome.value),  # type: ignore[arg-type]
+        *sync.worker_functions,
     ]
     cron_jobs: ClassVar[list[Any]] = [
         cron(
@@ -57,7 +61,8 @@ class WorkerSettings:
             # arq sizes every job's in-progress mark from the longest timeout: keep it the
             # job timeout, so a killed worker's jobs become visible again after that long.
             timeout=_settings.worker_job_timeout_seconds,
-        )
+        ),
+        *sync.cron_jobs,
     ]
     queue_name = _settings.arq_queue_name
     redis_settings: RedisSettings = redis_settings(_settings)

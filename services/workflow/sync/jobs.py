@@ -58,6 +58,8 @@ INBOUND_JOB = "inbound.process"
 Clock = Callable[[], datetime]
 _PURGE_INTERVAL_SECONDS = 300.0
 _TRIGGER_EXPIRES = timedelta(seconds=60)
+# Time to write a batch back after its last request (see `lease_for`).
+_LEASE_MARGIN_SECONDS = 15.0
 
 # The queue of this process, set by `startup` (worker) or passed in (API).
 _queue: ArqRedis | None = None
@@ -144,6 +146,18 @@ async def _enqueue_deliver(queue: ArqRedis, lane: Lane, slot: int) -> None:
         logger.warning("could not enqueue a delivery job", exc_info=True)
 
 
+def lease_for(settings: SyncSettings, batch: int) -> timedelta:
+    """How long a claim stays ours: at least as long as the batch can possibly take.
+
+    A batch is sent in waves of `WEBHOOK_CONCURRENCY`, each up to one timeout long. A
+    lease shorter than that would make deliveries still in flight due again, and another
+    job would send them a second time (and void this one's write-back).
+    """
+    waves = math.ceil(batch / settings.concurrency)
+    worst = waves * settings.timeout_seconds + _LEASE_MARGIN_SECONDS
+    return timedelta(seconds=max(settings.lease_seconds, worst))
+
+
 async def deliver(ctx: dict[str, Any], lane: str = Lane.healthy.value) -> dict[str, int]:
     """Send due deliveries of a lane in batches until none are left or the budget is spent."""
     settings = settings_of(ctx)
@@ -152,6 +166,7 @@ async def deliver(ctx: dict[str, Any], lane: str = Lane.healthy.value) -> dict[s
     which = Lane(lane)
     # A failing lane's batch is one wave of requests: it lasts one timeout at worst.
     batch = settings.batch_size if which is Lane.healthy else settings.concurrency
+    lease = lease_for(settings, batch)
     deadline = time.monotonic() + settings.deliver_budget_seconds
     totals = {"sent": 0, "delivered": 0, "retrying": 0, "failed": 0, "disabled": 0}
     while time.monotonic() < deadline:
@@ -160,7 +175,7 @@ async def deliver(ctx: dict[str, Any], lane: str = Lane.healthy.value) -> dict[s
                 session,
                 now=clock(),
                 batch=batch,
-                lease=timedelta(seconds=settings.lease_seconds),
+                lease=lease,
                 lane=which,
             )
         if not jobs:

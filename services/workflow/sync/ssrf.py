@@ -38,7 +38,11 @@ METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(
     ipaddress.ip_address(a)
     for a in ("169.254.169.254", "fd00:ec2::254", "169.254.170.2", "100.100.100.200")
 )
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: embeds an IPv4 address
+# IPv6 ranges whose last 32 bits are an IPv4 address the packet may end up at: NAT64
+# (RFC 6052, and RFC 8215's local-use prefix) and SIIT's IPv4-translated addresses.
+_EMBEDS_IPV4 = tuple(
+    ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "::ffff:0:0:0/96")
+)
 
 
 class DestinationRefused(Exception):
@@ -51,11 +55,19 @@ class DestinationRefused(Exception):
 
 
 def _unwrap(address: IPAddress) -> IPAddress:
-    """The IPv4 address hidden in an IPv4-mapped or NAT64 IPv6 address, if any."""
+    """The IPv4 address hidden in an IPv6 address (mapped, compatible, 6to4, NAT64), if any.
+
+    `::ffff:127.0.0.1`, `::127.0.0.1`, `2002:7f00:1::` and `64:ff9b::7f00:1` all lead to
+    loopback; Python's `is_global` calls several of them global.
+    """
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return address.ipv4_mapped
-        if address in _NAT64:
+        if address.sixtofour is not None:
+            return address.sixtofour
+        if int(address) < 2**32:  # IPv4-compatible `::a.b.c.d` (and `::`, `::1`)
+            return ipaddress.IPv4Address(int(address))
+        if any(address in network for network in _EMBEDS_IPV4):
             return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return address
 
@@ -91,7 +103,9 @@ class AddressPolicy:
             return False
         if self.allowlisted(host, address):
             return True
-        return plain.is_global and not plain.is_multicast
+        # Deprecated IPv6 site-local (fec0::/10) is private in all but Python's opinion.
+        site_local = isinstance(plain, ipaddress.IPv6Address) and plain.is_site_local
+        return plain.is_global and not plain.is_multicast and not site_local
 
     async def resolve(self, host: str, port: int) -> list[str]:
         """Every address of `host`, all permitted, or `DestinationRefused`."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from services.workflow.sync import feed
 from services.workflow.sync.models import SyncEvent
@@ -54,6 +54,11 @@ async def _read_all(
             return ids, cursor
 
 
+# The feed shows an event once every older transaction of the server has ended; other
+# databases' transactions count too (a shared CI server), so allow for a slow neighbour.
+FEED_WAIT = 60.0
+
+
 @pytest.fixture
 def reader(auth: Callable[..., dict[str, str]]) -> dict[str, str]:
     return auth("provincial_system", sub="province-anhui")
@@ -91,7 +96,7 @@ class TestOutOfOrderCommits:
             seen = seen_meanwhile + more
             return seen if {str(slow.id), str(fast.id)} <= set(seen) else None
 
-        seen = await poll(both_seen)
+        seen = await poll(both_seen, within=FEED_WAIT)
         assert seen.index(str(slow.id)) < seen.index(str(fast.id))
         if not older_appends_first:
             # Positions alone would have read `fast` and then skipped `slow` for ever.
@@ -129,7 +134,7 @@ class TestOutOfOrderCommits:
             seen.extend(ids)
             return set(written) <= set(seen)
 
-        await poll(caught_up)
+        await poll(caught_up, within=FEED_WAIT)
         mine = [i for i in seen if i in set(written)]
         assert len(mine) == len(set(mine)) == 40  # every event once, none twice
 
@@ -151,7 +156,7 @@ class TestFeedContents:
             items = (await _page(api, reader, start))["items"]
             return items if any(i["id"] == str(public.id) for i in items) else None
 
-        items = await poll(arrived)
+        items = await poll(arrived, within=FEED_WAIT)
         (item,) = [i for i in items if i["id"] == str(public.id)]
         assert item["type"] == "case.decided"
         assert item["subject"] == {"type": "case", "id": public.subject_id, "seq": 1}
@@ -171,7 +176,7 @@ class TestFeedContents:
             items = (await _page(api, reader, start))["items"]
             return next((i for i in items if i["id"] == str(big.id)), None)
 
-        item = await poll(arrived)
+        item = await poll(arrived, within=FEED_WAIT)
         assert item["data"] == {"id": subject, "status": "abnormal", "truncated": True}
 
     async def test_empty_page_keeps_the_cursor_and_a_bad_cursor_is_422(
@@ -233,3 +238,85 @@ async def test_retention_purges_only_what_is_older_than_the_horizon() -> None:
             ).scalars()
         )
     assert left == {recent.id}
+
+
+async def test_paging_by_position_alone_or_with_the_xmin_filter_loses_what_the_feed_keeps() -> None:
+    """Why the cursor is `(txid, position)`: both simpler readers skip an event here.
+
+    Positions come from a sequence, outside any transaction's order: an INSERT can draw
+    a lower position yet get its transaction id (and commit) after another one. That is
+    reproduced step by step (the draw made apart, so that it is deterministic: `nextval`
+    itself sometimes assigns an id): a position is drawn, T2 appends and commits, three
+    readers read, then T1 inserts at the drawn position and commits, and they read again.
+    """
+    settled = SyncEvent.txid < func.pg_snapshot_xmin(func.pg_current_snapshot())
+
+    slow, fast = envelope(), envelope()
+    ours = {slow.id, fast.id}  # events of earlier tests may still be arriving: ignored
+
+    async def by_position(after: int, *, xmin_filter: bool) -> list[SyncEvent]:
+        query = select(SyncEvent).where(SyncEvent.position > after).order_by(SyncEvent.position)
+        if xmin_filter:
+            query = query.where(settled)
+        async with database.transaction() as session:
+            return [e for e in (await session.execute(query)).scalars() if e.id in ours]
+
+    async def by_feed(after: feed.Cursor | None) -> tuple[list[SyncEvent], feed.Cursor | None]:
+        async with database.transaction() as session:
+            events, cursor = await feed.read_page(session, after=after, limit=5000)
+            return [e for e in events if e.id in ours], cursor
+
+    async with database.transaction() as session:
+        start = int(
+            (
+                await session.execute(select(func.coalesce(func.max(SyncEvent.position), 0)))
+            ).scalar_one()
+        )
+    async with database.transaction() as session:
+        feed_cursor = None
+        while True:  # the feed's own tail
+            page, next_cursor = await feed.read_page(session, after=feed_cursor, limit=5000)
+            if not page:
+                break
+            feed_cursor = next_cursor
+    async with database.transaction() as session:
+        drawn = (
+            await session.execute(
+                text("SELECT nextval(pg_get_serial_sequence('workflow.sync_event', 'position'))")
+            )
+        ).scalar_one()
+    await append(fast, now=utcnow())  # T2: a higher position, committed first
+
+    naive = await by_position(start, xmin_filter=False)
+
+    async def filtered_sees_fast() -> list[SyncEvent] | None:
+        found = await by_position(start, xmin_filter=True)
+        return found or None
+
+    async def feed_sees_fast() -> tuple[list[SyncEvent], feed.Cursor | None] | None:
+        nonlocal feed_cursor
+        found, feed_cursor = await by_feed(feed_cursor)
+        return (found, feed_cursor) if found else None
+
+    # (Another database's long transaction on the same server holds the xmin back.)
+    filtered = await poll(filtered_sees_fast, within=FEED_WAIT)
+    seen, feed_cursor = await poll(feed_sees_fast, within=FEED_WAIT)
+    assert [e.id for e in naive] == [e.id for e in filtered] == [e.id for e in seen] == [fast.id]
+    naive_cursor, filtered_cursor = naive[-1].position, filtered[-1].position
+
+    async with database.transaction() as t1:
+        await t1.execute(
+            text(
+                "INSERT INTO workflow.sync_event (id, position, type, source, subject_type,"
+                " subject_id, subject_seq, occurred_at, data) OVERRIDING SYSTEM VALUE"
+                " VALUES (:id, :position, 'organization.updated', 'registry', 'organization',"
+                " :subject, 1, now(), '{}'::jsonb)"
+            ),
+            {"id": slow.id, "position": drawn, "subject": slow.subject_id},
+        )
+    assert drawn < naive_cursor  # T1's event sits behind both naive cursors
+
+    assert [e.id for e in await by_position(naive_cursor, xmin_filter=False)] == []
+    assert [e.id for e in await by_position(filtered_cursor, xmin_filter=True)] == []
+    after, _ = await poll(feed_sees_fast, within=FEED_WAIT)  # whatever comes next
+    assert [e.id for e in after] == [slow.id]

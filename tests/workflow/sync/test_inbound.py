@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 import pytest
 from arq.worker import Worker
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from standardwebhooks import Webhook
 
-from services.workflow.sync.models import InboundEvent
+from services.workflow.sync.config import SyncSettings
+from services.workflow.sync.models import InboundEvent, InboundSource
 from shared.db import database
 from tests.polling import poll
 from tests.workflow.sync.receiver import Answer, Receiver
@@ -132,6 +133,7 @@ class TestVerification:
             "not_a_timestamp",
             "unknown_source",
             "not_utf8",
+            "unreadable_and_unsigned",
         ],
     )
     async def test_every_signature_failure_is_the_same_bare_401_and_stores_nothing(
@@ -156,6 +158,9 @@ class TestVerification:
             name = "no-such-source"
         elif tamper == "not_utf8":
             body, headers = signed(secret, b"\xff\xfe{}")
+        elif tamper == "unreadable_and_unsigned":
+            # 401, not 400: nothing is parsed before the signature verifies.
+            body, headers = signed("whsec_" + "QUJDRA" * 6, b"[1, 2")
         answer = await push(api, name, (body, headers))
         assert answer.status_code == 401
         problem = answer.json()
@@ -174,6 +179,16 @@ class TestVerification:
         )
         answer = await push(api, source["name"], replayed)
         assert answer.status_code == 401
+        assert await stored_for(source["name"]) == 0
+
+    async def test_a_message_over_the_size_limit_is_413_and_stores_nothing(
+        self, api: httpx.AsyncClient, source: dict[str, Any], sync_settings: SyncSettings
+    ) -> None:
+        message = status_change(str(uuid.uuid4()), "active")
+        message["data"]["reason"] = "长" * sync_settings.inbound_max_body_bytes
+        answer = await push(api, source["name"], signed(source["secret"], message))
+        assert answer.status_code == 413
+        assert answer.json()["code"] == "payload_too_large"
         assert await stored_for(source["name"]) == 0
 
     async def test_a_signed_but_unreadable_message_is_400(
@@ -195,6 +210,20 @@ class TestVerification:
             message = signed(secret, status_change(str(uuid.uuid4()), "active"))
             assert (await push(api, source["name"], message)).status_code == 202
         assert "secret" not in (await api.get("/api/v1/inbound/sources", headers=civil)).json()[0]
+
+        # The overlap is over: the old secret is refused, the new one still verifies.
+        async with database.transaction() as session:
+            await session.execute(
+                update(InboundSource)
+                .where(InboundSource.name == source["name"])
+                .values(previous_secret_expires_at=datetime.now(UTC) - timedelta(seconds=1))
+            )
+        stored = await stored_for(source["name"])
+        late = signed(source["secret"], status_change(str(uuid.uuid4()), "active"))
+        assert (await push(api, source["name"], late)).status_code == 401
+        assert await stored_for(source["name"]) == stored
+        fresh = signed(new, status_change(str(uuid.uuid4()), "active"))
+        assert (await push(api, source["name"], fresh)).status_code == 202
 
 
 class TestOnceAndInOrder:

@@ -6,6 +6,7 @@ loopback receiver; only time is fake, so a 28-hour schedule runs in a second.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -24,6 +25,7 @@ from services.workflow.sync.delivery import Lane
 from services.workflow.sync.models import DeliveryStatus
 from services.workflow.sync.schedule import RETRY_SCHEDULE
 from shared.db import database
+from tests.polling import poll
 from tests.workflow.sync.conftest import FakeClock
 from tests.workflow.sync.helpers import (
     DeliverPass,
@@ -255,6 +257,50 @@ class TestRetryAfter:
         # Step 2 of the schedule is 5 minutes (±10 %): "retry after 1 s" does not shorten it.
         assert row.next_attempt_at - clock() >= timedelta(minutes=4, seconds=30)
 
+    @pytest.mark.parametrize(
+        ("retry_after", "low", "high"),
+        [
+            # A receiver cannot park a delivery for ever: capped at 24 h.
+            ("9999999", timedelta(hours=24), timedelta(hours=24)),
+            # Garbled, or on a status whose Retry-After means nothing to us: the schedule.
+            ("soon", timedelta(seconds=4.5), timedelta(seconds=5.5)),
+        ],
+    )
+    async def test_retry_after_is_capped_and_a_garbled_one_falls_back_to_the_schedule(
+        self,
+        retry_after: str,
+        low: timedelta,
+        high: timedelta,
+        api: httpx.AsyncClient,
+        civil: dict[str, str],
+        receiver: Receiver,
+        clock: FakeClock,
+        deliver: DeliverPass,
+    ) -> None:
+        receiver.answer_with(Answer(status=503, headers={"Retry-After": retry_after}))
+        endpoint_id = await _endpoint(api, civil, receiver)
+        await append(envelope(), now=clock())
+        await deliver()
+        (row,) = await deliveries(endpoint_id)
+        assert row.next_attempt_at is not None
+        assert low <= row.next_attempt_at - clock() <= high
+
+    async def test_retry_after_on_another_status_is_ignored(
+        self,
+        api: httpx.AsyncClient,
+        civil: dict[str, str],
+        receiver: Receiver,
+        clock: FakeClock,
+        deliver: DeliverPass,
+    ) -> None:
+        receiver.answer_with(Answer(status=500, headers={"Retry-After": "3600"}))
+        endpoint_id = await _endpoint(api, civil, receiver)
+        await append(envelope(), now=clock())
+        await deliver()
+        (row,) = await deliveries(endpoint_id)
+        assert row.next_attempt_at is not None
+        assert row.next_attempt_at - clock() <= timedelta(seconds=5.5)
+
 
 class TestNoRedirectsAndTimeouts:
     async def test_a_redirect_is_a_failed_try_and_is_not_followed(
@@ -371,3 +417,58 @@ async def test_a_claimed_delivery_is_due_again_after_its_lease(
         assert (await runner())["delivered"] == 1
     finally:
         await runner.aclose()
+
+
+async def test_a_slow_batch_keeps_its_claim_until_it_is_written_back(
+    api: httpx.AsyncClient,
+    civil: dict[str, str],
+    clock: FakeClock,
+    sync_settings: SyncSettings,
+) -> None:
+    """Four tries, one at a time, each timing out: the batch outlasts WEBHOOK_LEASE_SECONDS.
+
+    The lease must still cover it, or a second job would claim and send them again.
+    """
+    import asyncio
+
+    from services.workflow.sync import delivery
+
+    release = asyncio.Event()
+    connections = 0
+
+    async def hanging(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(release.wait(), timeout=30)
+        writer.close()
+
+    server = await asyncio.start_server(hanging, "127.0.0.1", 0)
+    created = await register(api, civil, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/")
+    settings = sync_settings.model_copy(
+        update={"timeout_seconds": 0.4, "concurrency": 1, "batch_size": 4, "lease_seconds": 0.1}
+    )
+    runner = DeliverPass(settings, clock)
+    try:
+        for _ in range(4):
+            await append(envelope(), now=clock())
+        sending = asyncio.create_task(runner(Lane.healthy))
+
+        async def first_try_started() -> bool:
+            return connections >= 1
+
+        await poll(first_try_started)
+        clock.advance(seconds=1)  # ten leases of 0.1 s, while the batch is still going
+        async with database.transaction() as session:
+            again = await delivery.claim_due(
+                session, now=clock(), batch=10, lease=timedelta(seconds=60)
+            )
+        assert again == []
+        assert (await sending)["retrying"] == 4
+    finally:
+        release.set()
+        await runner.aclose()
+        server.close()
+    rows = await deliveries(created["id"])
+    assert [row.attempt_count for row in rows] == [1, 1, 1, 1]
+    assert connections == 4

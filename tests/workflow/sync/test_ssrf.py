@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import socket
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -46,6 +49,12 @@ class TestRegistrationCheck:
             ("https://[::1]/hook", "url_address_refused"),
             ("https://[::ffff:127.0.0.1]/hook", "url_address_refused"),  # IPv4-mapped
             ("https://[64:ff9b::a01:203]/hook", "url_address_refused"),  # NAT64 of 10.1.2.3
+            ("https://[64:ff9b:1::a01:203]/hook", "url_address_refused"),  # local-use NAT64
+            ("https://[::ffff:0:7f00:1]/hook", "url_address_refused"),  # IPv4-translated
+            ("https://[::127.0.0.1]/hook", "url_address_refused"),  # IPv4-compatible
+            ("https://[2002:7f00:1::]/hook", "url_address_refused"),  # 6to4 of 127.0.0.1
+            ("https://[2002:a9fe:a9fe::]/hook", "url_address_refused"),  # 6to4 of metadata
+            ("https://[fec0::1]/hook", "url_address_refused"),  # site-local
             ("https://[fe80::1]/hook", "url_address_refused"),
             ("https://[fd00:ec2::254]/hook", "url_address_refused"),
             ("https://0.0.0.0/hook", "url_address_refused"),
@@ -62,8 +71,16 @@ class TestRegistrationCheck:
             await check_destination(url, STRICT)
         assert refused.value.code == code
 
-    async def test_a_public_https_address_is_accepted(self) -> None:
-        await check_destination("https://93.184.216.34/hook", STRICT)
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "https://93.184.216.34/hook",
+            "https://[2606:2800:220:1:248:1893:25c8:1946]/hook",
+            "https://[2002:5db8:d822::1]/hook",  # 6to4 of a public address
+        ],
+    )
+    async def test_a_public_https_address_is_accepted(self, url: str) -> None:
+        await check_destination(url, STRICT)
 
     async def test_the_operator_allowlist_admits_government_networks_but_never_metadata(
         self,
@@ -114,6 +131,20 @@ async def test_the_api_refuses_to_register_or_move_an_endpoint_to_loopback(
     )
     assert metadata.status_code == 422
 
+    # Registered on a public address, it cannot be moved to loopback afterwards either.
+    public = await register(api, civil, "https://93.184.216.34/hook")
+    path = f"/api/v1/webhooks/endpoints/{public['id']}"
+    moved = await api.patch(
+        path,
+        json={"url": f"{receiver.url}/hook"},
+        headers={**civil, "If-Match": f'"{public["version"]}"'},
+    )
+    assert moved.status_code == 422
+    assert moved.json()["code"] == "url_address_refused"
+    unchanged = await api.get(path, headers=civil)
+    assert unchanged.json()["url"] == "https://93.184.216.34/hook"
+    assert unchanged.headers["ETag"] == f'"{public["version"]}"'
+
 
 async def test_the_address_is_checked_again_at_send_time(
     api: httpx.AsyncClient,
@@ -150,3 +181,39 @@ async def test_the_guarded_client_refuses_to_connect_whatever_the_caller_asks(
     allowing = AddressPolicy(allowed_networks=(ipaddress.ip_network("127.0.0.0/8"),))
     async with guarded_client(allowing, timeout=2, max_connections=1) as client:
         assert (await client.post(f"{receiver.url}/x", content=b"{}")).status_code == 200
+
+
+async def test_dns_rebinding_cannot_slip_between_the_check_and_the_connection(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name resolves to an allowed address when checked, to loopback when sent.
+
+    The transport checks the addresses it resolves at connection time and connects to
+    exactly those (it never lets the socket layer resolve the name again).
+    """
+    answers = iter(["10.20.30.40", "127.0.0.1", "127.0.0.1"])
+    loop = asyncio.get_running_loop()
+    real = loop.getaddrinfo
+
+    async def rebinding(host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        if host != "rebind.test":
+            return await real(host, port, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    monkeypatch.setattr(loop, "getaddrinfo", rebinding)
+    url = f"http://rebind.test:{receiver.port}/hook"
+    # A government intranet the operator allowlisted; loopback is not in it.
+    intranet = AddressPolicy(allowed_networks=(ipaddress.ip_network("10.20.0.0/16"),))
+    await check_destination(url, intranet)  # registration: 10.20.30.40, accepted
+    async with guarded_client(intranet, timeout=2, max_connections=1) as client:
+        with pytest.raises(DestinationRefused):
+            await client.post(url, content=b"{}")  # send: now 127.0.0.1, refused
+    assert receiver.requests == []
+
+    # And what was checked is what is connected to: `rebind.test` exists in no DNS, yet
+    # the request reaches the receiver, through the address the policy resolved.
+    loopback = AddressPolicy(allowed_networks=(ipaddress.ip_network("127.0.0.0/8"),))
+    async with guarded_client(loopback, timeout=2, max_connections=1) as client:
+        assert (await client.post(url, content=b"{}")).status_code == 200
+    (request,) = receiver.requests
+    assert request.headers["host"] == f"rebind.test:{receiver.port}"

@@ -100,6 +100,8 @@ def system(system_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
         "HTTP_RETRIES": "2",
         "HTTP_BACKOFF_SECONDS": "0.1",
         "LOG_LEVEL": "INFO",
+        # Provincial receivers in these tests listen on loopback: the operator allowlist.
+        "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
     }
     system = System(env=env, log_dir=log_dir, redis=redis)
     env |= {f"{name.upper()}_URL": system.url(name) for name in SERVICES}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import tempfile
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
@@ -17,7 +18,9 @@ from services.workflow.sync.delivery import Lane
 from services.workflow.sync.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from services.workflow.sync.ssrf import AddressPolicy, guarded_client
 from shared.db import database
+from shared.dev.processes import ManagedProcess, free_port
 from shared.jobs import EventEnvelope
+from tests.polling import poll
 
 
 async def register(
@@ -109,3 +112,47 @@ class DeliverPass:
 
     async def aclose(self) -> None:
         await self.ctx["sync_http"].aclose()
+
+
+class ReceiverProcess:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = ManagedProcess(
+            "standardwebhooks-receiver",
+            ["-m", "tests.workflow.sync.receiver_process", str(self.port)],
+            {},
+            tempfile.mkdtemp(prefix="sanshe-receiver-"),
+        )
+        self.control = httpx.AsyncClient(base_url=self.url, timeout=5, trust_env=False)
+
+    async def start(self) -> ReceiverProcess:
+        self.process.start()
+
+        async def up() -> bool:
+            assert self.process.alive, f"the receiver died: see {self.process.log_path}"
+            try:
+                return (await self.control.get("/_log")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await poll(up, within=30)
+        return self
+
+    async def verify_with(self, path: str, **verifiers: str) -> None:
+        answer = await self.control.put(f"/_config{path}", json={"verifiers": verifiers})
+        assert answer.status_code == 204
+
+    async def received(self, path: str, webhook_id: str) -> dict[str, Any]:
+        async def arrived() -> dict[str, Any] | None:
+            log: list[dict[str, Any]] = (await self.control.get("/_log")).json()
+            return next(
+                (e for e in log if e["path"] == path and e["webhook_id"] == webhook_id), None
+            )
+
+        entry: dict[str, Any] = await poll(arrived, within=20)
+        return entry
+
+    async def stop(self) -> None:
+        await self.control.aclose()
+        self.process.stop()

@@ -8,7 +8,6 @@ POST over loopback → the receiver verifies and answers 204 (401 if no secret v
 
 from __future__ import annotations
 
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -22,54 +21,9 @@ from sqlalchemy import update
 
 from services.workflow.sync.models import DeliveryStatus, WebhookEndpoint
 from shared.db import database, utcnow
-from shared.dev.processes import ManagedProcess, free_port
 from tests.polling import poll
 from tests.workflow.sync.conftest import DISPATCH_JOB
-from tests.workflow.sync.helpers import deliveries, envelope, register
-
-
-class ReceiverProcess:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = ManagedProcess(
-            "standardwebhooks-receiver",
-            ["-m", "tests.workflow.sync.receiver_process", str(self.port)],
-            {},
-            tempfile.mkdtemp(prefix="sanshe-receiver-"),
-        )
-        self.control = httpx.AsyncClient(base_url=self.url, timeout=5, trust_env=False)
-
-    async def start(self) -> ReceiverProcess:
-        self.process.start()
-
-        async def up() -> bool:
-            assert self.process.alive, f"the receiver died: see {self.process.log_path}"
-            try:
-                return (await self.control.get("/_log")).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await poll(up, within=30)
-        return self
-
-    async def verify_with(self, path: str, **verifiers: str) -> None:
-        answer = await self.control.put(f"/_config{path}", json={"verifiers": verifiers})
-        assert answer.status_code == 204
-
-    async def received(self, path: str, webhook_id: str) -> dict[str, Any]:
-        async def arrived() -> dict[str, Any] | None:
-            log: list[dict[str, Any]] = (await self.control.get("/_log")).json()
-            return next(
-                (e for e in log if e["path"] == path and e["webhook_id"] == webhook_id), None
-            )
-
-        entry: dict[str, Any] = await poll(arrived, within=20)
-        return entry
-
-    async def stop(self) -> None:
-        await self.control.aclose()
-        self.process.stop()
+from tests.workflow.sync.helpers import ReceiverProcess, deliveries, envelope, register
 
 
 @pytest.fixture(scope="module")

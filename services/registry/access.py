@@ -18,7 +18,7 @@ import uuid
 from sqlalchemy import ColumnElement, false, true
 
 from services.registry.enums import Registration
-from services.registry.models import Organization
+from services.registry.models import Organization, OrganizationTally
 from shared.auth import Principal, Role
 from shared.errors import Forbidden
 
@@ -57,6 +57,19 @@ def visible_to(principal: Principal) -> ColumnElement[bool]:
         )
     if principal.role is Role.organization and (own := own_organization_id(principal)):
         return Organization.id == own
+    return false()
+
+
+def tally_visible_to(principal: Principal) -> ColumnElement[bool] | None:
+    """`visible_to` on the tally's rows; None where only the register can say (itself)."""
+    if principal.role in READ_ALL:
+        return true()
+    if principal.role is Role.street_office:
+        return (OrganizationTally.registration == Registration.filed.value) & (
+            OrganizationTally.street_code == principal.street_code
+        )
+    if principal.role is Role.organization:
+        return None
     return false()
 
 

@@ -156,6 +156,26 @@ class Organization(Base):
     )
 
 
+class OrganizationTally(Base):
+    """How many organizations share each combination of the dashboard's dimensions.
+
+    Written only by the statement-level triggers of migration 0006 (never by the ORM),
+    so that `GET /organizations/stats` sums a few thousand rows instead of grouping the
+    whole register. Nullable dimensions are stored as ''.
+    """
+
+    __tablename__ = "organization_tally"
+
+    registration: Mapped[str] = mapped_column(String(32), primary_key=True)
+    street_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    evaluation_grade: Mapped[str] = mapped_column(String(32), primary_key=True)
+    incubation_stage: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
 # Name substring search on plain PostgreSQL (no pg_trgm): `registry.name_grams(name)` is
 # the set of the lower-cased name's characters and character bigrams (migration 0002).
 # `name_grams(name) @> grams(query)` finds candidates through this GIN index; a LIKE

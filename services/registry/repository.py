@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.access import visible_to
+from services.registry.access import tally_visible_to, visible_to
 from services.registry.enums import (
     TERMINAL_STATUSES,
     ApplicationKind,
@@ -37,7 +37,12 @@ from services.registry.enums import (
     OrganizationStatus,
     Registration,
 )
-from services.registry.models import AnnualInspection, Application, Organization
+from services.registry.models import (
+    AnnualInspection,
+    Application,
+    Organization,
+    OrganizationTally,
+)
 from services.registry.schemas.organizations import SortKey
 from shared.auth import Principal
 from shared.pagination import PageParams
@@ -203,15 +208,32 @@ STAT_COLUMNS: dict[str, Any] = {
 }
 
 
+def _stats_query(principal: Principal) -> Select[Any]:
+    """The grouping sets over the tally (kept by triggers), or the register itself.
+
+    The register is grouped only for an organization user, who sees one row anyway.
+    """
+    in_tally = tally_visible_to(principal)
+    if in_tally is None:
+        columns = list(STAT_COLUMNS.values())
+        return (
+            select(*columns, *(func.grouping(c) for c in columns), func.count())
+            .where(visible_to(principal))
+            .group_by(func.grouping_sets(*(tuple_(c) for c in columns)))
+        )
+    columns = [getattr(OrganizationTally, column.key) for column in STAT_COLUMNS.values()]
+    return (
+        select(*columns, *(func.grouping(c) for c in columns), func.sum(OrganizationTally.n))
+        .where(in_tally, OrganizationTally.n > 0)
+        .group_by(func.grouping_sets(*(tuple_(c) for c in columns)))
+    )
+
+
 async def grouped_counts(
     session: AsyncSession, *, principal: Principal
 ) -> dict[str, list[tuple[str | None, int]]]:
     columns = list(STAT_COLUMNS.values())
-    query = (
-        select(*columns, *(func.grouping(c) for c in columns), func.count())
-        .where(visible_to(principal))
-        .group_by(func.grouping_sets(*(tuple_(c) for c in columns)))
-    )
+    query = _stats_query(principal)
     counts: dict[str, list[tuple[str | None, int]]] = {name: [] for name in STAT_COLUMNS}
     names = list(STAT_COLUMNS)
     width = len(columns)
@@ -220,7 +242,9 @@ async def grouped_counts(
         # GROUPING(c) is 0 for the column this row is grouped by.
         index = list(grouping).index(0)
         value = values[index]
-        counts[names[index]].append((None if value is None else str(value), int(count)))
+        # The tally stores a missing value as ''.
+        key = None if value is None or value == "" else str(value)
+        counts[names[index]].append((key, int(count)))
     for items in counts.values():
         items.sort(key=lambda item: (-item[1], item[0] or ""))
     return counts

@@ -223,6 +223,23 @@ class Driver:
         await self.expect("POST", f"{flow.path}/evaluation/conclusion", 200, self.bureau)
         return flow
 
+    async def closing(self, org_id: str | None = None) -> Flow:
+        """Evaluated, every tranche paid, the briefing held, closure requested."""
+        flow = await self.evaluated(org_id)
+        for seq in (1, 2, 3):
+            await self.pay(flow, seq)
+        await self.expect(
+            "POST",
+            f"{flow.path}/meetings",
+            201,
+            self.bureau,
+            json=meeting_body("evaluation_briefing"),
+        )
+        await self.expect(
+            "POST", f"{flow.path}/closure", 200, self.org(flow.org_id), json={"summary": "完成"}
+        )
+        return flow
+
     async def tranches(self, flow: Flow) -> list[dict[str, Any]]:
         contract = await self.expect("GET", f"{flow.path}/contract", 200, self.bureau)
         tranches: list[dict[str, Any]] = contract["tranches"]

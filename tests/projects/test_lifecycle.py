@@ -278,19 +278,7 @@ class TestStageGuards:
         assert "in flight" in response.json()["detail"]
 
     async def test_closure_rejected_returns_to_evaluated(self, driver: Driver) -> None:
-        flow = await driver.evaluated()
-        for seq in (1, 2, 3):
-            await driver.pay(flow, seq)
-        await driver.expect(
-            "POST",
-            f"{flow.path}/meetings",
-            201,
-            driver.bureau,
-            json=meeting_body("evaluation_briefing"),
-        )
-        await driver.expect(
-            "POST", f"{flow.path}/closure", 200, driver.org(flow.org_id), json={"summary": "完成"}
-        )
+        flow = await driver.closing()
         assert (
             await driver.outcome("project_closure", "project", flow.id, "rejected")
         ).status_code == 200

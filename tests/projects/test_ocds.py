@@ -13,7 +13,6 @@ import jsonschema_rs
 import pytest
 
 from services.projects.ocds.schema import patched_release_schema, release_schema
-from tests.factories import meeting_body
 from tests.projects.driver import Driver
 
 
@@ -34,19 +33,7 @@ def test_the_shipped_schema_is_the_official_ocds_1_1_release_schema() -> None:
 
 
 async def test_a_closed_project_exports_valid_releases_for_every_stage(driver: Driver) -> None:
-    flow = await driver.evaluated()
-    for seq in (1, 2, 3):
-        await driver.pay(flow, seq)
-    await driver.expect(
-        "POST",
-        f"{flow.path}/meetings",
-        201,
-        driver.bureau,
-        json=meeting_body("evaluation_briefing"),
-    )
-    await driver.expect(
-        "POST", f"{flow.path}/closure", 200, driver.org(flow.org_id), json={"summary": "完成"}
-    )
+    flow = await driver.closing()
     await driver.outcome("project_closure", "project", flow.id)
     package = await driver.expect("GET", f"{flow.path}/ocds", 200, driver.auth("provincial_system"))
     assert package["version"] == "1.1"

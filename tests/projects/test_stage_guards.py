@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from services.projects.base import infra
 from shared.db import database
-from tests.factories import contract_body, meeting_body
+from tests.factories import contract_body
 from tests.projects.driver import Driver, Flow
 from tests.projects.test_lifecycle import close
 
@@ -36,23 +36,6 @@ COMMANDS: dict[str, tuple[str, dict[str, Any] | None, str]] = {
     "conclude_evaluation": ("/evaluation/conclusion", None, "evaluating"),
     "request_closure": ("/closure", {"summary": "完成"}, "evaluated"),
 }
-
-
-async def _closing(driver: Driver) -> Flow:
-    flow = await driver.evaluated()
-    for seq in (1, 2, 3):
-        await driver.pay(flow, seq)
-    await driver.expect(
-        "POST",
-        f"{flow.path}/meetings",
-        201,
-        driver.bureau,
-        json=meeting_body("evaluation_briefing"),
-    )
-    await driver.expect(
-        "POST", f"{flow.path}/closure", 200, driver.org(flow.org_id), json={"summary": "完成"}
-    )
-    return flow
 
 
 async def _closed(driver: Driver) -> Flow:
@@ -79,7 +62,7 @@ STAGES: dict[str, Callable[[Driver], Awaitable[Flow]]] = {
     "implementing": lambda d: d.supervised(),
     "evaluating": lambda d: d.evaluating(),
     "evaluated": lambda d: d.evaluated(),
-    "closing": _closing,
+    "closing": lambda d: d.closing(),
     "closed": _closed,
 }
 

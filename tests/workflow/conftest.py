@@ -10,10 +10,26 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from sqlalchemy import func, select
 
 from services.workflow.definitions import DEFINITIONS_DIR
+from services.workflow.models import infra
+from shared.db import database
 from tests.polling import poll
 from tests.processes import ManagedProcess, RecordingServer, free_port, worker_process
+
+
+async def case_events(case_id: str, event_type: str) -> int:
+    """How many outbox events of this type the workflow wrote for the case."""
+    outbox = infra.outbox
+    async with database.transaction() as session:
+        return (
+            await session.execute(
+                select(func.count()).where(
+                    outbox.c.subject_id == case_id, outbox.c.event_type == event_type
+                )
+            )
+        ).scalar_one()
 
 
 def materials_for(case_type: str, *, leave_out: tuple[str, ...] = ()) -> list[dict[str, Any]]:

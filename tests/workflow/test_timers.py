@@ -8,23 +8,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, update
 
-from services.workflow.models import ApprovalCase, infra
+from services.workflow.models import ApprovalCase
 from services.workflow.sweeps import fire_timers
 from shared.db import database, utcnow
-
-
-async def _events(case_id: str, event_type: str) -> int:
-    outbox = infra.outbox
-    async with database.transaction() as session:
-        return (
-            await session.execute(
-                select(func.count()).where(
-                    outbox.c.subject_id == case_id, outbox.c.event_type == event_type
-                )
-            )
-        ).scalar_one()
+from tests.workflow.conftest import case_events
 
 
 async def _sweep_at(now: Any) -> None:
@@ -41,17 +30,17 @@ async def test_reminder_then_escalation_each_fire_once(submit: Callable[..., Any
     assert reminder_at < due_at
 
     await _sweep_at(reminder_at - timedelta(seconds=1))
-    assert await _events(case_id, "case.reminder_due") == 0
+    assert await case_events(case_id, "case.reminder_due") == 0
 
     # Several sweeps at once, then again later: the reminder fires exactly once.
     await asyncio.gather(*(_sweep_at(reminder_at + timedelta(minutes=1)) for _ in range(5)))
     await _sweep_at(reminder_at + timedelta(hours=1))
-    assert await _events(case_id, "case.reminder_due") == 1
-    assert await _events(case_id, "case.overdue") == 0
+    assert await case_events(case_id, "case.reminder_due") == 1
+    assert await case_events(case_id, "case.overdue") == 0
 
     await asyncio.gather(*(_sweep_at(due_at + timedelta(seconds=1)) for _ in range(5)))
     await _sweep_at(due_at + timedelta(days=3))
-    assert await _events(case_id, "case.overdue") == 1
+    assert await case_events(case_id, "case.overdue") == 1
 
 
 async def test_paused_and_decided_cases_do_not_fire(submit: Callable[..., Any]) -> None:
@@ -70,8 +59,8 @@ async def test_paused_and_decided_cases_do_not_fire(submit: Callable[..., Any]) 
         )
     await _sweep_at(utcnow() + timedelta(days=90))
     for case_id in (paused, decided):
-        assert await _events(case_id, "case.reminder_due") == 0
-        assert await _events(case_id, "case.overdue") == 0
+        assert await case_events(case_id, "case.reminder_due") == 0
+        assert await case_events(case_id, "case.overdue") == 0
 
 
 async def test_overdue_filter_lists_escalated_cases(

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from arq import Retry
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from services.workflow import commands
@@ -25,19 +25,7 @@ from shared.db import database, utcnow
 from shared.jobs import EventEnvelope, JobName, create_queue
 from tests.polling import poll
 from tests.processes import ManagedProcess
-from tests.workflow.conftest import materials_for
-
-
-async def _events(case_id: str, event_type: str) -> int:
-    outbox = infra.outbox
-    async with database.transaction() as session:
-        return (
-            await session.execute(
-                select(func.count()).where(
-                    outbox.c.subject_id == case_id, outbox.c.event_type == event_type
-                )
-            )
-        ).scalar_one()
+from tests.workflow.conftest import case_events, materials_for
 
 
 async def test_a_service_request_opens_one_case_however_often_it_arrives(
@@ -113,8 +101,8 @@ async def test_timers_fire_once_from_the_worker_sweep_and_survive_a_restart(
 
     async def fired(case_id: str) -> bool:
         return (
-            await _events(case_id, "case.reminder_due") >= 1
-            and await _events(case_id, "case.overdue") >= 1
+            await case_events(case_id, "case.reminder_due") >= 1
+            and await case_events(case_id, "case.overdue") >= 1
         )
 
     worker.stop()
@@ -130,8 +118,8 @@ async def test_timers_fire_once_from_the_worker_sweep_and_survive_a_restart(
     second = await in_review_with_past_timers()
     await poll(lambda: fired(second), within=30)
     for case_id in (first, second):
-        assert await _events(case_id, "case.reminder_due") == 1
-        assert await _events(case_id, "case.overdue") == 1
+        assert await case_events(case_id, "case.reminder_due") == 1
+        assert await case_events(case_id, "case.overdue") == 1
 
 
 async def test_a_lost_precheck_trigger_is_recovered_by_the_sweep(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -241,36 +241,38 @@ async def _record_update(db: Database) -> uuid.UUID:
 
 
 async def test_a_backlog_of_pending_events_does_not_starve_a_fresh_one(
-    queue: ArqRedis, fresh_database: Callable[[str], AsyncIterator[str]]
+    queue: ArqRedis, fresh_database: Callable[[str], AsyncGenerator[str, None]]
 ) -> None:
     """Rows published but not yet run must not keep a new event out of every batch."""
-    async for url in fresh_database(f"starve_{uuid.uuid4().hex[:6]}"):
-        isolated = Database(url)
-        try:
-            backlog_settings = get_settings().model_copy(
-                update={"outbox_relay_batch": 2, "outbox_republish_after_seconds": 0}
-            )
-            relay = OutboxRelay(
-                database=isolated,
-                outbox=outbox,
-                queue=queue,
-                source="registry",
-                settings=backlog_settings,
-            )
+    # Closed explicitly, so the database is dropped even when an assertion fails.
+    databases = fresh_database(f"starve_{uuid.uuid4().hex[:6]}")
+    isolated = Database(await anext(databases))
+    try:
+        backlog_settings = get_settings().model_copy(
+            update={"outbox_relay_batch": 2, "outbox_republish_after_seconds": 0}
+        )
+        relay = OutboxRelay(
+            database=isolated,
+            outbox=outbox,
+            queue=queue,
+            source="registry",
+            settings=backlog_settings,
+        )
 
-            # A backlog larger than one batch, all published and still pending in arq.
-            for _ in range(3):
-                await _record_update(isolated)
-            for _ in range(5):
-                if not await relay.run_once():
-                    break
-            async with isolated.transaction() as session:
-                counts = (await session.execute(select(outbox.c.publish_count))).scalars().all()
-            # Still queued is pending, not lost: nothing was published twice.
-            assert counts == [1, 1, 1]
+        # A backlog larger than one batch, all published and still pending in arq.
+        for _ in range(3):
+            await _record_update(isolated)
+        for _ in range(5):
+            if not await relay.run_once():
+                break
+        async with isolated.transaction() as session:
+            counts = (await session.execute(select(outbox.c.publish_count))).scalars().all()
+        # Still queued is pending, not lost: nothing was published twice.
+        assert counts == [1, 1, 1]
 
-            fresh = await _record_update(isolated)
-            assert await relay.run_once() == 1
-            assert await _job(queue, fresh).status() is not JobStatus.not_found
-        finally:
-            await isolated.dispose()
+        fresh = await _record_update(isolated)
+        assert await relay.run_once() == 1
+        assert await _job(queue, fresh).status() is not JobStatus.not_found
+    finally:
+        await isolated.dispose()
+        await databases.aclose()

@@ -57,6 +57,14 @@ class TestScheme:
         stored = await driver.expect("GET", f"{API}/sppe-schemes/1", 200, driver.auth("evaluator"))
         assert stored["content_sha256"] == SCHEME.sha256()
 
+    async def test_an_impossible_version_is_a_validation_problem(self, driver: Driver) -> None:
+        # Found by the OpenAPI fuzzer: beyond int4 it reached Postgres and answered 500.
+        problem = await driver.expect(
+            "GET", f"{API}/sppe-schemes/3133051327690", 422, driver.auth("evaluator")
+        )
+        assert problem["code"] == "validation_error"
+        await driver.expect("GET", f"{API}/sppe-schemes/999", 404, driver.auth("evaluator"))
+
 
 class TestScoring:
     async def test_evaluators_must_declare_and_a_conflict_recuses(self, driver: Driver) -> None:

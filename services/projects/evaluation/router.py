@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Path, Response, status
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -198,7 +199,11 @@ async def list_schemes(session: SessionDep, principal: CurrentPrincipal) -> list
     operation_id="getSppeScheme",
     responses=problem_responses(401, 404),
 )
-async def get_scheme(version: int, session: SessionDep, principal: CurrentPrincipal) -> SchemeOut:
+async def get_scheme(
+    version: Annotated[int, Path(ge=1, le=10_000)],
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> SchemeOut:
     """One SPPE scheme version: dimensions, indicators, adjustments, composite rule, grades."""
     scheme = await session.get(SppeScheme, version)
     if scheme is None:

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -238,10 +239,31 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# SQLSTATEs that only input can cause: text PostgreSQL cannot store (a NUL character,
+# which JSON and query strings can carry but `text` cannot hold). The request's
+# transaction is rolled back as for any error, so nothing changes.
+_UNSTORABLE_TEXT = {"22021", "22P05"}
+
+
+async def _on_database(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if sqlstate not in _UNSTORABLE_TEXT:
+        return await _on_unexpected(request, exc)
+    return problem_response(
+        request,
+        status=422,
+        code="unsupported_character",
+        title="Validation failed",
+        detail="The request contains a character that cannot be stored (such as NUL)",
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(DBAPIError, _on_database)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

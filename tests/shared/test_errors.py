@@ -88,3 +88,23 @@ async def test_request_id_is_generated_when_absent(registry: httpx.AsyncClient) 
     response = await registry.get("/api/v1/organizations")
     assert len(response.headers["X-Request-ID"]) == 32
     assert response.json()["request_id"] == response.headers["X-Request-ID"]
+
+
+async def test_a_nul_character_is_a_422_and_stores_nothing(
+    registry: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    # JSON and query strings can carry U+0000; PostgreSQL text cannot (found by fuzzing).
+    body = registered_org(legal_rep_name="张\u0000三")
+    created = await registry.post("/api/v1/organizations", json=body, headers=auth("civil_affairs"))
+    assert created.status_code == 422
+    assert created.headers["content-type"] == "application/problem+json"
+    assert created.json()["code"] == "unsupported_character"
+    found = await registry.get(
+        "/api/v1/organizations", params={"uscc_prefix": body["uscc"]}, headers=auth("auditor")
+    )
+    assert found.json()["total"] == 0
+    searched = await registry.get(
+        "/api/v1/organizations", params={"name": "协会\u0000"}, headers=auth("auditor")
+    )
+    assert searched.status_code == 422
+    assert searched.json()["code"] == "unsupported_character"

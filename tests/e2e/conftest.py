@@ -49,6 +49,10 @@ class System:
         self.processes[name] = ManagedProcess(name, argv, self.env, self.log_dir).start()
         self.wait_ready(name)
 
+    def output(self) -> str:
+        """The tail of every process's log, for a failing test to print."""
+        return "\n".join(p.output()[-2000:] for p in self.processes.values())
+
     def stop(self, name: str) -> None:
         self.processes[name].stop()
 

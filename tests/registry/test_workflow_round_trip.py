@@ -1,18 +1,17 @@
 """The registration round trip with the real workflow: nothing stood in.
 
-The registry and the workflow run as uvicorn processes and the workflow worker as an
-arq process, on a freshly migrated database of their own. A registration application
-goes from the registry's outbox over the queue to the workflow, which opens the case,
-pre-checks it and creates the departments' tasks; reviewers decide them; the workflow
-posts the outcome back to the registry over HTTP, which applies it.
+The services run as uvicorn processes and the workflow worker as an arq process, on a
+freshly migrated database and a Redis of their own (the `tests/e2e` system fixtures).
+A registration application goes from the registry's outbox over the queue to the
+workflow, which opens the case, pre-checks it and creates the departments' tasks;
+reviewers decide them; the workflow posts the outcome back to the registry over HTTP,
+which applies it.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -20,81 +19,20 @@ import pytest
 
 from services.registry.codes import uscc_errors
 from services.registry.enums import OrganizationKind
-from shared.dev.processes import ManagedProcess, free_port
+from tests.e2e.conftest import System, system, system_database
 from tests.factories import LUYANG, registered_org
 from tests.polling import poll
-from tests.processes import worker_process
 from tests.workflow.conftest import materials_for
 
 Auth = Callable[..., dict[str, str]]
-SERVICES = ("registry", "workflow")
-
-
-@dataclass
-class Running:
-    urls: dict[str, str]
-    processes: list[ManagedProcess]
-
-    def output(self) -> str:
-        return "\n".join(p.output()[-2000:] for p in self.processes)
-
-
-def _wait_ready(process: ManagedProcess, url: str, within: float = 60.0) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if not process.alive or time.monotonic() > deadline:
-            raise RuntimeError(f"{process.name} not ready:\n{process.output()[-3000:]}")
-        time.sleep(0.1)
-
-
-@pytest.fixture(scope="module")
-async def round_trip_database(
-    fresh_database: Callable[[str], AsyncIterator[str]],
-) -> AsyncIterator[str]:
-    async for url in fresh_database(f"roundtrip_{uuid.uuid4().hex[:6]}"):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def running(
-    round_trip_database: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Running]:
-    log_dir = str(tmp_path_factory.mktemp("round-trip"))
-    ports = {name: free_port() for name in SERVICES}
-    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    env = {
-        "DATABASE_URL": round_trip_database,
-        "REDIS_URL": redis_url,
-        "ARQ_QUEUE_NAME": f"sanshe:test:roundtrip:{uuid.uuid4().hex[:8]}",
-        "OUTBOX_RELAY_INTERVAL_SECONDS": "0.1",
-        "LOG_LEVEL": "INFO",
-        "REGISTRY_URL": urls["registry"],
-        "WORKFLOW_URL": urls["workflow"],
-        "PROJECTS_URL": "http://127.0.0.1:9",
-    }
-    processes: list[ManagedProcess] = []
-    try:
-        for name in SERVICES:
-            argv = ["-m", "uvicorn", f"services.{name}.main:app", "--host", "127.0.0.1"]
-            process = ManagedProcess(name, [*argv, "--port", str(ports[name])], env, log_dir)
-            processes.append(process.start())
-            _wait_ready(process, urls[name])
-        processes.append(worker_process(log_dir, **env).start())
-        yield Running(urls=urls, processes=processes)
-    finally:
-        for process in reversed(processes):
-            process.stop()
+__all__ = ["system", "system_database"]  # the fixtures, for pytest to find here
 
 
 @pytest.fixture
-async def http(running: Running) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+async def http(system: System) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     clients = {
-        name: httpx.AsyncClient(base_url=url, timeout=30) for name, url in running.urls.items()
+        name: httpx.AsyncClient(base_url=system.url(name), timeout=30)
+        for name in ("registry", "workflow")
     }
     yield clients
     for client in clients.values():
@@ -120,7 +58,7 @@ async def _apply(registry: httpx.AsyncClient, auth: Auth) -> dict[str, Any]:
 
 
 async def _case_in_review(
-    workflow: httpx.AsyncClient, auth: Auth, application_id: str, running: Running
+    workflow: httpx.AsyncClient, auth: Auth, application_id: str, system: System
 ) -> dict[str, Any]:
     headers = auth("civil_affairs")
 
@@ -139,7 +77,7 @@ async def _case_in_review(
     try:
         result: dict[str, Any] = await poll(in_review, within=60)
     except pytest.fail.Exception:
-        print(running.output())
+        print(system.output())
         raise
     return result
 
@@ -157,7 +95,7 @@ async def _decide(
 
 
 async def _decided(
-    registry: httpx.AsyncClient, auth: Auth, application_id: str, running: Running
+    registry: httpx.AsyncClient, auth: Auth, application_id: str, system: System
 ) -> dict[str, Any]:
     async def decided() -> dict[str, Any] | None:
         response = await registry.get(
@@ -169,17 +107,17 @@ async def _decided(
     try:
         result: dict[str, Any] = await poll(decided, within=60)
     except pytest.fail.Exception:
-        print(running.output())
+        print(system.output())
         raise
     return result
 
 
 async def test_an_approved_registration_comes_back_as_an_active_organization(
-    running: Running, http: dict[str, httpx.AsyncClient], auth: Auth
+    system: System, http: dict[str, httpx.AsyncClient], auth: Auth
 ) -> None:
     registry, workflow = http["registry"], http["workflow"]
     application = await _apply(registry, auth)
-    case = await _case_in_review(workflow, auth, application["id"], running)
+    case = await _case_in_review(workflow, auth, application["id"], system)
     assert case["case_type"] == "organization_registration"
     assert {t["department"] for t in case["tasks"]} == {
         "civil_affairs_registration",
@@ -189,7 +127,7 @@ async def test_an_approved_registration_comes_back_as_an_active_organization(
     for task in case["tasks"]:
         await _decide(workflow, auth, task, "approve")
 
-    decided = await _decided(registry, auth, application["id"], running)
+    decided = await _decided(registry, auth, application["id"], system)
     assert decided["state"] == "approved" and decided["case_id"] == case["id"]
     org = (
         await registry.get(
@@ -208,15 +146,15 @@ async def test_an_approved_registration_comes_back_as_an_active_organization(
 
 
 async def test_a_rejected_registration_leaves_no_organization(
-    running: Running, http: dict[str, httpx.AsyncClient], auth: Auth
+    system: System, http: dict[str, httpx.AsyncClient], auth: Auth
 ) -> None:
     registry, workflow = http["registry"], http["workflow"]
     application = await _apply(registry, auth)
-    case = await _case_in_review(workflow, auth, application["id"], running)
+    case = await _case_in_review(workflow, auth, application["id"], system)
     public_security = next(t for t in case["tasks"] if t["department"] == "public_security")
     await _decide(workflow, auth, public_security, "reject")
 
-    decided = await _decided(registry, auth, application["id"], running)
+    decided = await _decided(registry, auth, application["id"], system)
     assert decided["state"] == "rejected" and decided["organization_id"] is None
     assert decided["assigned_uscc"] is None
     found = await registry.get(

@@ -218,17 +218,7 @@ async def test_the_stored_result_is_rederived_from_the_stored_sheets_and_frozen_
     the stored totals, composite, rule and grade."""
     flow = await driver.evaluating()
     submitted = [sheet(0.8, A1="3", A4="-2"), sheet(0.85, A2="1.5"), sheet(0.75, A3="-4")]
-    for sub, body in zip(flow.evaluators, submitted, strict=True):
-        await driver.expect(
-            "POST",
-            f"{flow.path}/evaluation/declaration",
-            200,
-            driver.evaluator(sub),
-            json={"has_conflict": False, "statement": "无利害关系"},
-        )
-        await driver.expect(
-            "POST", f"{flow.path}/evaluation/sheets", 201, driver.evaluator(sub), json=body
-        )
+    await driver.submit_sheets(flow, submitted)
     await driver.expect("POST", f"{flow.path}/evaluation/conclusion", 200, driver.bureau)
 
     async with database.transaction() as session:

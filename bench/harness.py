@@ -23,6 +23,7 @@ import asyncpg
 import psutil
 from sqlalchemy.engine import make_url
 
+from shared.db import plain_dsn
 from shared.settings import PROJECT_ROOT, get_settings
 
 
@@ -48,10 +49,6 @@ def server_urls() -> tuple[str, str]:
     return settings.database_url or values["DATABASE_URL"], settings.redis_url or values[
         "REDIS_URL"
     ]
-
-
-def plain_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @asynccontextmanager

@@ -27,10 +27,11 @@ from urllib.parse import urlencode
 
 import asyncpg
 
-from bench.harness import machine, plain_dsn, rss_mb, scratch_environment, summary_ms
+from bench.harness import machine, rss_mb, scratch_environment, summary_ms
 from services.registry.demo import FILED, REGISTERED, copy_organizations, iter_organizations
 from services.registry.repository import query_grams
 from shared.auth import Role, mint_token
+from shared.db import plain_dsn
 from shared.dev.processes import ManagedProcess, free_port
 
 Request = Callable[[random.Random], str]

@@ -29,7 +29,7 @@ import asyncpg
 import httpx
 import openpyxl
 
-from bench.harness import machine, plain_dsn, rss_mb, scratch_environment
+from bench.harness import machine, rss_mb, scratch_environment
 from services.registry.codes import make_uscc
 from services.registry.demo import (
     FILED,
@@ -40,6 +40,7 @@ from services.registry.demo import (
 from services.registry.enums import OrganizationKind
 from services.registry.transfer.columns import IMPORTED, cell_value
 from shared.auth import Role, mint_token
+from shared.db import plain_dsn
 from shared.dev.processes import ManagedProcess, free_port
 
 CODES = [column.code for column in IMPORTED]

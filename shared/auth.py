@@ -9,6 +9,7 @@ signed with another one (or `none`) is refused.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from functools import lru_cache
 from typing import Annotated, Any
 
 import jwt
+from cachetools import TLRUCache
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -104,7 +106,11 @@ def _verification_key(token: str, settings: Settings) -> Any:
 
 
 def decode_token(token: str, settings: Settings | None = None) -> Principal:
-    settings = settings or get_settings()
+    return _verify(token, settings or get_settings())[0]
+
+
+def _verify(token: str, settings: Settings) -> tuple[Principal, float]:
+    """The token's principal and the epoch second after which it is refused."""
     try:
         key = _verification_key(token, settings)
         claims = jwt.decode(
@@ -134,7 +140,32 @@ def decode_token(token: str, settings: Settings | None = None) -> Principal:
     scope_claim = REQUIRED_SCOPE.get(role)
     if scope_claim and not getattr(principal, scope_claim):
         raise Unauthorized(f"A {role} token must carry `{scope_claim}`", code="token_scope_missing")
-    return principal
+    return principal, float(claims["exp"]) + settings.jwt_leeway_seconds
+
+
+# Tokens already verified, for a short while: a client sends the same token with every
+# request, and checking it again (base64, JSON, HMAC or RSA, claims) was a tenth of a
+# GET's CPU. Only successes are kept, each until its own expiry (so an expired token is
+# still refused with `token_expired`) and at most `_VERIFIED_FOR` seconds (so a key
+# removed from the JWKS stops working within that time). The key includes what the
+# verification depended on, so changed settings never reuse an old verdict.
+_VERIFIED_FOR = 60.0
+_verified: TLRUCache[tuple[str, ...], tuple[Principal, float]] = TLRUCache(
+    maxsize=4096,
+    ttu=lambda _key, value, now: min(value[1], now + _VERIFIED_FOR),
+    timer=time.time,
+)
+
+
+def _verified_key(token: str, settings: Settings) -> tuple[str, ...]:
+    return (
+        token,
+        settings.jwt_algorithm,
+        settings.jwt_secret,
+        settings.jwt_jwks_url or "",
+        settings.jwt_audience or "",
+        settings.jwt_issuer or "",
+    )
 
 
 def _optional_str(value: Any) -> str | None:
@@ -151,11 +182,15 @@ async def current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("A bearer token is required", code="token_missing")
     settings = get_settings()
-    if settings.jwt_algorithm == "RS256":
-        # PyJWKClient fetches keys synchronously; keep the event loop free.
-        principal = await asyncio.to_thread(decode_token, credentials.credentials, settings)
-    else:
-        principal = decode_token(credentials.credentials, settings)
+    key = _verified_key(credentials.credentials, settings)
+    if (verified := _verified.get(key)) is None:
+        if settings.jwt_algorithm == "RS256":
+            # PyJWKClient fetches keys synchronously; keep the event loop free.
+            verified = await asyncio.to_thread(_verify, credentials.credentials, settings)
+        else:
+            verified = _verify(credentials.credentials, settings)
+        _verified[key] = verified
+    principal = verified[0]
     request.state.principal = principal
     return principal
 

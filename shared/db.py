@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 from sqlalchemy import DateTime, Enum, MetaData
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,7 +23,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from shared.settings import get_settings
+from shared.reads import ReadPool
+from shared.settings import Settings, get_settings
 
 # Deterministic constraint names so that alembic autogenerate and hand-written
 # migrations agree (https://alembic.sqlalchemy.org/en/latest/naming.html).
@@ -69,13 +71,23 @@ def utcnow() -> datetime:
 TYPE_ANNOTATION_MAP: dict[Any, Any] = {datetime: TimestampTZ()}
 
 
+def plain_dsn(url: str) -> str:
+    """A SQLAlchemy URL (`postgresql+asyncpg://...`) as the libpq DSN asyncpg takes."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _server_settings(settings: Settings) -> dict[str, str]:
+    return {"statement_timeout": str(settings.db_statement_timeout_ms), "timezone": "UTC"}
+
+
 class Database:
-    """The engine and session factory of one process, created lazily from settings."""
+    """The engine, session factory and read pool of one process, created lazily."""
 
     def __init__(self, url: str | None = None) -> None:
         self._url = url
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._reads: ReadPool | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -87,14 +99,21 @@ class Database:
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_pool_size,
                 pool_pre_ping=True,
-                connect_args={
-                    "server_settings": {
-                        "statement_timeout": str(settings.db_statement_timeout_ms),
-                        "timezone": "UTC",
-                    }
-                },
+                connect_args={"server_settings": _server_settings(settings)},
             )
         return self._engine
+
+    @property
+    def reads(self) -> ReadPool:
+        """Single-statement reads without a session (see shared.reads)."""
+        if self._reads is None:
+            settings = get_settings()
+            self._reads = ReadPool(
+                plain_dsn(self._url or settings.require_database_url()),
+                max_size=settings.db_pool_size,
+                server_settings=_server_settings(settings),
+            )
+        return self._reads
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:
@@ -111,8 +130,11 @@ class Database:
     async def dispose(self) -> None:
         if self._engine is not None:
             await self._engine.dispose()
+        if self._reads is not None:
+            await self._reads.close()
         self._engine = None
         self._sessions = None
+        self._reads = None
 
 
 database = Database()
@@ -125,3 +147,10 @@ async def _request_session() -> AsyncIterator[AsyncSession]:
 
 # `scope="function"`: the commit in `transaction()` runs before the response is sent.
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+async def _read_pool() -> ReadPool:  # async: FastAPI runs a plain def in a thread
+    return database.reads
+
+
+ReadsDep = Annotated[ReadPool, Depends(_read_pool)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import ColumnElement, bindparam, false, true
 
 from services.registry.enums import Registration
 from services.registry.models import Organization, OrganizationTally
@@ -48,16 +48,30 @@ APPLICATION_READERS = (*APPLICATION_READERS_ALL, R.organization)
 
 
 def visible_to(principal: Principal) -> ColumnElement[bool]:
-    """The organizations a principal may see at all (others answer 404)."""
+    """The organizations a principal may see at all (others answer 404).
+
+    Its shape depends on the role only and its values are named parameters, so a
+    statement using it can be compiled once per role (`shared.reads.CompiledSelect`)
+    and run with `scope_values(principal)`.
+    """
     if principal.role in READ_ALL:
         return true()
     if principal.role is Role.street_office:
         return (Organization.registration == Registration.filed) & (
-            Organization.street_code == principal.street_code
+            Organization.street_code == bindparam("scope_street_code", principal.street_code)
         )
-    if principal.role is Role.organization and (own := own_organization_id(principal)):
-        return Organization.id == own
+    if principal.role is Role.organization:
+        # No usable org_id compares the id with NULL: no rows, as false() would.
+        return Organization.id == bindparam("scope_org_id", own_organization_id(principal))
     return false()
+
+
+def scope_values(principal: Principal) -> dict[str, object]:
+    """The values of `visible_to`'s named parameters for this principal."""
+    return {
+        "scope_street_code": principal.street_code,
+        "scope_org_id": own_organization_id(principal),
+    }
 
 
 def tally_visible_to(principal: Principal) -> ColumnElement[bool] | None:

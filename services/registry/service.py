@@ -36,9 +36,10 @@ from shared.auth import Principal, Role
 from shared.concurrency import require_version
 from shared.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 from shared.pagination import PageParams
+from shared.reads import ReadPool
 
 
-def present(organization: Organization, principal: Principal) -> OrganizationOut:
+def present(organization: Organization | dict[str, Any], principal: Principal) -> OrganizationOut:
     out = OrganizationOut.model_validate(organization)
     if not may_see_id_numbers(principal):
         out.legal_rep_id_number = mask_id_number(out.legal_rep_id_number)
@@ -109,6 +110,16 @@ async def get(
     if organization is None:
         raise not_found()
     return organization
+
+
+async def read(
+    reads: ReadPool, *, principal: Principal, organization_id: uuid.UUID
+) -> dict[str, Any]:
+    """`get` without a session: one statement, for requests that change nothing."""
+    row = await repository.read_visible(reads, principal=principal, organization_id=organization_id)
+    if row is None:
+        raise not_found()
+    return row
 
 
 def _field_error(field: str, code: str, message: str) -> FieldError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -12,6 +12,7 @@ import pytest
 from shared.auth import Role, mint_token
 from shared.settings import get_settings
 from tests.factories import OTHER_STREET, STREET, filed_org, registered_org
+from tests.polling import poll
 
 
 def _problem(response: httpx.Response, status: int, code: str) -> None:
@@ -145,3 +146,45 @@ async def test_id_numbers_are_masked_for_roles_that_may_not_see_them(
         await registry.get(f"/api/v1/organizations/{created['id']}", headers=auth("auditor"))
     ).json()
     assert seen["legal_rep_id_number"] == "110105**********2X"
+
+
+@pytest.fixture
+def no_leeway(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("JWT_LEEWAY_SECONDS", "0")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+async def test_a_remembered_token_is_still_refused_once_it_expires(
+    registry: httpx.AsyncClient, no_leeway: None
+) -> None:
+    # Verified tokens are remembered (shared.auth._verified); the memory must end with
+    # the token's own expiry, not outlive it.
+    token = mint_token(sub="brief", role=Role.civil_affairs, ttl=timedelta(seconds=2))
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await registry.get("/api/v1/organizations/stats", headers=headers)).status_code == 200
+    assert (await registry.get("/api/v1/organizations/stats", headers=headers)).status_code == 200
+
+    async def refused() -> httpx.Response | None:
+        response = await registry.get("/api/v1/organizations/stats", headers=headers)
+        return response if response.status_code != 200 else None
+
+    _problem(await poll(refused, within=10), 401, "token_expired")
+
+
+async def test_a_remembered_token_is_refused_after_the_secret_changes(
+    registry: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = mint_token(sub="rotated", role=Role.civil_affairs)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await registry.get("/api/v1/organizations/stats", headers=headers)).status_code == 200
+    monkeypatch.setenv("JWT_SECRET", "a-new-secret-that-is-long-enough-for-hs256-use")
+    get_settings.cache_clear()
+    try:
+        response = await registry.get("/api/v1/organizations/stats", headers=headers)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    _problem(response, 401, "token_invalid")

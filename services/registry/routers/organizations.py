@@ -23,7 +23,7 @@ from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, allow
 from shared.concurrency import IfMatch, require_version, set_etag
 from shared.contracts import Eligibility
-from shared.db import SessionDep
+from shared.db import ReadsDep, SessionDep
 from shared.errors import problem_responses
 from shared.pagination import Page, PageDep
 
@@ -96,11 +96,11 @@ async def organization_stats(session: SessionDep, principal: CurrentPrincipal) -
     responses=problem_responses(401, 403, 404),
 )
 async def get_organization(
-    organization_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, response: Response
+    organization_id: uuid.UUID, reads: ReadsDep, principal: CurrentPrincipal, response: Response
 ) -> OrganizationOut:
     """One organization, with its ETag for a later update."""
-    organization = await service.get(session, principal=principal, organization_id=organization_id)
-    set_etag(response, organization.version)
+    organization = await service.read(reads, principal=principal, organization_id=organization_id)
+    set_etag(response, organization["version"])
     return service.present(organization, principal)
 
 

@@ -276,6 +276,30 @@ async def run(rows: int, duration: float, concurrency: int) -> dict[str, Any]:
             results["server_rss_mb"] = rss_mb(server.process.pid) if server.process else None
         finally:
             server.stop()
+        # The least any GET by id can cost over HTTP here: the same SELECT behind a bare
+        # ASGI callable in the same uvicorn (bench/_bare_get.py), the same client.
+        print("-- bare HTTP GET (uvicorn + asyncpg, no framework)", file=sys.stderr)
+        bare_port = free_port()
+        bare = ManagedProcess(
+            "bare-get",
+            ["-m", "uvicorn", "bench._bare_get:app", "--port", str(bare_port)],
+            {"BARE_GET_DSN": dsn, "POOL": str(concurrency)},
+            tempfile.mkdtemp(prefix="sanshe-bench-"),
+        ).start()
+        try:
+            await _wait_ready(bare, bare_port, path=f"/organizations/{ids[0]}")
+            bare_get = await _api(bare_port, token, get, concurrency, duration)
+        finally:
+            bare.stop()
+        get_ceiling = results["get_by_id"]["ceiling_asyncpg"]["requests_per_s"]
+        results["bare_http_get_floor"] = {
+            "api": bare_get,
+            "ratio_to_get_ceiling": round(bare_get["requests_per_s"] / get_ceiling, 3),
+            "registry_get_vs_bare": round(
+                results["get_by_id"]["api"]["requests_per_s"] / bare_get["requests_per_s"], 3
+            ),
+        }
+        print(json.dumps(results["bare_http_get_floor"]), file=sys.stderr)
     return {
         "benchmark": "registry reads: GET by id, name search + 2 filters, stats",
         "rows": rows,
@@ -286,21 +310,23 @@ async def run(rows: int, duration: float, concurrency: int) -> dict[str, Any]:
     }
 
 
-async def _wait_ready(server: ManagedProcess, port: int, within: float = 60.0) -> None:
+async def _wait_ready(
+    server: ManagedProcess, port: int, within: float = 60.0, path: str = "/readyz"
+) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if not server.alive:
-            raise RuntimeError(f"registry exited:\n{server.output()[-3000:]}")
+            raise RuntimeError(f"{server.name} exited:\n{server.output()[-3000:]}")
         probe = HttpConnection("127.0.0.1", port, {})
         try:
-            if await probe.get("/readyz") == 200:
+            if await probe.get(path) == 200:
                 return
         except OSError:
             pass
         finally:
             await probe.close()
         await asyncio.sleep(0.2)
-    raise TimeoutError(f"registry not ready:\n{server.output()[-3000:]}")
+    raise TimeoutError(f"{server.name} not ready:\n{server.output()[-3000:]}")
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

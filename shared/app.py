@@ -98,6 +98,9 @@ def create_service_app(
         version="1.0.0",
         lifespan=lifespan,
         separate_input_output_schemas=False,
+        telemetry=None
+        if settings.otel_enabled
+        else {"tracing": False, "metrics": False, "logs": False},
     )
     install_problem_handlers(app)
     app.include_router(operational_router(service=service, outbox=infra.outbox))

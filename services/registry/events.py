@@ -10,7 +10,9 @@ systems keep their copy in sync by these events and their per-subject sequence.
 | organization.updated             | organization | id, changed_fields, source                  |
 | organization.status_changed      | organization | id, from, to                                |
 | organization.listed / .delisted  | organization | id, entry_id, list_type, reason_code        |
+| organization.incubation_recorded | organization | id, record_id, stage, phase                 |
 | inspection.submitted / .concluded| organization | id, inspection_id, year (result)            |
+| inspection.conclusion_recorded   | organization | id, inspection_id, year, result             |
 | application.submitted / .decided | application  | id, kind, organization_id (outcome, state)  |
 | spot_check.drawn                 | spot_check   | id, year, level, sample_size                |
 | spot_check.finding_recorded      | spot_check   | id, organization_id, finding                |

@@ -50,6 +50,14 @@ async def record(
         await events.organization_updated(
             session, organization.id, ["incubation_stage"], source=history.Source.api
         )
+    # Every step is a change, also one that keeps the stage (a new phase or funding).
+    await events.emit(
+        session,
+        "organization.incubation_recorded",
+        subject_type=events.ORGANIZATION,
+        subject_id=organization.id,
+        data={"record_id": step.id, "stage": step.stage, "phase": step.phase},
+    )
     return step
 
 

@@ -143,6 +143,15 @@ async def record_conclusion(
         await _conclude(
             session, principal=principal, organization=organization, inspection=inspection
         )
+    else:
+        # Recorded, not yet in force: the case decides. Still a change the province sees.
+        await events.emit(
+            session,
+            "inspection.conclusion_recorded",
+            subject_type=events.ORGANIZATION,
+            subject_id=organization.id,
+            data={"inspection_id": inspection.id, "year": year, "result": inspection.result},
+        )
     await session.flush()
     return inspection
 

@@ -101,7 +101,14 @@ class TestConclusion:
         recorded = await conclude(registry, auth, org, PASSING)
         assert recorded.status_code == 200
         assert recorded.json()["state"] == "submitted"
-        assert "inspection.concluded" not in [e.event_type for e in await events_of(org["id"])]
+        pending = await events_of(org["id"])
+        assert "inspection.concluded" not in [e.event_type for e in pending]
+        # Recorded but not in force yet: still an event, so the province sees the change.
+        assert [
+            (e.payload["inspection_id"], e.payload["year"], e.payload["result"])
+            for e in pending
+            if e.event_type == "inspection.conclusion_recorded"
+        ] == [(inspection["id"], LAST_YEAR, "pass")]
         await post_outcome(registry, auth, outcome_body(await application_of(inspection)))
         done = (
             await registry.get(f"{ORGS}/{org['id']}/annual-inspections", headers=auth("auditor"))

@@ -243,3 +243,25 @@ class TestHistory:
         assert [
             (e["before"], e["after"]) for e in history["items"] if e["field"] == "incubation_stage"
         ] == [(None, "incubate"), ("incubate", "serve")]
+
+    async def test_every_incubation_step_is_an_event_also_when_the_stage_stays(
+        self, registry: httpx.AsyncClient, auth: Auth
+    ) -> None:
+        org = await created(registry, auth("civil_affairs"), filed_org())
+        office = auth("street_office", street_code=org["street_code"])
+        url = f"{ORGS}/{org['id']}/incubation"
+        for phase in ("early", "middle"):
+            response = await registry.post(
+                url, json={"stage": "incubate", "phase": phase}, headers=office
+            )
+            assert response.status_code == 201, response.text
+        events = await events_of(org["id"])
+        assert [
+            (e.payload["stage"], e.payload["phase"])
+            for e in events
+            if e.event_type == "organization.incubation_recorded"
+        ] == [("incubate", "early"), ("incubate", "middle")]
+        # Only the first step changed the stage.
+        assert [
+            e.payload["changed_fields"] for e in events if e.event_type == "organization.updated"
+        ] == [["incubation_stage"]]

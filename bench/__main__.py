@@ -1,7 +1,8 @@
 """`make bench`: run every benchmark module and write bench/RESULTS.md.
 
 A benchmark is a module in this package with `main(argv) -> dict`; its dict holds this
-system's figure, the ceiling measured in the same run, and their ratio.
+system's figure, the ceiling measured in the same run, and their ratio, and under `rss`
+the idle and under-load memory of each process it started (`bench.harness.MemoryWatch`).
 """
 
 from __future__ import annotations
@@ -50,11 +51,25 @@ def render(results: dict[str, Any]) -> str:
             continue
         lines += ["| figure | value |", "|---|---|"]
         for key, value in result.items():
+            if key == "rss":
+                continue
             if isinstance(value, dict):
                 value = ", ".join(f"{k} {v}" for k, v in value.items())
             lines.append(f"| {key} | {value} |")
-        lines.append("")
+        lines += ["", *render_memory(result.get("rss"))]
     return "\n".join(lines)
+
+
+def render_memory(rss: dict[str, dict[str, float]] | None) -> list[str]:
+    """The memory table of one benchmark: each process idle and at its peak under load."""
+    if not rss:
+        return ["Memory: this benchmark reports no idle / under-load `rss` table.", ""]
+    lines = [
+        "| process | RSS idle (MB) | RSS under load, peak (MB) |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {p} | {m['idle_mb']} | {m['under_load_mb']} |" for p, m in rss.items()]
+    return [*lines, ""]
 
 
 def main(argv: list[str]) -> int:

@@ -13,10 +13,11 @@ import platform
 import statistics
 import subprocess
 import sys
+import threading
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
@@ -126,6 +127,64 @@ def rss_mb(pid: int) -> float:
         return round(psutil.Process(pid).memory_info().rss / 2**20, 1)
     except psutil.Error:
         return float("nan")
+
+
+@dataclass
+class MemoryWatch:
+    """Idle and under-load resident memory (RSS) of each process a benchmark starts.
+
+    `watch` names a process; `idle()` reads every watched process once, after its
+    start-up and warm-up and before the load; `under_load()` samples them in a thread
+    while the load runs and keeps each one's peak. `report()` is what RESULTS.md shows
+    (`bench/__main__.py` renders the `rss` entry of a result as a table).
+    """
+
+    every: float = 0.1
+    pids: dict[str, int] = field(default_factory=dict)
+    idle_mb: dict[str, float] = field(default_factory=dict)
+    peak_mb: dict[str, float] = field(default_factory=dict)
+
+    def watch(self, name: str, pid: int | None) -> None:
+        if pid is not None:
+            self.pids[name] = pid
+
+    def idle(self, *names: str) -> None:
+        for name in names or tuple(self.pids):
+            self.idle_mb[name] = rss_mb(self.pids[name])
+
+    @contextmanager
+    def under_load(self, *names: str) -> Iterator[None]:
+        """Sample `names` (every watched process by default) until the block ends."""
+        watched = names or tuple(self.pids)
+        done = threading.Event()
+
+        def sample() -> None:
+            while True:
+                for name in watched:
+                    value = rss_mb(self.pids[name])
+                    # NaN once a process has gone: keep what was seen while it ran.
+                    if value == value and value > self.peak_mb.get(name, 0.0):
+                        self.peak_mb[name] = value
+                if done.wait(self.every):
+                    return
+
+        sampler = threading.Thread(target=sample, name="rss-sampler", daemon=True)
+        sampler.start()
+        try:
+            yield
+        finally:
+            done.set()
+            sampler.join()
+
+    def report(self) -> dict[str, dict[str, float]]:
+        nan = float("nan")
+        return {
+            name: {
+                "idle_mb": self.idle_mb.get(name, nan),
+                "under_load_mb": self.peak_mb.get(name, nan),
+            }
+            for name in self.pids
+        }
 
 
 def project_path(*parts: str) -> Path:

@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 
 import asyncpg
 
-from bench.harness import machine, rss_mb, scratch_environment, summary_ms
+from bench.harness import MemoryWatch, machine, scratch_environment, summary_ms
 from services.registry.demo import FILED, REGISTERED, copy_organizations, iter_organizations
 from services.registry.repository import query_grams
 from shared.auth import Role, mint_token
@@ -211,6 +211,9 @@ async def run(rows: int, duration: float, concurrency: int) -> dict[str, Any]:
         token = mint_token(sub="bench", role=Role.civil_affairs)
         try:
             await _wait_ready(server, port)
+            memory = MemoryWatch()
+            memory.watch("registry API (uvicorn)", server.process.pid if server.process else None)
+            memory.idle()
             results: dict[str, Any] = {}
 
             def get(rng: random.Random) -> str:
@@ -241,43 +244,44 @@ async def run(rows: int, duration: float, concurrency: int) -> dict[str, Any]:
                 ("search_name_two_filters", search, search_sql, duration),
                 ("stats", lambda rng: "/api/v1/organizations/stats", stats_sql, duration),
             ]
-            for name, request, query, seconds in scenarios:
-                print(f"-- {name}", file=sys.stderr)
-                api = await _api(port, token, request, concurrency, seconds)
-                ceiling = await _ceiling(dsn, query, concurrency, seconds)
-                results[name] = {
-                    "api": api,
-                    "ceiling_asyncpg": ceiling,
-                    "ratio": round(api["requests_per_s"] / ceiling["requests_per_s"], 3),
+            with memory.under_load():
+                for name, request, query, seconds in scenarios:
+                    print(f"-- {name}", file=sys.stderr)
+                    api = await _api(port, token, request, concurrency, seconds)
+                    ceiling = await _ceiling(dsn, query, concurrency, seconds)
+                    results[name] = {
+                        "api": api,
+                        "ceiling_asyncpg": ceiling,
+                        "ratio": round(api["requests_per_s"] / ceiling["requests_per_s"], 3),
+                    }
+                    print(json.dumps(results[name]), file=sys.stderr)
+                # One user searching alone: the latency a clerk sees when the server is not
+                # saturated (the runs above keep `concurrency` requests in flight on 2 CPUs,
+                # so their latency is mostly queueing).
+                print("-- search_name_two_filters, one request in flight", file=sys.stderr)
+                alone = await _api(port, token, search, 1, duration)
+                alone_ceiling = await _ceiling(dsn, search_sql, 1, duration)
+                results["search_one_in_flight"] = {
+                    "api": alone,
+                    "ceiling_asyncpg": alone_ceiling,
+                    "ratio": round(alone["requests_per_s"] / alone_ceiling["requests_per_s"], 3),
                 }
-                print(json.dumps(results[name]), file=sys.stderr)
-            # One user searching alone: the latency a clerk sees when the server is not
-            # saturated (the runs above keep `concurrency` requests in flight on 2 CPUs,
-            # so their latency is mostly queueing).
-            print("-- search_name_two_filters, one request in flight", file=sys.stderr)
-            alone = await _api(port, token, search, 1, duration)
-            alone_ceiling = await _ceiling(dsn, search_sql, 1, duration)
-            results["search_one_in_flight"] = {
-                "api": alone,
-                "ceiling_asyncpg": alone_ceiling,
-                "ratio": round(alone["requests_per_s"] / alone_ceiling["requests_per_s"], 3),
-            }
-            print(json.dumps(results["search_one_in_flight"]), file=sys.stderr)
-            # The floor of the stack itself: /healthz goes through the same uvicorn, the
-            # same middleware (request id, access log, metrics, body limit) and no
-            # database. No endpoint can beat it, so it bounds the GET ratio.
-            print("-- healthz (framework floor)", file=sys.stderr)
-            floor = await _api(port, token, lambda rng: "/healthz", concurrency, duration)
-            results["framework_floor_healthz"] = {
-                "api": floor,
-                "ratio_to_get_ceiling": round(
-                    floor["requests_per_s"]
-                    / results["get_by_id"]["ceiling_asyncpg"]["requests_per_s"],
-                    3,
-                ),
-            }
-            print(json.dumps(results["framework_floor_healthz"]), file=sys.stderr)
-            results["server_rss_mb"] = rss_mb(server.process.pid) if server.process else None
+                print(json.dumps(results["search_one_in_flight"]), file=sys.stderr)
+                # The floor of the stack itself: /healthz goes through the same uvicorn, the
+                # same middleware (request id, access log, metrics, body limit) and no
+                # database. No endpoint can beat it, so it bounds the GET ratio.
+                print("-- healthz (framework floor)", file=sys.stderr)
+                floor = await _api(port, token, lambda rng: "/healthz", concurrency, duration)
+                results["framework_floor_healthz"] = {
+                    "api": floor,
+                    "ratio_to_get_ceiling": round(
+                        floor["requests_per_s"]
+                        / results["get_by_id"]["ceiling_asyncpg"]["requests_per_s"],
+                        3,
+                    ),
+                }
+                print(json.dumps(results["framework_floor_healthz"]), file=sys.stderr)
+            results["rss"] = memory.report()
         finally:
             server.stop()
         # What any GET by id can reach over HTTP here: the same SELECT behind a bare

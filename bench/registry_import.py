@@ -29,7 +29,7 @@ import asyncpg
 import httpx
 import openpyxl
 
-from bench.harness import machine, rss_mb, scratch_environment
+from bench.harness import MemoryWatch, machine, scratch_environment
 from services.registry.codes import make_uscc
 from services.registry.demo import (
     FILED,
@@ -148,22 +148,30 @@ async def run(rows: int, existing: int, xlsx: bool) -> dict[str, Any]:
         ).start()
         token = mint_token(sub="bench", role=Role.civil_affairs)
         results: dict[str, Any] = {}
+        memory = MemoryWatch()
         try:
             async with httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{port}",
                 headers={"Authorization": f"Bearer {token}"},
             ) as client:
                 await _wait_ready(client, server)
+                memory.watch(
+                    "registry API (uvicorn)", server.process.pid if server.process else None
+                )
+                memory.idle()
                 new = _rows(rows, seed=2, label="csv")
                 results["ceiling_copy_s"] = round(await _ceiling(dsn, new), 2)
-                results["csv_new"] = await _post(client, "new.csv", _csv(new))
+                with memory.under_load():
+                    results["csv_new"] = await _post(client, "new.csv", _csv(new))
                 for row in new:
                     row["address"] = f"{row['address']}（新址）"
-                results["csv_update"] = await _post(client, "update.csv", _csv(new))
+                with memory.under_load():
+                    results["csv_update"] = await _post(client, "update.csv", _csv(new))
                 if xlsx:
                     other = _rows(rows, seed=3, label="xlsx")
-                    results["xlsx_new"] = await _post(client, "new.xlsx", _xlsx(other))
-            results["server_rss_mb"] = rss_mb(server.process.pid) if server.process else None
+                    with memory.under_load():
+                        results["xlsx_new"] = await _post(client, "new.xlsx", _xlsx(other))
+            results["rss"] = memory.report()
         finally:
             server.stop()
     csv_seconds = results["csv_new"]["seconds"]

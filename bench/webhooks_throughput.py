@@ -36,7 +36,7 @@ import httpx
 from arq.worker import Worker
 from sqlalchemy import text
 
-from bench.harness import machine, scratch_environment, summary_ms
+from bench.harness import MemoryWatch, machine, scratch_environment, summary_ms
 from services.workflow.sync import cron_jobs, feed, payloads, startup, worker_functions
 from services.workflow.sync import shutdown as sync_shutdown
 from services.workflow.sync.config import SyncSettings
@@ -213,10 +213,17 @@ async def _system(count: int, settings: SyncSettings) -> tuple[float, list[float
     return count / elapsed, latencies
 
 
+RECEIVER = "webhook receiver"
+WORKER = "sync worker (in this benchmark's process)"
+
+
 async def run(events: int, overrides: dict[str, Any]) -> dict[str, Any]:
     async with scratch_environment("webhooks"):
         log_dir = tempfile.mkdtemp(prefix="sanshe-bench-")
         receiver, url = _start_receiver(log_dir)
+        memory = MemoryWatch()
+        memory.watch(RECEIVER, receiver.process.pid if receiver.process else None)
+        memory.watch(WORKER, os.getpid())
         settings = SyncSettings(allowed_networks=[ipaddress.ip_network("127.0.0.0/8")], **overrides)
         in_flight = settings.concurrency * settings.parallel_jobs
         try:
@@ -228,7 +235,9 @@ async def run(events: int, overrides: dict[str, Any]) -> dict[str, Any]:
             # during the run then biases neither side.
             before, best = await _best_ceiling(url, bodies, in_flight)
             await _prepare(url, batch)
-            per_second, latencies = await _system(events, settings)
+            memory.idle()  # the events are in: what the worker adds is the delivery's
+            with memory.under_load():
+                per_second, latencies = await _system(events, settings)
             after = await _ceiling(url, bodies, best)
             ceiling = (before + after) / 2
         finally:
@@ -244,6 +253,7 @@ async def run(events: int, overrides: dict[str, Any]) -> dict[str, Any]:
         "ceiling_before_after": f"{before:.0f} / {after:.0f}",
         "ratio": round(per_second / ceiling, 3),
         "attempt_latency": summary_ms(latencies),
+        "rss": memory.report(),
         "machine": machine(),
     }
 

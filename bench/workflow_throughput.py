@@ -26,7 +26,7 @@ from typing import Any
 from arq import func
 from sqlalchemy import text
 
-from bench.harness import machine, rss_mb, scratch_environment, summary_ms
+from bench.harness import MemoryWatch, machine, scratch_environment, summary_ms
 from services.workflow.commands import submit
 from services.workflow.models import infra
 from services.workflow.schemas import CaseSubmit
@@ -71,25 +71,34 @@ def _materials() -> list[MaterialRef]:
     return [MaterialRef(code=c, document_url=f"https://files.example.cn/{c}.pdf") for c in codes]
 
 
-async def _ceiling(jobs: int, log_dir: str) -> float:
+NOOP_WORKER = "no-op worker (ceiling)"
+WORKER = "workflow worker"
+BENCH = "this benchmark (submits, outbox relay)"
+
+
+async def _ceiling(jobs: int, log_dir: str, memory: MemoryWatch) -> float:
     worker = ManagedProcess(
         "noop-worker", ["-m", "arq", "bench.workflow_throughput.NoopWorkerSettings"], {}, log_dir
     )
     queue = await create_queue()
     try:
         worker.start()
+        memory.watch(NOOP_WORKER, worker.process.pid if worker.process else None)
         # Warm up: the worker's start-up (imports, Redis connection) is not throughput.
         warm_up = await queue.enqueue_job(NOOP_JOB, _job_id=f"noop-warm-up-{uuid.uuid4()}")
         assert warm_up is not None
         await warm_up.result(timeout=120, poll_delay=0.05)
-        started = time.perf_counter()
-        handles = [
-            await queue.enqueue_job(NOOP_JOB, _job_id=f"noop-{uuid.uuid4()}") for _ in range(jobs)
-        ]
-        for handle in handles:
-            assert handle is not None
-            await handle.result(timeout=120, poll_delay=0.01)
-        return jobs / (time.perf_counter() - started)
+        memory.idle(NOOP_WORKER)
+        with memory.under_load(NOOP_WORKER):
+            started = time.perf_counter()
+            handles = [
+                await queue.enqueue_job(NOOP_JOB, _job_id=f"noop-{uuid.uuid4()}")
+                for _ in range(jobs)
+            ]
+            for handle in handles:
+                assert handle is not None
+                await handle.result(timeout=120, poll_delay=0.01)
+            return jobs / (time.perf_counter() - started)
     finally:
         worker.stop()
         await queue.aclose()
@@ -150,7 +159,8 @@ async def run(cases: int) -> dict[str, Any]:
     async with scratch_environment("workflow") as env:
         await load_reference_data()
         log_dir = tempfile.mkdtemp(prefix="sanshe-bench-")
-        ceiling = await _ceiling(cases * 3, log_dir)
+        memory = MemoryWatch()
+        ceiling = await _ceiling(cases * 3, log_dir, memory)
         worker = ManagedProcess(
             "worker",
             ["-m", "arq", "services.workflow.worker.WorkerSettings"],
@@ -161,17 +171,20 @@ async def run(cases: int) -> dict[str, Any]:
             },
             log_dir,
         ).start()
+        memory.watch(WORKER, worker.process.pid if worker.process else None)
+        memory.watch(BENCH, os.getpid())
         queue = await create_queue()
         relay = asyncio.create_task(_relay_forever(queue))
         try:
             # Warm up: one case all the way, so the worker's start-up is not measured.
             await _wait_in_review(await _submit(1), within=120)
-            started = time.perf_counter()
-            ids = await _submit(cases)
-            submitted = time.perf_counter() - started
-            await _wait_in_review(ids, within=300)
-            elapsed = time.perf_counter() - started
-            worker_rss = rss_mb(worker.process.pid) if worker.process else float("nan")
+            memory.idle(WORKER, BENCH)
+            with memory.under_load(WORKER, BENCH):
+                started = time.perf_counter()
+                ids = await _submit(cases)
+                submitted = time.perf_counter() - started
+                await _wait_in_review(ids, within=300)
+                elapsed = time.perf_counter() - started
             async with database.engine.connect() as connection:
                 latencies = [
                     float(row[0])
@@ -195,7 +208,7 @@ async def run(cases: int) -> dict[str, Any]:
         "ratio": round(jobs_per_second / ceiling, 3),
         "submit_to_review": summary_ms(latencies),
         "submit_phase_s": round(submitted, 2),
-        "worker_rss_mb": worker_rss,
+        "rss": memory.report(),
         "machine": machine(),
     }
 

@@ -217,6 +217,7 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code, title = _STATUS_CODES.get(exc.status_code, ("http_error", "HTTP error"))
+    code = getattr(exc, "code", code)  # ours may carry a finer code (BodyTooLarge)
     detail = exc.detail if isinstance(exc.detail, str) else None
     return problem_response(
         request,

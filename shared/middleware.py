@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import time
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import metrics
-from shared.errors import PayloadTooLarge, problem_response
+from shared.errors import problem_response
 from shared.request_context import REQUEST_ID_HEADER, set_request_id
 
 logger = logging.getLogger("sanshe.http")
@@ -65,6 +66,21 @@ class RequestContextMiddleware:
                 )
 
 
+class BodyTooLarge(HTTPException):
+    """A streamed body went over the limit while the route was reading it.
+
+    An HTTPException on purpose: FastAPI turns any other exception raised while it reads
+    a body (JSON or multipart) into a 400 "error parsing the body"; an HTTPException it
+    lets through, and `shared.errors` renders it as the same 413 problem, with this code,
+    as a declared oversized body gets.
+    """
+
+    code = "body_too_large"
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"The request body exceeds {max_bytes} bytes")
+
+
 class BodyLimitMiddleware:
     """Answers 413 for bodies over the limit, declared or streamed."""
 
@@ -88,9 +104,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise PayloadTooLarge(
-                        f"The request body exceeds {self.max_bytes} bytes", code="body_too_large"
-                    )
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
         await self.app(scope, counting_receive, send)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import AsyncIterator
 from typing import Any
 
 from services.registry.codes import make_uscc
@@ -53,6 +54,12 @@ def filed_org(street_code: str = STREET, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+async def streamed(data: bytes, chunk: int = 64 * 1024) -> AsyncIterator[bytes]:
+    """The bytes as a chunked body, with no Content-Length to refuse it by in advance."""
+    for start in range(0, len(data), chunk):
+        yield data[start : start + chunk]
 
 
 # Streets 100-999 of the district: the demo and the factories above use 001-010.

@@ -18,6 +18,7 @@ import pytest
 from shared.dev.embedded import EmbeddedRedis
 from shared.dev.processes import ManagedProcess, free_port
 from tests.processes import worker_process
+from tests.workflow.sync.helpers import ReceiverProcess
 
 SERVICES = ("registry", "projects", "workflow")
 
@@ -33,9 +34,11 @@ class System:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
-    def start(self, name: str) -> None:
+    def start(self, name: str, **overrides: str) -> None:
+        """Start a process; `overrides` change its environment for this start only."""
+        env = {**self.env, **overrides}
         if name == "worker":
-            self.processes[name] = worker_process(self.log_dir, **self.env).start()
+            self.processes[name] = worker_process(self.log_dir, **env).start()
             return
         argv = [
             "-m",
@@ -46,7 +49,7 @@ class System:
             "--port",
             str(self.ports[name]),
         ]
-        self.processes[name] = ManagedProcess(name, argv, self.env, self.log_dir).start()
+        self.processes[name] = ManagedProcess(name, argv, env, self.log_dir).start()
         self.wait_ready(name)
 
     def output(self) -> str:
@@ -115,6 +118,14 @@ def system(system_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
         yield system
     finally:
         system.stop_all()
+
+
+@pytest.fixture(scope="module")
+async def province() -> AsyncIterator[ReceiverProcess]:
+    """A provincial subscriber of its own process, verifying with `standardwebhooks` alone."""
+    running = await ReceiverProcess().start()
+    yield running
+    await running.stop()
 
 
 @pytest.fixture

@@ -9,22 +9,14 @@ relay → `events.dispatch` on the worker → feed + delivery → signed POST.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.e2e.conftest import System, poll_sync
 from tests.factories import registered_org
 from tests.workflow.sync.helpers import ReceiverProcess
-
-
-@pytest.fixture(scope="module")
-async def province() -> AsyncIterator[ReceiverProcess]:
-    running = await ReceiverProcess().start()
-    yield running
-    await running.stop()
 
 
 async def test_an_organization_created_in_the_registry_reaches_the_province_signed(

@@ -1,4 +1,5 @@
-"""Faults across the real processes: a worker killed again and again, Redis lost."""
+"""Faults across the real processes: a worker killed again and again, Redis lost, the
+registry away for a while."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from tests.e2e.conftest import System, poll_sync
+from tests.e2e.steps import API, case_in, ok
+from tests.factories import application_body, call_body, fund_body, registered_org
 from tests.workflow.conftest import materials_for
 
 CASES = 200
@@ -74,11 +77,14 @@ def test_worker_killed_repeatedly_while_cases_move(
     system: System, http: Callable[[str], httpx.Client], auth: Callable[..., dict[str, str]]
 ) -> None:
     stop = threading.Event()
+    kills = 0
 
     def keep_killing() -> None:
         # SIGKILL the worker every 0.7 s and start a fresh one, while cases flow.
+        nonlocal kills
         while not stop.wait(0.7):
             system.processes["worker"].kill(signal.SIGKILL)
+            kills += 1
             system.start("worker")
 
     killer = threading.Thread(target=keep_killing)
@@ -88,6 +94,7 @@ def test_worker_killed_repeatedly_while_cases_move(
     finally:
         stop.set()
         killer.join()
+    assert kills >= 3, "the worker was not killed while the cases moved"
     if not system.processes["worker"].alive:
         system.start("worker")
     poll_sync(
@@ -99,11 +106,46 @@ def test_worker_killed_repeatedly_while_cases_move(
     assert _transition_counts(http, auth, ids) == {("submitted", "accepted", "in_joint_review")}
 
 
+def _change_application(
+    http: Callable[[str], httpx.Client], auth: Callable[..., dict[str, str]]
+) -> tuple[str, dict[str, str]]:
+    """A new organization applying to change its address: (application id, its token)."""
+    registry = http("registry")
+    org = ok(
+        registry.post(f"{API}/organizations", json=registered_org(), headers=auth("civil_affairs")),
+        201,
+    )
+    applicant = auth("organization", org_id=org["id"])
+    change = ok(
+        registry.post(
+            f"{API}/organizations/{org['id']}/change-applications",
+            json={
+                "changes": {"address": "庐阳区长江中路99号"},
+                "materials": materials_for("organization_change"),
+            },
+            headers=applicant,
+        ),
+        201,
+    )
+    return str(change["id"]), applicant
+
+
 def test_redis_restarted_empty_mid_run_loses_nothing(
     system: System, http: Callable[[str], httpx.Client], auth: Callable[..., dict[str, str]]
 ) -> None:
-    system.stop("worker")  # cases pile up as outbox events and queued jobs
-    ids = _submit_many(http, auth, 50)
+    registry, workflow = http("registry"), http("workflow")
+    decided, decided_by = _change_application(http, auth)
+    case = case_in(workflow, auth, "organization_change", decided, "in_joint_review")
+    system.stop("worker")  # work piles up as outbox events, queued jobs and due callbacks
+    (task,) = case["tasks"]
+    approved = workflow.post(
+        f"{API}/tasks/{task['id']}/approve",
+        json={"command_id": str(uuid.uuid4()), "comment": "同意"},
+        headers=auth("department_reviewer", department=task["department"]),
+    )
+    assert ok(approved)["state"] == "approved"  # its callback is now due, in Postgres
+    pending, _ = _change_application(http, auth)  # a registry outbox event to relay
+    ids = _submit_many(http, auth, 50)  # workflow outbox events
     system.restart_redis_empty()  # ... and the queue forgets all of them
     system.start("worker")
     poll_sync(
@@ -112,5 +154,91 @@ def test_redis_restarted_empty_mid_run_loses_nothing(
         every=0.5,
     )
     assert _transition_counts(http, auth, ids) == {("submitted", "accepted", "in_joint_review")}
+    case_in(workflow, auth, "organization_change", pending, "in_joint_review")
+
+    def applied() -> bool:
+        body = ok(registry.get(f"{API}/applications/{decided}", headers=decided_by))
+        return bool(body["state"] == "approved")
+
+    poll_sync(applied, within=60)
     for name in ("registry", "projects", "workflow"):
         assert http(name).get("/readyz").status_code == 200
+
+
+def _logged(system: System, process: str, since: int, *fragments: str) -> bool:
+    """Whether a line the process logged after offset `since` holds every fragment."""
+    lines = system.processes[process].output()[since:].splitlines()
+    return any(all(f in line for f in fragments) for line in lines)
+
+
+def test_registry_stopped_for_a_while_callbacks_and_eligibility_checks_complete(
+    system: System, http: Callable[[str], httpx.Client], auth: Callable[..., dict[str, str]]
+) -> None:
+    registry, projects, workflow = http("registry"), http("projects"), http("workflow")
+    bureau = auth("civil_affairs")
+    change_id, applicant = _change_application(http, auth)
+    case = case_in(workflow, auth, "organization_change", change_id, "in_joint_review")
+    fund = ok(projects.post(f"{API}/funds", json=fund_body(), headers=bureau), 201)
+    call = ok(projects.post(f"{API}/calls", json=call_body(fund), headers=bureau), 201)
+    # A projects process patient enough to outlast a registry restart within one request.
+    system.stop("projects")
+    system.start("projects", HTTP_RETRIES="8", HTTP_BACKOFF_SECONDS="0.25")
+    system.stop("registry")
+    # Only what is logged from now on counts as evidence of this outage.
+    since = {name: len(system.processes[name].output()) for name in ("worker", "projects")}
+    try:
+        # The decision is taken while the registry is away: its callback cannot land.
+        (task,) = case["tasks"]
+        decided = workflow.post(
+            f"{API}/tasks/{task['id']}/approve",
+            json={"command_id": str(uuid.uuid4()), "comment": "同意变更"},
+            headers=auth("department_reviewer", department=task["department"]),
+        )
+        assert ok(decided)["state"] == "approved"
+        with (
+            ThreadPoolExecutor(max_workers=1) as pool,
+            httpx.Client(base_url=system.url("projects"), timeout=120) as patient,
+        ):
+            applying = pool.submit(
+                patient.post,
+                f"{API}/calls/{call['id']}/applications",
+                json=application_body(),
+                headers=applicant,
+            )
+            poll_sync(
+                lambda: _logged(
+                    system, "worker", since["worker"], "outcome callback failed", case["id"]
+                )
+            )
+            poll_sync(
+                lambda: _logged(
+                    system, "projects", since["projects"], "service call failed", "registry"
+                )
+            )
+            assert not applying.done()  # still retrying the eligibility check
+            system.start("registry")
+            applied = applying.result(timeout=120)
+    finally:
+        if not system.processes["registry"].alive:
+            system.start("registry")
+        system.stop("projects")
+        system.start("projects")
+    project = ok(applied, 201)
+    assert project["stage"] == "applied"
+
+    # The callback lands once the registry is back, and is applied once.
+    def changed() -> bool:
+        body = ok(registry.get(f"{API}/applications/{change_id}", headers=applicant))
+        return bool(body["state"] == "approved")
+
+    poll_sync(changed, within=60)
+    org_id = ok(registry.get(f"{API}/applications/{change_id}", headers=applicant))[
+        "organization_id"
+    ]
+    after = ok(registry.get(f"{API}/organizations/{org_id}", headers=applicant))
+    assert (after["address"], after["version"]) == ("庐阳区长江中路99号", 2)
+    assert ok(workflow.get(f"{API}/cases/{case['id']}", headers=bureau))["callback_delivered_at"]
+    # The application made during the outage is one project with one case, nothing lost.
+    mine = ok(projects.get(f"{API}/projects", headers=applicant))
+    assert [p["id"] for p in mine["items"]] == [project["id"]]
+    case_in(workflow, auth, "project_application", project["id"], "in_joint_review")

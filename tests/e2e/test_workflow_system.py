@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from tests.e2e.conftest import System, poll_sync
+from tests.processes import RecordingServer
 from tests.workflow.conftest import materials_for
 
 
@@ -43,25 +44,54 @@ def test_case_reaches_joint_review_and_logs_carry_no_secrets(
     assert "Bearer ey" not in logs
 
 
-def test_logs_never_carry_tokens_or_id_numbers(
+def test_logs_never_carry_tokens_secrets_or_id_numbers(
     system: System, http: Callable[[str], httpx.Client], auth: Callable[..., dict[str, str]]
 ) -> None:
     from tests.factories import VALID_ID_NUMBER, registered_org
 
     headers = auth("civil_affairs")
     token = headers["Authorization"].removeprefix("Bearer ")
-    registry = http("registry")
+    registry, workflow = http("registry"), http("workflow")
     created = registry.post("/api/v1/organizations", json=registered_org(), headers=headers)
     assert created.status_code == 201, created.text
     # A rejected request echoing the ID number must not leak it either.
     bad = registered_org(legal_rep_id_number=VALID_ID_NUMBER[:-1] + "9")
     assert registry.post("/api/v1/organizations", json=bad, headers=headers).status_code == 422
-    http("workflow").get("/api/v1/cases", headers=headers)
+    workflow.get("/api/v1/cases", headers=headers)
+
+    # Webhook secrets: issued, rotated, used by the worker to sign; an inbound source's.
+    receiver = RecordingServer().start()
+    try:
+        endpoint = workflow.post(
+            "/api/v1/webhooks/endpoints",
+            json={"url": f"{receiver.url}/hook", "event_types": ["organization.*"]},
+            headers=headers,
+        ).json()
+        base = f"/api/v1/webhooks/endpoints/{endpoint['id']}"
+        rotated = workflow.post(f"{base}/rotate-secret", headers=headers).json()
+        assert workflow.post(f"{base}/test", headers=headers).status_code == 202
+        poll_sync(lambda: receiver.json_bodies("/hook"))
+        signed = receiver.requests[0].headers["webhook-signature"]
+    finally:
+        receiver.stop()
+    workflow.post(f"{base}/disable", headers=headers)
+    source = workflow.post(
+        "/api/v1/inbound/sources",
+        json={"name": f"log-check-{uuid.uuid4().hex[:6]}"},
+        headers=headers,
+    ).json()
+
     logs = "".join(p.output() for p in system.processes.values())
     assert "request" in logs  # the access log is there to search
     assert VALID_ID_NUMBER not in logs
     assert VALID_ID_NUMBER[:-1] + "9" not in logs
     assert token not in logs
+    secrets = [endpoint["secret"], rotated["secret"], source["secret"]]
+    # Each secret whole and its key material alone (what follows "whsec_").
+    for secret in secrets + [s.removeprefix("whsec_") for s in secrets]:
+        assert secret not in logs
+    for signature in signed.split():
+        assert signature.split(",", 1)[1] not in logs
 
 
 def test_a_registry_application_is_decided_and_its_outcome_delivered_back(

@@ -12,8 +12,10 @@ from tests.projects.driver import API, Driver
 
 
 class TestPools:
-    async def test_fifty_concurrent_allocations_never_overdraw_a_pool(self, driver: Driver) -> None:
-        fund = await driver.new_fund(pool_fen=1_000_000)
+    async def test_two_hundred_concurrent_allocations_never_overdraw_a_fund(
+        self, driver: Driver
+    ) -> None:
+        fund = await driver.new_fund(pool_fen=3_000_000)
         pool = fund["pools"][1]
         body = {"pool_id": pool["id"], "amount_fen": 30_000, "note": "孵化奖补"}
         responses = await asyncio.gather(
@@ -21,19 +23,19 @@ class TestPools:
                 driver.client.post(
                     f"{API}/funds/{fund['id']}/allocations", json=body, headers=driver.bureau
                 )
-                for _ in range(50)
+                for _ in range(200)
             )
         )
         statuses = sorted(r.status_code for r in responses)
-        assert statuses.count(201) == 33  # 33 × 30,000 = 990,000 ≤ 1,000,000 < 34 × 30,000
+        assert statuses.count(201) == 100  # 100 × 30,000 = 3,000,000: the pool, to the fen
         assert {r.json()["code"] for r in responses if r.status_code != 201} == {"pool_exhausted"}
         after = await driver.expect("GET", f"{API}/funds/{fund['id']}", 200, driver.bureau)
         allocated = next(p for p in after["pools"] if p["id"] == pool["id"])["allocated_fen"]
-        assert allocated == 990_000
+        assert allocated == 3_000_000
         rows = await driver.expect(
             "GET", f"{API}/funds/{fund['id']}/allocations?page_size=200", 200, driver.bureau
         )
-        assert rows["total"] == 33 and sum(r["amount_fen"] for r in rows["items"]) == allocated
+        assert rows["total"] == 100 and sum(r["amount_fen"] for r in rows["items"]) == allocated
 
     async def test_the_database_refuses_an_overdrawn_pool(
         self, driver: Driver, plain_dsn: str
@@ -77,7 +79,9 @@ class TestPools:
 
 
 class TestPayments:
-    async def test_two_requests_racing_for_the_last_tranche_one_wins(self, driver: Driver) -> None:
+    async def test_two_hundred_requests_racing_for_the_last_tranche_one_wins(
+        self, driver: Driver
+    ) -> None:
         flow = await driver.evaluated()
         await driver.pay(flow, 1)
         await driver.pay(flow, 2)
@@ -89,14 +93,18 @@ class TestPayments:
                     json={"tranche_id": last["id"]},
                     headers=driver.org(flow.org_id),
                 )
-                for _ in range(2)
+                for _ in range(200)
             )
         )
-        assert sorted(r.status_code for r in responses) == [201, 409]
-        loser = next(r for r in responses if r.status_code == 409)
-        assert loser.json()["code"] == "tranche_already_requested"
+        assert sorted(r.status_code for r in responses) == [201] + [409] * 199
+        losers = {r.json()["code"] for r in responses if r.status_code == 409}
+        assert losers == {"tranche_already_requested"}
+        requested = await driver.expect("GET", f"{flow.path}/payment-requests", 200, driver.bureau)
+        assert [r["tranche_id"] for r in requested].count(last["id"]) == 1
 
-    async def test_concurrent_transfers_pay_a_tranche_once(self, driver: Driver) -> None:
+    async def test_two_hundred_concurrent_transfers_pay_a_tranche_once(
+        self, driver: Driver
+    ) -> None:
         flow = await driver.implementing()
         request = await driver.request_payment(flow, 1)
         assert (
@@ -110,10 +118,10 @@ class TestPayments:
                     json={"result": "succeeded", "bank_reference": f"B{i}"},
                     headers=driver.bureau,
                 )
-                for i in range(5)
+                for i in range(200)
             )
         )
-        assert sorted(r.status_code for r in responses) == [200, 409, 409, 409, 409]
+        assert sorted(r.status_code for r in responses) == [200] + [409] * 199
         assert {r.json()["code"] for r in responses if r.status_code == 409} == {"already_paid"}
         ledger = await driver.expect("GET", f"{flow.path}/ledger", 200, driver.bureau)
         tranche = (await driver.tranches(flow))[0]

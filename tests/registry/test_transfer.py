@@ -9,9 +9,11 @@ from typing import Any
 
 import httpx
 import openpyxl
+import pytest
 
 from services.registry.transfer.columns import IMPORTED
-from tests.factories import VALID_ID_NUMBER, filed_org, registered_org, unique_street
+from shared.settings import get_settings
+from tests.factories import VALID_ID_NUMBER, filed_org, registered_org, streamed, unique_street
 from tests.registry.helpers import ORGS, Auth, events_of
 
 IMPORT = f"{ORGS}/import"
@@ -145,6 +147,61 @@ class TestImport:
             ("rows.5.legal_rep_id_number", "id_number_checksum"),
             ("rows.6.uscc", "duplicate_in_file"),
         }
+        assert await find(registry, auth, name=token) == []
+
+    async def test_malformed_xlsx_rows_are_reported_row_by_row_and_nothing_is_written(
+        self, registry: httpx.AsyncClient, auth: Auth
+    ) -> None:
+        token = mark()
+        header = [column.label for column in IMPORTED]
+        good = row_of(registered_org(name=f"{token}好"))
+        words_for_money = row_of(registered_org(name=f"{token}坏1"))
+        words_for_money[CODES.index("registered_funds_fen")] = "三百万"
+        unknown_label = row_of(registered_org(name=f"{token}坏2"))
+        unknown_label[CODES.index("kind")] = "银行"
+        number_for_date = row_of(filed_org(name=f"{token}坏3"))
+        number_for_date[CODES.index("established_on")] = 45.5
+        data = xlsx_bytes([good, words_for_money, unknown_label, number_for_date], header)
+        response = await upload(registry, auth("civil_affairs"), data, "orgs.xlsx")
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["code"] == "import_invalid"
+        assert {(e["field"], e["code"]) for e in problem["errors"]} == {
+            ("rows.3.registered_funds_fen", "fen_not_integer"),
+            ("rows.4.kind", "invalid_choice"),
+            ("rows.5.established_on", "invalid_date"),
+        }
+        assert await find(registry, auth, name=token) == []
+
+    @pytest.mark.parametrize("send", ["declared", "streamed"])
+    async def test_an_oversized_upload_is_413_and_writes_nothing(
+        self, registry: httpx.AsyncClient, auth: Auth, send: str
+    ) -> None:
+        token = mark()
+        rows = csv_bytes([row_of(registered_org(name=f"{token}大"))])
+        boundary = secrets.token_hex(8)
+        body = b"".join(
+            [
+                f"--{boundary}\r\n".encode(),
+                b'Content-Disposition: form-data; name="file"; filename="big.csv"\r\n',
+                b"Content-Type: text/csv\r\n\r\n",
+                rows,
+                b" " * get_settings().max_body_bytes,  # padding past the limit
+                f"\r\n--{boundary}--\r\n".encode(),
+            ]
+        )
+        response = await registry.post(
+            IMPORT,
+            content=body if send == "declared" else streamed(body),
+            headers={
+                **auth("civil_affairs"),
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
+        assert response.status_code == 413, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == "body_too_large"
         assert await find(registry, auth, name=token) == []
 
     async def test_dry_run_checks_everything_and_writes_nothing(

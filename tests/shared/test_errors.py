@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from shared.settings import get_settings
-from tests.factories import registered_org
+from tests.factories import registered_org, streamed
 
 
 async def test_validation_errors_list_every_field(
@@ -48,16 +50,32 @@ async def test_business_rule_errors_carry_their_own_codes(
     }
 
 
-async def test_malformed_json_is_a_problem(
-    registry: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [
+        ("registry", "/api/v1/organizations"),
+        ("projects", "/api/v1/funds"),
+        ("workflow", "/api/v1/cases"),
+    ],
+)
+@pytest.mark.parametrize("body", [b'{"name": ', b"\xff\xfe{}", b"{'name': 1}", b"[1, 2"])
+async def test_malformed_json_is_a_problem_in_every_service(
+    clients: dict[str, httpx.AsyncClient],
+    auth: Callable[..., dict[str, str]],
+    service: str,
+    path: str,
+    body: bytes,
 ) -> None:
-    response = await registry.post(
-        "/api/v1/organizations",
-        content=b'{"name": ',
-        headers={**auth("civil_affairs"), "Content-Type": "application/json"},
+    role = "organization" if service == "workflow" else "civil_affairs"
+    response = await clients[service].post(
+        path,
+        content=body,
+        headers={**auth(role, org_id=str(uuid.uuid4())), "Content-Type": "application/json"},
     )
     assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == "malformed_json"
+    assert response.json()["instance"] == path
 
 
 async def test_unknown_route_and_id_are_problems(
@@ -71,16 +89,19 @@ async def test_unknown_route_and_id_are_problems(
     assert bad_id.json()["errors"][0]["field"] == "path.organization_id"
 
 
+@pytest.mark.parametrize("send", ["declared", "streamed"])
 async def test_oversized_body_is_413(
-    registry: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+    registry: httpx.AsyncClient, auth: Callable[..., dict[str, str]], send: str
 ) -> None:
     limit = get_settings().max_body_bytes
+    data = b"x" * (limit + 1)
     response = await registry.post(
         "/api/v1/organizations",
-        content=b"x" * (limit + 1),
+        content=data if send == "declared" else streamed(data),
         headers={**auth("civil_affairs"), "Content-Type": "application/json"},
     )
     assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == "body_too_large"
 
 

@@ -143,12 +143,14 @@ class ReceiverProcess:
         answer = await self.control.put(f"/_config{path}", json={"verifiers": verifiers})
         assert answer.status_code == 204
 
+    async def log(self, path: str) -> list[dict[str, Any]]:
+        """Every message received on `path`, in arrival order, retries included."""
+        entries: list[dict[str, Any]] = (await self.control.get("/_log")).json()
+        return [e for e in entries if e["path"] == path]
+
     async def received(self, path: str, webhook_id: str) -> dict[str, Any]:
         async def arrived() -> dict[str, Any] | None:
-            log: list[dict[str, Any]] = (await self.control.get("/_log")).json()
-            return next(
-                (e for e in log if e["path"] == path and e["webhook_id"] == webhook_id), None
-            )
+            return next((e for e in await self.log(path) if e["webhook_id"] == webhook_id), None)
 
         entry: dict[str, Any] = await poll(arrived, within=20)
         return entry

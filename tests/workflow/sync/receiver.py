@@ -6,6 +6,7 @@ endpoint in inbound tests. `respond` decides each answer from the request.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +32,7 @@ class Answer:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b'{"ok":true}'
+    delay: float = 0.0  # seconds to hold the answer back (a receiver slower than the timeout)
 
 
 Responder = Callable[[Request], Answer]
@@ -72,6 +74,8 @@ class Receiver:
         )
         self.requests.append(request)
         answer = self.respond(request)
+        if answer.delay:
+            await asyncio.sleep(answer.delay)
         headers = [(b"content-type", b"application/json")]
         headers += [(k.encode(), v.encode()) for k, v in answer.headers.items()]
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})

@@ -36,7 +36,7 @@ from tests.workflow.sync.helpers import (
     envelope,
     register,
 )
-from tests.workflow.sync.receiver import Answer, Receiver
+from tests.workflow.sync.receiver import Answer, Receiver, Request
 
 
 @pytest.fixture
@@ -472,3 +472,64 @@ async def test_a_slow_batch_keeps_its_claim_until_it_is_written_back(
     rows = await deliveries(created["id"])
     assert [row.attempt_count for row in rows] == [1, 1, 1, 1]
     assert connections == 4
+
+
+async def test_a_receiver_that_fails_then_times_out_then_recovers_gets_every_event_once(
+    api: httpx.AsyncClient,
+    civil: dict[str, str],
+    receiver: Receiver,
+    clock: FakeClock,
+    sync_settings: SyncSettings,
+) -> None:
+    phase = "failing"
+    accepted: list[tuple[str, str]] = []  # (path, webhook-id) of every 2xx the receiver gave
+
+    def respond(request: Request) -> Answer:
+        answer = Answer(status=204, body=b"")
+        if request.path == "/flaky":
+            answer = {
+                "failing": Answer(status=503, body=b"maintenance"),
+                # Slower than the sender's timeout, then failing itself: never accepted.
+                "hanging": Answer(status=504, delay=1.0),
+                "recovered": answer,
+            }[phase]
+        if answer.status < 300:
+            accepted.append((request.path, request.headers["webhook-id"]))
+        return answer
+
+    receiver.answer_with(respond)
+    flaky = await register(api, civil, f"{receiver.url}/flaky")
+    steady = await register(api, civil, f"{receiver.url}/steady")
+    events = [envelope() for _ in range(12)]
+    for event in events:
+        await append(event, now=clock())
+    runner = DeliverPass(sync_settings.model_copy(update={"timeout_seconds": 0.3}), clock)
+    try:
+        await runner()  # first tries: the steady endpoint takes all, the flaky one refuses
+        phase = "hanging"
+        clock.advance(seconds=6)  # past the 5 s retry
+        await runner()
+        phase = "recovered"
+        # Past the 5 min retry, then on until a pass finds nothing due (a failing endpoint's
+        # lane sends one wave per pass, so a backlog drains over several).
+        for _ in range(10):
+            clock.advance(minutes=6)
+            if (await runner())["sent"] == 0:
+                break
+        else:
+            pytest.fail("the deliveries never drained")
+    finally:
+        await runner.aclose()
+
+    ids = sorted(str(event.id) for event in events)
+    for path in ("/flaky", "/steady"):
+        assert sorted(i for p, i in accepted if p == path) == ids  # every event, once each
+    for endpoint, expected in (
+        (steady, [(204, None)]),
+        (flaky, [(503, "http_503"), (None, "timeout"), (204, None)]),
+    ):
+        rows = await deliveries(endpoint["id"])
+        assert sorted(str(row.event_id) for row in rows) == ids
+        assert {row.status for row in rows} == {DeliveryStatus.succeeded}
+        for row in rows:
+            assert [(t.status_code, t.error) for t in await attempts(row.id)] == expected

@@ -1,0 +1,136 @@
+"""The whole journey through the real processes, watched by the province.
+
+Over HTTP only: an organization's registration from application to `active` (one
+supplement round, then a joint review by several departments), its annual inspection,
+and a project from call through procurement, payments, supervision with a
+rectification and an SPPE evaluation, to closure (three evaluators: the shipped scheme,
+sppe.v1, sets `min_evaluators: 3`). A provincial subscriber of its own process
+(verifying with the `standardwebhooks` package alone) must then hold every public event
+the journey produced, signed, exactly once per id, and each equal to what the pull feed
+serves.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from typing import Any
+
+import httpx
+
+from tests.e2e.conftest import System
+from tests.e2e.steps import (
+    API,
+    WITHIN,
+    Auth,
+    Http,
+    inspect_annually,
+    ok,
+    register_organization,
+    run_project_to_closure,
+)
+from tests.polling import poll
+from tests.workflow.sync.helpers import ReceiverProcess
+
+# What the journey must have told the province, at the least.
+EXPECTED_TYPES = {
+    "application.submitted",
+    "application.decided",
+    "organization.created",
+    "case.submitted",
+    "case.supplement_requested",
+    "case.resubmitted",
+    "case.accepted",
+    "case.review_started",
+    "task.decided",
+    "case.decided",
+    "inspection.submitted",
+    "inspection.concluded",
+    "fund.created",
+    "call.published",
+    "project.stage_changed",
+    "procurement.awarded",
+    "contract.signed",
+    "meeting.recorded",
+    "payment.requested",
+    "payment.approved",
+    "payment.paid",
+    "progress_report.submitted",
+    "rectification.opened",
+    "rectification.resolved",
+    "evaluation.started",
+    "evaluation.concluded",
+    "project.closed",
+}
+
+
+def _feed(workflow: httpx.Client, auth: Auth, after: str | None) -> tuple[list[Any], str | None]:
+    """Every feed item after the cursor, and the cursor at the end."""
+    items: list[Any] = []
+    while True:
+        params: dict[str, Any] = {"limit": 200} | ({"after": after} if after else {})
+        page = ok(workflow.get(f"{API}/events", params=params, headers=auth("provincial_system")))
+        items += page["items"]
+        after = page["next_cursor"]
+        if not page["has_more"]:
+            return items, after
+
+
+async def test_registration_inspection_and_a_project_reach_the_province_once_each(
+    system: System, http: Http, auth: Auth, province: ReceiverProcess
+) -> None:
+    workflow = http("workflow")
+    # One provincial system throughout: endpoints are visible to their owner only.
+    province_token = auth("provincial_system", sub=f"province-{uuid.uuid4().hex[:6]}")
+    path = f"/province/{uuid.uuid4().hex[:8]}"
+    endpoint = ok(
+        workflow.post(
+            f"{API}/webhooks/endpoints",
+            json={"url": f"{province.url}{path}", "event_types": []},  # every public type
+            headers=province_token,
+        ),
+        201,
+    )
+    await province.verify_with(path, ours=endpoint["secret"])
+    _, start = _feed(workflow, auth, None)
+
+    org_id, registration_case = register_organization(http, auth)
+    inspection_case = inspect_annually(http, auth, org_id)
+    project = run_project_to_closure(http, auth, org_id, evaluators=3, rectification=True)
+
+    # Every case the journey opened is decided, once each.
+    cases = {registration_case, inspection_case, *project.cases}
+    assert len(cases) == 7
+    for case_id in cases:
+        trail = ok(workflow.get(f"{API}/cases/{case_id}", headers=auth("civil_affairs")))
+        decided = [s for s in trail["timeline"] if s["to_state"] in {"approved", "rejected"}]
+        assert [s["to_state"] for s in decided] == ["approved"], trail["timeline"]
+        assert trail["callback_delivered_at"] is not None
+
+    # The province holds exactly the feed since it subscribed: each event once, signed.
+    async def caught_up() -> tuple[list[Any], list[dict[str, Any]]] | None:
+        fed, _ = _feed(workflow, auth, start)
+        received = await province.log(path)
+        ids = {e["webhook_id"] for e in received}
+        return (fed, received) if fed and ids == {e["id"] for e in fed} else None
+
+    fed, received = await poll(caught_up, within=WITHIN, every=0.2)
+    counts = Counter(e["webhook_id"] for e in received)
+    assert [i for i, n in counts.items() if n != 1] == []
+    assert all(e["verified"] == {"ours": True} for e in received)
+    by_id = {e["id"]: e for e in fed}
+    assert all(e["payload"] == by_id[e["webhook_id"]] for e in received)
+    assert EXPECTED_TYPES - {e["type"] for e in fed} == set()
+    subjects = {e["subject"]["id"] for e in fed}
+    assert {org_id, project.id, *cases} <= subjects
+    # The sender's side agrees: one delivery per event, each taking a single attempt.
+    deliveries = ok(
+        workflow.get(
+            f"{API}/webhooks/endpoints/{endpoint['id']}/deliveries",
+            params={"page_size": 200},
+            headers=province_token,
+        )
+    )["items"]
+    ours = [d for d in deliveries if d["event_id"] in by_id]
+    assert sorted(d["event_id"] for d in ours) == sorted(by_id)
+    assert {(d["status"], d["attempt_count"]) for d in ours} == {("succeeded", 1)}

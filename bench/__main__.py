@@ -50,14 +50,25 @@ def render(results: dict[str, Any]) -> str:
             lines += ["Failed:", "", "```", result["error"], "```", ""]
             continue
         lines += ["| figure | value |", "|---|---|"]
-        for key, value in result.items():
-            if key == "rss":
-                continue
-            if isinstance(value, dict):
-                value = ", ".join(f"{k} {v}" for k, v in value.items())
-            lines.append(f"| {key} | {value} |")
+        lines += [f"| {key} | {value} |" for key, value in _rows(result)]
         lines += ["", *render_memory(result.get("rss"))]
     return "\n".join(lines)
+
+
+def _rows(result: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """A result as table rows: a dict of plain values on one row, deeper ones nested."""
+    rows: list[tuple[str, str]] = []
+    for key, value in result.items():
+        if key == "rss":
+            continue  # its own table, below
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
+            rows += _rows(value, prefix=f"{name} · ")
+        elif isinstance(value, dict):
+            rows.append((name, ", ".join(f"{k} {v}" for k, v in value.items())))
+        else:
+            rows.append((name, str(value)))
+    return rows
 
 
 def render_memory(rss: dict[str, dict[str, float]] | None) -> list[str]:

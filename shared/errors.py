@@ -169,6 +169,7 @@ _STATUS_CODES = {
     428: ("precondition_required", "Precondition required"),
     429: ("too_many_requests", "Too many requests"),
     500: ("internal_error", "Internal server error"),
+    503: ("service_unavailable", "Service unavailable"),
 }
 
 
@@ -246,9 +247,25 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 _UNSTORABLE_TEXT = {"22021", "22P05"}
 
 
+# SQLSTATEs of a transaction PostgreSQL aborted because it met a concurrent one (a
+# deadlock, a serialization failure): nothing was changed and the same request, sent
+# again, normally succeeds. 503 with Retry-After says exactly that; a 500 would not.
+_CONCURRENCY_ABORT = {"40P01", "40001"}
+
+
 async def _on_database(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
     sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if sqlstate in _CONCURRENCY_ABORT:
+        logger.warning("transaction aborted by a concurrent one", extra={"sqlstate": sqlstate})
+        return problem_response(
+            request,
+            status=503,
+            code="concurrent_update",
+            title="Service unavailable",
+            detail="The request met a concurrent one and changed nothing; send it again.",
+            headers={"Retry-After": "1"},
+        )
     if sqlstate not in _UNSTORABLE_TEXT:
         return await _on_unexpected(request, exc)
     return problem_response(

@@ -3,8 +3,9 @@
 Every error answer is `application/problem+json` with the one `Problem` schema. FastAPI
 documents only what an endpoint declares (and its own 422 as `application/json`), so
 here each operation gets the errors any request can meet — 400 (unreadable body),
-413 (body too large), 422 (validation), 500, and 401/403 when it needs a token — and
-every 4xx/5xx response is given the problem+json content.
+413 (body too large), 422 (validation), 500, 503 (aborted by a concurrent transaction:
+send it again after `Retry-After`), and 401/403 when it needs a token — and every
+4xx/5xx response is given the problem+json content.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi import FastAPI
 
 from shared.errors import PROBLEM_MEDIA_TYPE, Problem, status_title
 
-_ALWAYS = (400, 422, 500)
+_ALWAYS = (400, 422, 500, 503)
 _WITH_BODY = (413,)
 _WITH_TOKEN = (401, 403)
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")

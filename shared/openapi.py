@@ -61,9 +61,18 @@ def _document_errors(operation: dict[str, Any]) -> None:
         responses.setdefault(str(status), {"description": status_title(status)})
     for code, response in responses.items():
         if code.isdigit() and int(code) >= 400:
+            if _declares_own_model(response):
+                continue  # e.g. /readyz's 503 answers its Health body, not a problem
             response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF}}
             if int(code) == 422:
                 response["description"] = status_title(422)
+
+
+def _declares_own_model(response: dict[str, Any]) -> bool:
+    """Whether the endpoint declared this response's body itself (not FastAPI's 422)."""
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    reference = str(schema.get("$ref", ""))
+    return bool(reference) and reference.rsplit("/", 1)[-1] not in _FASTAPI_VALIDATION_SCHEMAS
 
 
 def _drop_unused_validation_schemas(schema: dict[str, Any]) -> None:

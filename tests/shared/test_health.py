@@ -28,3 +28,20 @@ async def test_metrics_expose_requests_queue_and_outbox(registry: httpx.AsyncCli
     )
     assert "sanshe_queue_depth" in text
     assert 'sanshe_outbox_lag_seconds{service="registry"}' in text
+
+
+async def test_the_openapi_documents_each_body_an_error_status_really_has(
+    registry: httpx.AsyncClient,
+) -> None:
+    paths = (await registry.get("/openapi.json")).json()["paths"]
+    # /readyz answers 503 with its own Health body, not a problem.
+    unready = paths["/readyz"]["get"]["responses"]["503"]["content"]
+    assert unready == {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}
+    # Every other error is a problem, 503 included (a transaction aborted by a concurrent one).
+    get = paths["/api/v1/organizations/{organization_id}"]["get"]["responses"]
+    assert {code for code in get if int(code) >= 400} >= {"401", "403", "404", "422", "500", "503"}
+    assert all(
+        list(response["content"]) == ["application/problem+json"]
+        for code, response in get.items()
+        if int(code) >= 400
+    )

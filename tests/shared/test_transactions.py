@@ -15,6 +15,23 @@ from shared.db import SessionDep, database
 from shared.outbox import record_event
 
 
+def _client(router: APIRouter) -> httpx.AsyncClient:
+    """A service app around `router`, called in-process; server errors come back as 5xx."""
+    app = create_service_app(
+        service="transaction-test",
+        title="transaction test",
+        description="",
+        routers=[router],
+        infra=registry_infra,
+        run_relay=False,
+    )
+    # No lifespan: the routes need only the database, and the shared engine stays open.
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+        base_url="http://testserver",
+    )
+
+
 def _app_whose_commit_fails(subject: str) -> httpx.AsyncClient:
     router = APIRouter()
 
@@ -39,19 +56,7 @@ def _app_whose_commit_fails(subject: str) -> httpx.AsyncClient:
         )
         return {"ok": True}
 
-    app = create_service_app(
-        service="transaction-test",
-        title="transaction test",
-        description="",
-        routers=[router],
-        infra=registry_infra,
-        run_relay=False,
-    )
-    # No lifespan: the route needs only the database, and the shared engine stays open.
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-        base_url="http://testserver",
-    )
+    return _client(router)
 
 
 async def test_a_failed_commit_answers_500_and_keeps_nothing() -> None:
@@ -95,18 +100,7 @@ def _app_whose_requests_deadlock(
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": second})
         return {"ok": True}
 
-    app = create_service_app(
-        service="deadlock-test",
-        title="deadlock test",
-        description="",
-        routers=[router],
-        infra=registry_infra,
-        run_relay=False,
-    )
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-        base_url="http://testserver",
-    )
+    return _client(router)
 
 
 async def test_a_transaction_aborted_by_a_deadlock_is_a_503_to_retry_and_keeps_nothing() -> None:

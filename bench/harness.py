@@ -14,6 +14,7 @@ import statistics
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -21,10 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+import httpx
 import psutil
 from sqlalchemy.engine import make_url
 
 from shared.db import plain_dsn
+from shared.dev.processes import ManagedProcess
 from shared.settings import PROJECT_ROOT, get_settings
 
 
@@ -189,3 +192,19 @@ class MemoryWatch:
 
 def project_path(*parts: str) -> Path:
     return PROJECT_ROOT.joinpath(*parts)
+
+
+async def wait_ready(server: ManagedProcess, url: str, within: float = 60.0) -> None:
+    """Poll `url` until it answers 200; fail with the server's output if it exits or stalls."""
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            if not server.alive:
+                raise RuntimeError(f"{server.name} exited:\n{server.output()[-3000:]}")
+            try:
+                if (await client.get(url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise TimeoutError(f"{server.name} not ready:\n{server.output()[-3000:]}")

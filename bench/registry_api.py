@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 
 import asyncpg
 
-from bench.harness import MemoryWatch, machine, scratch_environment, summary_ms
+from bench.harness import MemoryWatch, machine, scratch_environment, summary_ms, wait_ready
 from services.registry.demo import FILED, REGISTERED, copy_organizations, iter_organizations
 from services.registry.repository import query_grams
 from shared.auth import Role, mint_token
@@ -212,7 +212,7 @@ async def run(rows: int, duration: float, concurrency: int) -> dict[str, Any]:
         ).start()
         token = mint_token(sub="bench", role=Role.civil_affairs)
         try:
-            await _wait_ready(server, port)
+            await wait_ready(server, f"http://127.0.0.1:{port}/readyz")
             memory = MemoryWatch()
             memory.watch("registry API (uvicorn)", server.process.pid if server.process else None)
             memory.idle()
@@ -300,7 +300,9 @@ async def run(rows: int, duration: float, concurrency: int) -> dict[str, Any]:
                 tempfile.mkdtemp(prefix="sanshe-bench-"),
             ).start()
             try:
-                await _wait_ready(floor_server, floor_port, path=f"/api/v1/organizations/{ids[0]}")
+                await wait_ready(
+                    floor_server, f"http://127.0.0.1:{floor_port}/api/v1/organizations/{ids[0]}"
+                )
                 floor_get = await _api(floor_port, token, get, concurrency, duration)
             finally:
                 floor_server.stop()
@@ -318,25 +320,6 @@ async def run(rows: int, duration: float, concurrency: int) -> dict[str, Any]:
         **results,
         "machine": machine(),
     }
-
-
-async def _wait_ready(
-    server: ManagedProcess, port: int, within: float = 60.0, path: str = "/readyz"
-) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if not server.alive:
-            raise RuntimeError(f"{server.name} exited:\n{server.output()[-3000:]}")
-        probe = HttpConnection("127.0.0.1", port, {})
-        try:
-            if await probe.get(path) == 200:
-                return
-        except OSError:
-            pass
-        finally:
-            await probe.close()
-        await asyncio.sleep(0.2)
-    raise TimeoutError(f"{server.name} not ready:\n{server.output()[-3000:]}")
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -29,7 +29,7 @@ import asyncpg
 import httpx
 import openpyxl
 
-from bench.harness import MemoryWatch, machine, scratch_environment
+from bench.harness import MemoryWatch, machine, scratch_environment, wait_ready
 from services.registry.codes import make_uscc
 from services.registry.demo import (
     FILED,
@@ -154,7 +154,7 @@ async def run(rows: int, existing: int, xlsx: bool) -> dict[str, Any]:
                 base_url=f"http://127.0.0.1:{port}",
                 headers={"Authorization": f"Bearer {token}"},
             ) as client:
-                await _wait_ready(client, server)
+                await wait_ready(server, f"http://127.0.0.1:{port}/readyz")
                 memory.watch(
                     "registry API (uvicorn)", server.process.pid if server.process else None
                 )
@@ -183,20 +183,6 @@ async def run(rows: int, existing: int, xlsx: bool) -> dict[str, Any]:
         "ratio_csv_vs_bare_copy": round(results["ceiling_copy_s"] / csv_seconds, 3),
         "machine": machine(),
     }
-
-
-async def _wait_ready(client: httpx.AsyncClient, server: ManagedProcess) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if not server.alive:
-            raise RuntimeError(f"registry exited:\n{server.output()[-3000:]}")
-        try:
-            if (await client.get("/readyz")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.2)
-    raise TimeoutError(f"registry not ready:\n{server.output()[-3000:]}")
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

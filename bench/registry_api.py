@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 
 import asyncpg
 
+from bench._bare_get import GET_BY_ID_SQL
 from bench.harness import MemoryWatch, machine, scratch_environment, summary_ms, wait_ready
 from services.registry.demo import FILED, REGISTERED, copy_organizations, iter_organizations
 from services.registry.repository import query_grams
@@ -39,7 +40,6 @@ from shared.dev.processes import ManagedProcess, free_port
 Request = Callable[[random.Random], str]
 Query = Callable[[asyncpg.Connection, random.Random], Awaitable[Any]]
 
-_GET_SQL = "SELECT * FROM registry.organization WHERE id = $1"
 _SEARCH_WHERE = (
     "registry.name_grams(name) @> $1::text[] AND name ILIKE '%' || $2 || '%'"
     " AND status = ANY($3::varchar[]) AND registration = ANY($4::varchar[])"
@@ -222,7 +222,7 @@ async def run(rows: int, duration: float, concurrency: int) -> dict[str, Any]:
                 return f"/api/v1/organizations/{rng.choice(ids)}"
 
             async def get_sql(connection: asyncpg.Connection, rng: random.Random) -> None:
-                await connection.fetchrow(_GET_SQL, uuid.UUID(rng.choice(ids)))
+                await connection.fetchrow(GET_BY_ID_SQL, uuid.UUID(rng.choice(ids)))
 
             def search(rng: random.Random) -> str:
                 params = {

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from tests.e2e.conftest import System, poll_sync
-from tests.e2e.steps import API, case_in, ok
+from tests.e2e.steps import API, apply_for_change, case_in, ok
 from tests.factories import application_body, call_body, fund_body, registered_org
 from tests.workflow.conftest import materials_for
 
@@ -116,17 +116,7 @@ def _change_application(
         201,
     )
     applicant = auth("organization", org_id=org["id"])
-    change = ok(
-        registry.post(
-            f"{API}/organizations/{org['id']}/change-applications",
-            json={
-                "changes": {"address": "庐阳区长江中路99号"},
-                "materials": materials_for("organization_change"),
-            },
-            headers=applicant,
-        ),
-        201,
-    )
+    change = apply_for_change(registry, org["id"], applicant)
     return str(change["id"]), applicant
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from tests.e2e.conftest import System, poll_sync
+from tests.e2e.steps import apply_for_change
 from tests.processes import RecordingServer
 from tests.workflow.conftest import materials_for
 
@@ -106,16 +107,7 @@ def test_a_registry_application_is_decided_and_its_outcome_delivered_back(
     assert org.status_code == 201, org.text
     org_id = org.json()["id"]
     applicant = auth("organization", org_id=org_id)
-    applied = registry.post(
-        f"/api/v1/organizations/{org_id}/change-applications",
-        json={
-            "changes": {"address": "庐阳区长江中路99号"},
-            "materials": materials_for("organization_change"),
-        },
-        headers=applicant,
-    )
-    assert applied.status_code == 201, applied.text
-    application_id = applied.json()["id"]
+    application_id = apply_for_change(registry, org_id, applicant)["id"]
 
     # registry outbox → arq → worker opens the case → pre-check → joint review.
     def case_in_review() -> dict[str, Any] | None:

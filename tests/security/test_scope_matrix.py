@@ -23,7 +23,7 @@ import httpx
 
 from shared.auth import Role
 from tests.e2e.conftest import System, http, poll_sync, system, system_database
-from tests.e2e.steps import API, SCHEME, Http, Project, case_in, material, ok
+from tests.e2e.steps import API, SCHEME, Http, Project, apply_for_change, case_in, material, ok
 from tests.factories import (
     STREET,
     application_body,
@@ -187,17 +187,7 @@ def build_world(http: Http, auth: Auth, receiver: RecordingServer) -> World:
     filed = ok(registry.post(f"{API}/organizations", json=filed_org(STREET), headers=bureau), 201)
     org = {"org_id": registered["id"]}
     world.own(R.street_office, {"street_code": STREET}, organization_id=filed["id"])
-    change = ok(
-        registry.post(
-            f"{API}/organizations/{registered['id']}/change-applications",
-            json={
-                "changes": {"address": "庐阳区长江中路99号"},
-                "materials": materials_for("organization_change"),
-            },
-            headers=auth("organization", **org),
-        ),
-        201,
-    )
+    change = apply_for_change(registry, registered["id"], auth("organization", **org))
     case = case_in(workflow, auth, "organization_change", change["id"], "in_joint_review")
     (task,) = case["tasks"]
     world.own(

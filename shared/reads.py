@@ -19,13 +19,15 @@ import asyncpg
 from sqlalchemy import Select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
-# The pool replaces a connection it knows was closed (the server restarted or cut it)
-# when it is next acquired; one lost while its query runs raises, and a read is safe
-# to try once more on a fresh connection.
+# A connection the server restarted or cut is not always known to be closed when it is
+# next used: the query fails (gone, or the protocol caught mid-way by the server's
+# goodbye: InternalClientError). Such a connection is dropped and a read, which changes
+# nothing, tried once more on a fresh one.
 _LOST_CONNECTION = (
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.CannotConnectNowError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
     ConnectionError,
 )
 _DIALECT = asyncpg_dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
@@ -51,6 +53,17 @@ async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
     A read connection only ever runs single SELECTs: no session setting, listener,
     advisory lock or open cursor can be left on it for the next caller.
     """
+
+
+async def _fetchrow_once(pool: asyncpg.Pool, sql: str, args: list[Any]) -> dict[str, Any] | None:
+    async with pool.acquire() as connection:
+        try:
+            row = await connection.fetchrow(sql, *args)
+        except _LOST_CONNECTION:
+            # Dropped, so that the pool opens a new one rather than hand this one back.
+            connection.terminate()
+            raise
+    return None if row is None else dict(row)
 
 
 class ReadPool:
@@ -80,10 +93,9 @@ class ReadPool:
         pool = await self._open()
         args = query.args(values)
         try:
-            row = await pool.fetchrow(query.sql, *args)
+            return await _fetchrow_once(pool, query.sql, args)
         except _LOST_CONNECTION:
-            row = await pool.fetchrow(query.sql, *args)
-        return None if row is None else dict(row)
+            return await _fetchrow_once(pool, query.sql, args)
 
     async def close(self) -> None:
         if self._pool is not None:

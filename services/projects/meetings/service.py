@@ -22,7 +22,7 @@ from services.projects.meetings.schemas import MeetingCreate
 from services.projects.procurement.contracts import contract_of, mark_milestone
 from services.projects.procurement.models import TrancheTrigger
 from services.projects.supervision.models import ProgressReport, ReportKind
-from services.projects.supervision.schedule import schedule
+from services.projects.supervision.schedule import apply_schedule
 from shared.auth import Principal
 from shared.errors import Conflict
 
@@ -113,20 +113,7 @@ async def initiate(
     lifecycle.require_stage(project, ProjectStage.contracted, action="initiate the project")
     await require_meeting(session, project, MeetingKind.press_conference)
     contract = await contract_of(session, project)
-    planned = schedule(contract.start_on, contract.end_on)
-    session.add_all(
-        ProgressReport(
-            project_id=project.id,
-            kind=item.kind,
-            seq=item.seq,
-            period_start_on=item.period_start_on,
-            period_end_on=item.period_end_on,
-            due_on=item.due_on,
-            attachments=[],
-        )
-        for item in planned
-    )
-    await session.flush()
+    planned = await apply_schedule(session, project.id, contract.start_on, contract.end_on)
     payable = await mark_milestone(session, project, TrancheTrigger.initiation)
     await lifecycle.move(
         session,
@@ -134,6 +121,6 @@ async def initiate(
         ProjectStage.implementing,
         actor=principal,
         action="initiated",
-        details={"reports_scheduled": len(planned), "payable_tranches": payable},
+        details={"reports_scheduled": planned.added, "payable_tranches": payable},
     )
     return project

@@ -3,7 +3,8 @@
 Tranche amounts are the percentages of the amount in fen, rounded down, the remainder
 going to the last tranche, so that they always add up to the contract exactly. An
 amendment changes the amount or the end date: paid tranches keep what was paid, the
-rest of the new amount is spread over the unpaid tranches by their percentages.
+rest of the new amount is spread over the unpaid tranches by their percentages; a new
+end date moves the progress-report schedule of an initiated project with it.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from services.projects.procurement.schemas import (
     TrancheOut,
 )
 from services.projects.procurement.service import procurement_of
+from services.projects.supervision.schedule import apply_schedule
 from shared.auth import Principal, Role
 from shared.concurrency import require_version
 from shared.db import utcnow
@@ -307,8 +309,15 @@ async def decide_amendment(
     before = contract.amount_fen
     if amendment.new_amount_fen is not None and amendment.new_amount_fen != before:
         await _reprice(session, project, contract, amendment.new_amount_fen, principal)
-    if amendment.new_end_on is not None:
+    rescheduled = None
+    if amendment.new_end_on is not None and amendment.new_end_on != contract.end_on:
         contract.end_on = amendment.new_end_on
+        if project.stage is not ProjectStage.contracted:
+            # Initiated: its progress reports follow the new period (before initiation
+            # there are none yet, and initiation schedules them from the amended period).
+            rescheduled = await apply_schedule(
+                session, project.id, contract.start_on, contract.end_on
+            )
     contract.current_version += 1
     amendment.status = AmendmentStatus.approved
     amendment.resulting_version = contract.current_version
@@ -335,6 +344,14 @@ async def decide_amendment(
     await lifecycle.note(
         session, project, actor=principal, action="contract_amended", details=details
     )
+    if rescheduled is not None:
+        await lifecycle.note(
+            session,
+            project,
+            actor=principal,
+            action="reports_rescheduled",
+            details={"amendment_id": str(amendment.id), **rescheduled.as_details()},
+        )
     await lifecycle.emit(session, project, "contract.amended", details)
     return contract
 

@@ -25,7 +25,9 @@ class Environment(StrEnum):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # A refused value is named, never printed: pydantic's message would echo the input
+    # (for a rule over several fields, all of them: JWT_SECRET, DATABASE_URL's password).
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     env: Environment = Environment.development
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
 
@@ -38,3 +40,21 @@ def _page_params(
 
 
 PageDep = Annotated[PageParams, Depends(_page_params)]
+
+
+def count_query(query: Select[Any]) -> Select[tuple[int]]:
+    """`SELECT count(*)` of the rows `query` returns, whatever its shape.
+
+    The query is counted as a subquery, so its FROM, joins, DISTINCT and GROUP BY all
+    count. Replacing its columns with `count(*)` instead (`with_only_columns`) drops
+    the FROM when no WHERE clause names a column of the table (no filter, or only a
+    correlated EXISTS): the count is then of one row. PostgreSQL pulls a plain subquery
+    up into the outer query, so the plan is that of the query itself (an index-only
+    scan where one serves).
+    """
+    return select(func.count()).select_from(query.order_by(None).subquery())
+
+
+async def count_rows(session: AsyncSession, query: Select[Any]) -> int:
+    """The `total` of a page: how many rows `query` returns, unpaged."""
+    return int((await session.execute(count_query(query))).scalar_one())

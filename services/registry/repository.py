@@ -47,7 +47,7 @@ from services.registry.models import (
 )
 from services.registry.schemas.organizations import SortKey
 from shared.auth import Principal, Role
-from shared.pagination import PageParams
+from shared.pagination import PageParams, count_rows
 from shared.reads import CompiledSelect, ReadPool
 
 
@@ -210,9 +210,7 @@ async def search(
         if page.offset == 0:
             return [], 0
     # Otherwise the count is an index-only scan and the page reads 20 rows by an index.
-    total = (
-        await session.execute(query.with_only_columns(func.count()).order_by(None))
-    ).scalar_one()
+    total = await count_rows(session, query)
     if total == 0 or page.offset >= total:
         return [], total
     rows = await session.execute(ordered(query, sort).offset(page.offset).limit(page.page_size))

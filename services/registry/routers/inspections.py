@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from services.registry import inspections, spot_checks
 from services.registry.access import ANYONE, APPLICANTS, BUREAU_AND_AUDIT
@@ -26,7 +26,7 @@ from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, Role, allow
 from shared.db import SessionDep
 from shared.errors import problem_responses
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, count_rows
 
 router = APIRouter(prefix=API_PREFIX, tags=["inspections"])
 Year = Annotated[int, Path(ge=2000, le=2100)]
@@ -104,20 +104,18 @@ async def list_inspections(
     result: InspectionResult | None = None,
 ) -> Page[InspectionOut]:
     """Annual inspections across the register, e.g. the reports awaiting a conclusion."""
-    conditions = []
+    query = select(AnnualInspection)
     if year is not None:
-        conditions.append(AnnualInspection.year == year)
+        query = query.where(AnnualInspection.year == year)
     if state is not None:
-        conditions.append(AnnualInspection.state == state)
+        query = query.where(AnnualInspection.state == state)
     if result is not None:
-        conditions.append(AnnualInspection.result == result)
-    total = (
-        await session.execute(select(func.count()).select_from(AnnualInspection).where(*conditions))
-    ).scalar_one()
+        query = query.where(AnnualInspection.result == result)
+    total = await count_rows(session, query)
     rows = await session.execute(
-        select(AnnualInspection)
-        .where(*conditions)
-        .order_by(AnnualInspection.year.desc(), AnnualInspection.submitted_at, AnnualInspection.id)
+        query.order_by(
+            AnnualInspection.year.desc(), AnnualInspection.submitted_at, AnnualInspection.id
+        )
         .offset(page.offset)
         .limit(page.page_size)
     )

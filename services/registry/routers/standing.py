@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from services.registry import incubation, service, standing
 from services.registry.access import ANYONE, visible_to
@@ -23,7 +23,7 @@ from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, Role, allow
 from shared.db import SessionDep
 from shared.errors import problem_responses
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, count_rows
 
 router = APIRouter(prefix=f"{API_PREFIX}/organizations", tags=["credit lists", "incubation"])
 
@@ -54,9 +54,7 @@ async def list_list_entries(
         query = query.where(ListEntry.list_type == list_type)
     if current:
         query = query.where(ListEntry.removed_on.is_(None))
-    total = (
-        await session.execute(query.with_only_columns(func.count()).order_by(None))
-    ).scalar_one()
+    total = await count_rows(session, query)
     rows = await session.execute(
         query.order_by(ListEntry.listed_on.desc(), ListEntry.id)
         .offset(page.offset)

@@ -1,0 +1,163 @@
+"""Lists without a filter count every row and page through all of them.
+
+A count built by replacing a query's columns with `count(*)` loses the query's FROM
+when no WHERE names a column of the table (no filter, or only a correlated EXISTS such
+as `inspection_year`): it counted 1, and page 2 came back empty.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import httpx
+from sqlalchemy import exists, func, select
+
+from services.registry.models import AnnualInspection, Application, ListEntry, Organization
+from shared.db import database
+from shared.pagination import count_rows
+from tests.factories import registered_org
+from tests.registry.helpers import ORGS, Auth, created
+
+
+async def rows_in(table: Any, *where: Any) -> int:
+    """The oracle: how many rows the table holds, straight from the database."""
+    async with database.transaction() as session:
+        query = select(func.count()).select_from(table).where(*where)
+        return int((await session.execute(query)).scalar_one())
+
+
+async def walk(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str], **params: Any
+) -> tuple[int, list[str]]:
+    """Every page of a list, in order: the total each page gave, and the ids seen."""
+    first = await client.get(path, params={**params, "page_size": 200}, headers=headers)
+    assert first.status_code == 200, first.text
+    total: int = first.json()["total"]
+    ids = [item["id"] for item in first.json()["items"]]
+    page = 1
+    while len(ids) < total:
+        page += 1
+        response = await client.get(
+            path, params={**params, "page_size": 200, "page": page}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["total"] == total, f"page {page} counted {body['total']}, page 1 {total}"
+        assert body["items"], f"page {page} is empty though {len(ids)} of {total} were seen"
+        ids += [item["id"] for item in body["items"]]
+    return total, ids
+
+
+async def assert_second_page_holds_the_next_rows(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str], total: int, **params: Any
+) -> None:
+    """Pages of two: page 2 holds rows 3 and 4 (or 3 alone) and the same total."""
+    assert total >= 3
+    response = await client.get(path, params={**params, "page_size": 2, "page": 2}, headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["total"] == total, path
+    assert len(body["items"]) == min(2, total - 2), path
+
+
+async def test_unfiltered_organization_list_counts_the_whole_register(
+    registry: httpx.AsyncClient, auth: Auth
+) -> None:
+    bureau = auth("civil_affairs")
+    for _ in range(5):
+        await created(registry, bureau, registered_org())
+    in_register = await rows_in(Organization)
+    assert in_register >= 5
+
+    total, ids = await walk(registry, ORGS, bureau)
+
+    assert total == in_register
+    assert len(ids) == len(set(ids)) == in_register
+    await assert_second_page_holds_the_next_rows(registry, ORGS, bureau, in_register)
+
+
+async def test_organizations_inspected_in_a_year_are_all_counted(
+    registry: httpx.AsyncClient, auth: Auth
+) -> None:
+    bureau = auth("civil_affairs")
+    year = random.randrange(2000, 2020)
+    for _ in range(5):
+        organization = await created(registry, bureau, registered_org())
+        response = await registry.post(
+            f"{ORGS}/{organization['id']}/annual-inspections", json={"year": year}, headers=bureau
+        )
+        assert response.status_code == 201, response.text
+    inspected = await rows_in(
+        Organization,
+        Organization.id.in_(
+            select(AnnualInspection.organization_id).where(AnnualInspection.year == year)
+        ),
+    )
+    assert inspected >= 5
+
+    total, ids = await walk(registry, ORGS, bureau, inspection_year=year)
+
+    assert total == inspected
+    assert len(set(ids)) == inspected
+    await assert_second_page_holds_the_next_rows(
+        registry, ORGS, bureau, inspected, inspection_year=year
+    )
+
+
+async def test_unfiltered_inspection_and_application_lists_count_every_row(
+    registry: httpx.AsyncClient, auth: Auth
+) -> None:
+    bureau = auth("civil_affairs")
+    year = random.randrange(2000, 2020)
+    for _ in range(3):
+        organization = await created(registry, bureau, registered_org())
+        response = await registry.post(
+            f"{ORGS}/{organization['id']}/annual-inspections", json={"year": year}, headers=bureau
+        )
+        assert response.status_code == 201, response.text
+
+    for path, table in (
+        ("/api/v1/inspections", AnnualInspection),
+        ("/api/v1/applications", Application),
+    ):
+        in_table = await rows_in(table)
+        total, ids = await walk(registry, path, bureau)
+        assert (total, len(set(ids))) == (in_table, in_table), path
+        await assert_second_page_holds_the_next_rows(registry, path, bureau, in_table)
+
+
+async def test_unfiltered_credit_list_counts_every_current_entry(
+    registry: httpx.AsyncClient, auth: Auth
+) -> None:
+    bureau = auth("civil_affairs")
+    for _ in range(3):
+        organization = await created(registry, bureau, registered_org())
+        response = await registry.post(
+            f"{ORGS}/{organization['id']}/list-entries",
+            json={
+                "list_type": "abnormal",
+                "reason_code": "annual_report_not_filed",
+                "reason": "未按规定参加年度检查",
+                "listed_on": "2025-06-30",
+            },
+            headers=bureau,
+        )
+        assert response.status_code == 201, response.text
+    current = await rows_in(ListEntry, ListEntry.removed_on.is_(None))
+
+    total, ids = await walk(registry, f"{ORGS}/list-entries", bureau)
+
+    assert (total, len(set(ids))) == (current, current)
+    await assert_second_page_holds_the_next_rows(registry, f"{ORGS}/list-entries", bureau, current)
+
+
+async def test_count_query_keeps_the_from_of_a_select_with_no_filter() -> None:
+    inspected = exists().where(AnnualInspection.organization_id == Organization.id)
+    async with database.transaction() as session:
+        everyone = await count_rows(session, select(Organization))
+        with_a_report = await count_rows(session, select(Organization).where(inspected))
+    assert everyone == await rows_in(Organization)
+    assert with_a_report == await rows_in(
+        Organization, Organization.id.in_(select(AnnualInspection.organization_id))
+    )

@@ -53,7 +53,12 @@ async def test_spend_is_requested_contracted_and_paid_per_grouping(driver: Drive
         "requested_fen": 40_000_000,
         "contracted_fen": 19_000_000,
         "paid_fen": 5_700_000,
+        "withheld_fen": 0,
+        "released_fen": 0,
+        "granted_fen": 0,
+        "allocated_fen": 19_000_000,
         "budget_fen": None,
+        "available_fen": None,
     }
     by_slot = await report(driver, "catalogue_slot")
     assert figures(by_slot) == [
@@ -67,7 +72,9 @@ async def test_spend_is_requested_contracted_and_paid_per_grouping(driver: Drive
     assert funds[paid.fund["id"]]["budget_fen"] == paid.fund["total_fen"]
     assert funds[paid.fund["id"]]["paid_fen"] == 5_700_000
     assert funds[applied.fund["id"]]["contracted_fen"] == 0
-    assert rejected.fund["id"] not in funds  # a rejected application spends nothing
+    # A rejected application spends nothing: its fund is a row of the year, all zeros.
+    unspent = funds[rejected.fund["id"]]
+    assert (unspent["projects"], unspent["requested_fen"], unspent["allocated_fen"]) == (0, 0, 0)
 
     # A purchasing department's report covers its own projects only.
     health_view = await report(

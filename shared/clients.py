@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from shared.auth import Role, mint_token
 from shared.contracts import (
+    AdmissionCriteria,
     CaseDefinitionSummary,
     CaseOutcome,
     Eligibility,
@@ -177,9 +178,13 @@ class RegistryClient(ServiceClient):
     async def get_organization(self, organization_id: uuid.UUID | str) -> OrganizationSummary:
         return await self.get_model(f"/api/v1/organizations/{organization_id}", OrganizationSummary)
 
-    async def get_eligibility(self, organization_id: uuid.UUID | str) -> Eligibility:
+    async def get_eligibility(
+        self, organization_id: uuid.UUID | str, criteria: AdmissionCriteria | None = None
+    ) -> Eligibility:
         return await self.get_model(
-            f"/api/v1/organizations/{organization_id}/eligibility", Eligibility
+            f"/api/v1/organizations/{organization_id}/eligibility",
+            Eligibility,
+            **(criteria or AdmissionCriteria()).query(),
         )
 
 

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Contract(BaseModel):
@@ -95,16 +95,71 @@ class CaseOutcome(_Contract):
 # --- Eligibility: projects → registry ------------------------------------------------------
 
 
+# The registry's codes a call's admission criteria speak (registry/enums.py holds them
+# with their labels; tests/projects/test_defects_eligibility.py keeps the two in step).
+RegistrationCode = Literal["registered", "filed"]  # 登记 (has a USCC) / 备案 (street filing)
+GradeCode = Literal["1A", "2A", "3A", "4A", "5A"]  # 等级评估
+# 年检结论 a call may admit; `fail` never qualifies.
+AdmittedInspectionResult = Literal["pass", "basic_pass", "absent"]
+
+
+def _registered_only() -> list[RegistrationCode]:
+    return ["registered"]
+
+
+class AdmissionCriteria(_Contract):
+    """Whom a call admits beyond the standing rules: the query of `…/eligibility`.
+
+    The default admits registered organizations only, whatever their grade, and any
+    latest inspection result but `fail` (an organization never inspected included).
+    """
+
+    registrations: list[RegistrationCode] = Field(
+        default_factory=_registered_only,
+        min_length=1,
+        max_length=2,
+        description="Registration types admitted",
+    )
+    min_grade: GradeCode | None = Field(
+        default=None, description="Least evaluation grade, valid today (none: any or none)"
+    )
+    inspection_results: list[AdmittedInspectionResult] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=3,
+        description="Results the latest concluded inspection must have (none: any but fail)",
+    )
+
+    @field_validator("registrations", "inspection_results")
+    @classmethod
+    def _distinct(cls, codes: list[str] | None) -> list[str] | None:
+        if codes is not None and len(set(codes)) != len(codes):
+            raise ValueError("codes must be distinct")
+        return codes
+
+    def query(self) -> dict[str, str | list[str]]:
+        """As query parameters (lists repeat the parameter)."""
+        params: dict[str, str | list[str]] = {"registrations": list(self.registrations)}
+        if self.min_grade is not None:
+            params["min_grade"] = self.min_grade
+        if self.inspection_results is not None:
+            params["inspection_results"] = list(self.inspection_results)
+        return params
+
+
 class Eligibility(_Contract):
     """`GET /api/v1/organizations/{id}/eligibility`: may this organization apply for projects?
 
     Eligible means: status `active` (not on the abnormal list, not revoked or
-    deregistered) and the latest concluded annual inspection not `fail`.
+    deregistered), not on the serious illegal & dishonest list, the latest concluded
+    annual inspection not `fail`, and the `AdmissionCriteria` given in the query met.
     """
 
     organization_id: uuid.UUID
     eligible: bool
     status: str
+    registration: str | None = None
+    evaluation_grade: str | None = Field(default=None, description="Grade valid today, if any")
     last_inspection_year: int | None = None
     last_inspection_result: str | None = None
     reasons: list[str] = Field(default_factory=list, description="Codes of the failed rules")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 
 from services.projects.applications import service
 from services.projects.applications.schemas import ApplicationCreate
+from services.projects.calls import service as calls
 from services.projects.core import read
 from services.projects.core.registry import RegistryDep, eligible_organization
 from services.projects.core.schemas import ProjectOut
@@ -38,8 +39,9 @@ async def apply_to_call(
 ) -> ProjectOut:
     """Apply to a call (统一申报); the registry must find the organization eligible."""
     org_id = service.applicant_id(principal)
-    # Ask the registry before touching the database: no connection is held meanwhile.
-    organization = await eligible_organization(registry, org_id)
+    # Ask the registry before the request's transaction: no connection is held meanwhile.
+    criteria = await calls.admission_of(principal=principal, call_id=call_id)
+    organization = await eligible_organization(registry, org_id, criteria=criteria)
     project = await service.apply(
         session, principal=principal, call_id=call_id, organization=organization, data=body
     )

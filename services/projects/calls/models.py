@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.projects.base import Base
 from services.projects.codes import CatalogueItem, CentralTask, Department
+from shared.contracts import AdmissionCriteria
 from shared.db import str_enum
 
 
@@ -39,9 +40,26 @@ class Call(Base):
     deadline_on: Mapped[date] = mapped_column(Date)
     deadline_at: Mapped[datetime]
     status: Mapped[CallStatus] = mapped_column(str_enum(CallStatus, "call_status"))
+    # Whom the call admits (`shared.contracts.AdmissionCriteria`, judged by the registry):
+    # fixed once published, so that every applicant is judged by the same rules.
+    admitted_registrations: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    min_evaluation_grade: Mapped[str | None] = mapped_column(String(2))
+    admitted_inspection_results: Mapped[list[str] | None] = mapped_column(ARRAY(String(32)))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version, "eager_defaults": True}  # noqa: RUF012
-    __table_args__ = (CheckConstraint("budget_ceiling_fen > 0", name="ceiling_positive"),)
+    __table_args__ = (
+        CheckConstraint("budget_ceiling_fen > 0", name="ceiling_positive"),
+        CheckConstraint("cardinality(admitted_registrations) >= 1", name="admits_someone"),
+    )
+
+    def admission(self) -> AdmissionCriteria:
+        return AdmissionCriteria.model_validate(
+            {
+                "registrations": self.admitted_registrations,
+                "min_grade": self.min_evaluation_grade,
+                "inspection_results": self.admitted_inspection_results,
+            }
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -16,12 +17,20 @@ from services.projects.codes import (
     ServiceTarget,
 )
 from services.projects.funds.schemas import MAX_FEN
+from shared.contracts import (
+    AdmissionCriteria,
+    AdmittedInspectionResult,
+    GradeCode,
+    RegistrationCode,
+)
+
+T = TypeVar("T")
 
 
-def _distinct(targets: list[ServiceTarget]) -> list[ServiceTarget]:
-    if len(set(targets)) != len(targets):
-        raise ValueError("service targets must be distinct")
-    return targets
+def _distinct(codes: list[T] | None) -> list[T] | None:
+    if codes is not None and len(set(codes)) != len(codes):
+        raise ValueError("codes must be distinct")
+    return codes
 
 
 class CallCreate(BaseModel):
@@ -40,8 +49,26 @@ class CallCreate(BaseModel):
     central_task: CentralTask | None = None
     budget_ceiling_fen: int = Field(gt=0, le=MAX_FEN, description="Most one project may ask")
     deadline_on: date = Field(description="Last day to apply (Asia/Shanghai)")
+    admitted_registrations: list[RegistrationCode] = Field(
+        default_factory=lambda: AdmissionCriteria().registrations,
+        min_length=1,
+        max_length=2,
+        description="Registration types admitted: registered (登记) and/or filed (备案)",
+    )
+    min_evaluation_grade: GradeCode | None = Field(
+        default=None, description="Least evaluation grade (等级评估) valid on the day of applying"
+    )
+    admitted_inspection_results: list[AdmittedInspectionResult] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=3,
+        description="Results (年检结论) the latest concluded annual inspection must have; "
+        "none: any but fail, and an organization never inspected is admitted",
+    )
 
-    _targets = field_validator("service_targets")(_distinct)
+    _codes = field_validator(
+        "service_targets", "admitted_registrations", "admitted_inspection_results"
+    )(_distinct)
 
 
 class CallUpdate(BaseModel):
@@ -71,6 +98,9 @@ class CallOut(BaseModel):
     deadline_on: date
     deadline_at: datetime = Field(description="When applications stop (end of deadline_on)")
     status: CallStatus
+    admitted_registrations: list[RegistrationCode]
+    min_evaluation_grade: GradeCode | None
+    admitted_inspection_results: list[AdmittedInspectionResult] | None
     accepting: bool = Field(description="Open and before the deadline")
     created_at: datetime
     version: int

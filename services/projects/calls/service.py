@@ -17,7 +17,8 @@ from services.projects.core.timezone import end_of_day, today
 from services.projects.funds.models import Fund, FundPool
 from shared.auth import Principal, Role
 from shared.concurrency import require_version
-from shared.db import utcnow
+from shared.contracts import AdmissionCriteria
+from shared.db import database, utcnow
 from shared.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 from shared.outbox import record_event
 from shared.pagination import PageParams
@@ -120,6 +121,13 @@ async def get(
     if call is None:
         raise NotFound("No such call", code="call_not_found")
     return call
+
+
+async def admission_of(*, principal: Principal, call_id: uuid.UUID) -> AdmissionCriteria:
+    """Whom the call admits, read in a short transaction of its own: the registry is asked
+    next, and no connection or lock is held meanwhile (the criteria never change)."""
+    async with database.transaction() as session:
+        return (await get(session, principal=principal, call_id=call_id)).admission()
 
 
 async def list_page(

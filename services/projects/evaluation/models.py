@@ -88,6 +88,9 @@ class EvaluatorAssignment(Base):
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("project.id"), index=True)
     evaluator_sub: Mapped[str] = mapped_column(String(200), index=True)
     evaluator_name: Mapped[str] = mapped_column(String(100))
+    # The organization the evaluator works for, if any: it must have no link with the
+    # project (applicant, supplier, bidder), nor may the org_id of the evaluator's token.
+    evaluator_org_id: Mapped[uuid.UUID | None]
     status: Mapped[AssignmentStatus] = mapped_column(
         str_enum(AssignmentStatus, "assignment_status")
     )

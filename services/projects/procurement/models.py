@@ -13,6 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     SmallInteger,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -32,13 +34,18 @@ from shared.db import str_enum
 class ProcurementStatus(StrEnum):
     open = "open"
     awarded = "awarded"
+    # Cancelled before a contract (废标 / 终止): the project goes back to `approved` and
+    # may procure again; the cancelled procurement and its bids are kept.
+    cancelled = "cancelled"
 
 
 class Procurement(Base):
+    """A project has at most one live (not cancelled) procurement (a partial unique index)."""
+
     __tablename__ = "procurement"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("project.id"), unique=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("project.id"), index=True)
     method: Mapped[ProcurementMethod] = mapped_column(
         str_enum(ProcurementMethod, "procurement_method")
     )
@@ -53,10 +60,24 @@ class Procurement(Base):
     opened_by: Mapped[str] = mapped_column(String(200))
     awarded_bid_id: Mapped[uuid.UUID | None]
     awarded_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(String(200))
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("price_weight_pct BETWEEN 0 AND 100", name="weight_range"),
         CheckConstraint("budget_fen > 0", name="budget_positive"),
+        CheckConstraint(
+            "(status = 'cancelled') = (cancelled_at IS NOT NULL)"
+            " AND (cancelled_at IS NULL) = (cancellation_reason IS NULL)",
+            name="cancellation_complete",
+        ),
+        Index(
+            "uq_procurement_live_project_id",
+            "project_id",
+            unique=True,
+            postgresql_where=text("cancelled_at IS NULL"),
+        ),
     )
 
 
@@ -73,11 +94,20 @@ class Bid(Base):
     total_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     rank: Mapped[int | None] = mapped_column(SmallInteger)
     submitted_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # A disqualified bid (e.g. its bidder found ineligible) is never scored nor awarded.
+    disqualified_at: Mapped[datetime | None]
+    disqualified_by: Mapped[str | None] = mapped_column(String(200))
+    disqualification_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         UniqueConstraint("procurement_id", "bidder_org_id"),
         CheckConstraint("price_fen > 0", name="price_positive"),
         CheckConstraint("technical_score BETWEEN 0 AND 100", name="technical_range"),
+        CheckConstraint(
+            "(disqualified_at IS NULL) = (disqualification_reason IS NULL)"
+            " AND (disqualified_at IS NULL) = (disqualified_by IS NULL)",
+            name="disqualification_complete",
+        ),
     )
 
 

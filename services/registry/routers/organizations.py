@@ -22,7 +22,7 @@ from services.registry.schemas.organizations import (
 from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, allow
 from shared.concurrency import IfMatch, require_version, set_etag
-from shared.contracts import Eligibility
+from shared.contracts import AdmissionCriteria, Eligibility
 from shared.db import ReadsDep, SessionDep
 from shared.errors import problem_responses
 from shared.pagination import Page, PageDep
@@ -187,10 +187,18 @@ async def organization_history(
     response_model=Eligibility,
     operation_id="getOrganizationEligibility",
     dependencies=[allow(*ANYONE)],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404, 422),
 )
 async def organization_eligibility(
-    organization_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+    organization_id: uuid.UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    criteria: Annotated[AdmissionCriteria, Query()],
 ) -> Eligibility:
-    """Whether the organization may apply for projects, and the rules it fails if not."""
-    return await eligibility.of(session, principal=principal, organization_id=organization_id)
+    """Whether the organization may apply for projects, and the rules it fails if not.
+
+    The query states whom the call admits; by default registered organizations only.
+    """
+    return await eligibility.of(
+        session, principal=principal, organization_id=organization_id, criteria=criteria
+    )

@@ -8,57 +8,16 @@ as `inspection_year`): it counted 1, and page 2 came back empty.
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import httpx
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 
 from services.registry.models import AnnualInspection, Application, ListEntry, Organization
 from shared.db import database
 from shared.pagination import count_rows
 from tests.factories import registered_org
+from tests.paging import assert_second_page_holds_the_next_rows, rows_in, walk
 from tests.registry.helpers import ORGS, Auth, created
-
-
-async def rows_in(table: Any, *where: Any) -> int:
-    """The oracle: how many rows the table holds, straight from the database."""
-    async with database.transaction() as session:
-        query = select(func.count()).select_from(table).where(*where)
-        return int((await session.execute(query)).scalar_one())
-
-
-async def walk(
-    client: httpx.AsyncClient, path: str, headers: dict[str, str], **params: Any
-) -> tuple[int, list[str]]:
-    """Every page of a list, in order: the total each page gave, and the ids seen."""
-    first = await client.get(path, params={**params, "page_size": 200}, headers=headers)
-    assert first.status_code == 200, first.text
-    total: int = first.json()["total"]
-    ids = [item["id"] for item in first.json()["items"]]
-    page = 1
-    while len(ids) < total:
-        page += 1
-        response = await client.get(
-            path, params={**params, "page_size": 200, "page": page}, headers=headers
-        )
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert body["total"] == total, f"page {page} counted {body['total']}, page 1 {total}"
-        assert body["items"], f"page {page} is empty though {len(ids)} of {total} were seen"
-        ids += [item["id"] for item in body["items"]]
-    return total, ids
-
-
-async def assert_second_page_holds_the_next_rows(
-    client: httpx.AsyncClient, path: str, headers: dict[str, str], total: int, **params: Any
-) -> None:
-    """Pages of two: page 2 holds rows 3 and 4 (or 3 alone) and the same total."""
-    assert total >= 3
-    response = await client.get(path, params={**params, "page_size": 2, "page": 2}, headers=headers)
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["total"] == total, path
-    assert len(body["items"]) == min(2, total - 2), path
 
 
 async def test_unfiltered_organization_list_counts_the_whole_register(

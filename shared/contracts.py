@@ -57,6 +57,10 @@ class CaseDefinitionSummary(_Contract):
 # it gets a 2xx; the subject service applies it once and answers 2xx to repeats.
 
 CASE_REQUESTED_EVENT = "workflow.case_requested"
+# Commands between our own services: they travel through the outbox but are never
+# published (the sync catalogue marks them `internal: true`), so they take no number in
+# their subject's sequence, which provincial consumers read as gap-free.
+INTERNAL_EVENT_TYPES: frozenset[str] = frozenset({CASE_REQUESTED_EVENT})
 CASE_OUTCOME_CALLBACK_PATH = "/api/v1/internal/case-outcomes"
 
 

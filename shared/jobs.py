@@ -36,7 +36,10 @@ class EventEnvelope(BaseModel):
     source: str = Field(description="The service that wrote the event")
     subject_type: str
     subject_id: str
-    subject_seq: int = Field(description="Per-subject sequence number: ignore anything older")
+    subject_seq: int | None = Field(
+        description="Per-subject sequence number of published events: ignore anything older. "
+        "None for internal commands (`shared.contracts.INTERNAL_EVENT_TYPES`), never published"
+    )
     occurred_at: datetime
     request_id: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)

@@ -46,6 +46,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.contracts import INTERNAL_EVENT_TYPES
 from shared.db import Database, TimestampTZ, utcnow
 from shared.jobs import EventEnvelope, JobName, deserialize_job
 from shared.request_context import current_request_id
@@ -74,7 +75,8 @@ def infra_tables(metadata: MetaData) -> InfraTables:
         Column("event_type", String(100), nullable=False),
         Column("subject_type", String(60), nullable=False),
         Column("subject_id", String(100), nullable=False),
-        Column("subject_seq", Integer, nullable=False),
+        # Counts the subject's published events (1, 2, 3…); NULL for internal commands.
+        Column("subject_seq", Integer),
         Column("payload", JSONB, nullable=False),
         Column("request_id", String(128)),
         Column("occurred_at", TimestampTZ(), nullable=False, server_default=func.now()),
@@ -129,10 +131,16 @@ async def record_event(
     subject's row in the same transaction (holding its row lock), and the unique
     constraint on (subject, seq) turns any remaining race into a retryable error rather
     than two events with one number.
+
+    Only events that are published get a number: subscribers take a gap in a subject's
+    sequence for a missed event, so an internal command (`INTERNAL_EVENT_TYPES`), which
+    never leaves our services, is written without one.
     """
     subject_key = str(subject_id)
     next_seq = (
-        select(func.coalesce(func.max(outbox.c.subject_seq), 0) + 1)
+        None
+        if event_type in INTERNAL_EVENT_TYPES
+        else select(func.coalesce(func.max(outbox.c.subject_seq), 0) + 1)
         .where(outbox.c.subject_type == subject_type, outbox.c.subject_id == subject_key)
         .scalar_subquery()
     )

@@ -91,6 +91,9 @@ class ApprovalCase(Base):
     subject_service: Mapped[str | None] = mapped_column(String(20))
     subject_type: Mapped[str | None] = mapped_column(String(60))
     subject_id: Mapped[str | None] = mapped_column(String(100))
+    # The department the subject belongs to (a project's purchasing department), named by
+    # the requesting service; it reviews the case if the definition says so.
+    subject_department: Mapped[str | None] = mapped_column(String(60))
     callback_path: Mapped[str | None] = mapped_column(String(200))
     applicant_org_id: Mapped[str | None] = mapped_column(String(100), index=True)
     applicant_name: Mapped[str] = mapped_column(String(200))

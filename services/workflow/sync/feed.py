@@ -84,12 +84,21 @@ async def append(
 ) -> bool:
     """Add the event to the feed and create its deliveries; False if not for outside.
 
-    Internal command events (catalogue `internal: true`) are neither fed nor sent.
-    A type missing from the catalogue is still sent (to endpoints without a filter or
-    with a matching family), with a warning so that the catalogue gets completed.
+    Internal command events (catalogue `internal: true`) are neither fed nor sent; the
+    outbox gives them no `seq` either, so what a subscriber sees of a subject is numbered
+    1, 2, 3… without a gap. A type missing from the catalogue is still sent (to endpoints
+    without a filter or with a matching family), with a warning so that the catalogue
+    gets completed.
     """
     known = catalogue()
     if known.is_internal(envelope.type):
+        return False
+    if envelope.subject_seq is None:
+        # The outbox left it unnumbered as internal (shared.contracts.INTERNAL_EVENT_TYPES):
+        # never sent, but the catalogue should say so too.
+        logger.warning(
+            "unnumbered event not internal in the catalogue", extra={"type": envelope.type}
+        )
         return False
     if envelope.type not in known.outbound:
         logger.warning("event type missing from the catalogue", extra={"type": envelope.type})

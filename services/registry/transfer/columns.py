@@ -34,6 +34,10 @@ class CellError(ValueError):
 
 Reader = Callable[[Any], Any]
 
+# First characters that make a spreadsheet read a cell as a formula (OWASP, CSV
+# injection): `=`, `+`, `-`, `@`, and TAB and CR, which it may skip to read one after.
+FORMULA_TRIGGERS = frozenset("=+-@\t\r")
+
 
 def _text(value: Any) -> str | None:
     if value is None:
@@ -42,7 +46,7 @@ def _text(value: Any) -> str | None:
         value = int(value)
     text = str(value).strip()
     # Exports protect text from spreadsheet formula injection with a leading quote.
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_TRIGGERS:
         text = text[1:]
     return text or None
 
@@ -119,7 +123,7 @@ def _tags(value: Any) -> list[str]:
 
 
 def _write_text(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    if isinstance(value, str) and value[:1] in FORMULA_TRIGGERS:
         return "'" + value
     return value
 

@@ -99,6 +99,9 @@ class Database:
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_pool_size,
                 pool_pre_ping=True,
+                # Bound values are request data (names, phone numbers): an error's message
+                # shows the statement without them (see also shared.logging.describe).
+                hide_parameters=True,
                 connect_args={"server_settings": _server_settings(settings)},
             )
         return self._engine

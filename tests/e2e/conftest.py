@@ -25,9 +25,11 @@ SERVICES = ("registry", "projects", "workflow")
 
 @dataclass
 class System:
+    """The processes of a test; `redis` is the system's own, if it has one (else REDIS_URL)."""
+
     env: dict[str, str]
     log_dir: str
-    redis: EmbeddedRedis
+    redis: EmbeddedRedis | None = None
     ports: dict[str, int] = field(default_factory=lambda: {name: free_port() for name in SERVICES})
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
 
@@ -76,10 +78,12 @@ class System:
     def stop_all(self) -> None:
         for process in self.processes.values():
             process.stop()
-        self.redis.stop()
+        if self.redis is not None:
+            self.redis.stop()
 
     def restart_redis_empty(self) -> None:
         """Redis dies and comes back with nothing (persistence is off)."""
+        assert self.redis is not None, "this system uses a shared Redis"
         self.redis.stop()
         self.redis.start()
 

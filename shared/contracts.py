@@ -78,6 +78,9 @@ class CaseRequest(_Contract):
     subject_service: Literal["registry", "projects"]
     subject_type: str
     subject_id: str
+    # The department the subject belongs to (a project's purchasing department, which
+    # published its call): the definition may make it one of the reviewing departments.
+    subject_department: str | None = None
     applicant_org_id: str | None = None
     applicant_name: str
     title: str

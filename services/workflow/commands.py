@@ -69,7 +69,8 @@ async def definition_of(session: AsyncSession, case: ApprovalCase) -> Definition
 def _authorize_submit(actor: Principal, data: CaseSubmit) -> str | None:
     """The applicant organization the case belongs to (checked against the token)."""
     if actor.role is Role.organization:
-        if data.subject_service is not None:
+        # Which service and department a case belongs to is for the services to say.
+        if data.subject_service is not None or data.subject_department is not None:
             raise Forbidden("Organizations file cases for themselves only", code="scope_forbidden")
         if data.applicant_org_id not in (None, actor.org_id):
             raise Forbidden("An organization files cases for itself only", code="scope_forbidden")
@@ -96,6 +97,12 @@ async def submit(
     applicant_org_id = _authorize_submit(actor, data)
     definition = await latest_definition(session, data.case_type)
     content = content_of(definition)
+    if content.reviewed_by_subject_department and data.subject_department is None:
+        raise Unprocessable(
+            f"A {data.case_type} case is reviewed by the department its subject belongs to: "
+            "the requesting service names it",
+            code="subject_department_required",
+        )
     calendar = await load_calendar(session)
     now = utcnow()
     case = ApprovalCase(
@@ -107,6 +114,7 @@ async def submit(
         subject_service=data.subject_service,
         subject_type=data.subject_type,
         subject_id=data.subject_id,
+        subject_department=data.subject_department,
         callback_path=(callback_path or CASE_OUTCOME_CALLBACK_PATH)
         if data.subject_service
         else None,
@@ -198,14 +206,15 @@ async def precheck(session: AsyncSession, *, case_id: uuid.UUID) -> CaseState:
             )
         ).scalars()
     )
+    departments = content.review_departments(case.subject_department)
     # All departments at once (部门联办): tasks are parallel, not a chain.
     session.add_all(
         ReviewTask(id=uuid.uuid4(), case_id=case.id, department=department, state=TaskState.open)
-        for department in content.departments
+        for department in departments
         if department not in existing
     )
     await session.flush()
-    await emit(session, case, "case.review_started", departments=content.departments)
+    await emit(session, case, "case.review_started", departments=departments)
     return case.state
 
 

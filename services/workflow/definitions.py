@@ -58,6 +58,11 @@ class DefinitionContent(BaseModel):
     reminder_at_working_days: int = Field(ge=0)
     materials: list[Material] = Field(min_length=1)
     departments: list[str] = Field(min_length=1)
+    reviewed_by_subject_department: bool = Field(
+        default=False,
+        description="The department the subject belongs to reviews too (a project's "
+        "purchasing department); the requesting service names it in the case request",
+    )
     join_rule: JoinRule
 
     @model_validator(mode="after")
@@ -69,12 +74,25 @@ class DefinitionContent(BaseModel):
         if len({m.code for m in self.materials}) != len(self.materials):
             raise ValueError("material codes must be distinct")
         rule = self.join_rule
-        if rule.kind is JoinKind.n_of_m and not (rule.n and rule.n <= len(self.departments)):
+        reviewers = len(self.departments) + int(self.reviewed_by_subject_department)
+        if rule.kind is JoinKind.n_of_m and not (rule.n and rule.n <= reviewers):
             raise ValueError("n_of_m needs 1 <= n <= number of departments")
         return self
 
+    def review_departments(self, subject_department: str | None) -> list[str]:
+        """The departments that each get a review task, the subject's own first."""
+        if not self.reviewed_by_subject_department:
+            return list(self.departments)
+        if subject_department is None:
+            raise ValueError(f"{self.case_type} cases are reviewed by the subject's department")
+        return [subject_department, *(d for d in self.departments if d != subject_department)]
+
     def sha256(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        content = self.model_dump(mode="json")
+        if not self.reviewed_by_subject_department:
+            # Versions stored before the field existed keep their digest.
+            del content["reviewed_by_subject_department"]
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -38,6 +38,14 @@ class CaseSubmit(Command):
     subject_service: Literal["registry", "projects"] | None = None
     subject_type: str | None = Field(default=None, max_length=60)
     subject_id: str | None = Field(default=None, max_length=100)
+    subject_department: str | None = Field(
+        default=None,
+        max_length=60,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="The department the subject belongs to (a project's purchasing "
+        "department): it reviews the case when its definition says "
+        "`reviewed_by_subject_department`",
+    )
     applicant_org_id: str | None = Field(default=None, max_length=100)
 
 
@@ -116,6 +124,7 @@ class CaseOut(BaseModel):
     subject_service: str | None
     subject_type: str | None
     subject_id: str | None
+    subject_department: str | None
     applicant_org_id: str | None
     applicant_name: str
     title: str

@@ -84,6 +84,7 @@ async def _open_requested_case(session: AsyncSession, envelope: EventEnvelope) -
         subject_service=request.subject_service,
         subject_type=request.subject_type,
         subject_id=request.subject_id,
+        subject_department=request.subject_department,
         applicant_org_id=request.applicant_org_id,
     )
     actor = Principal(sub=f"service:{envelope.source}", role=Role.service)

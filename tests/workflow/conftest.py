@@ -79,7 +79,10 @@ def submit(workflow: httpx.AsyncClient, auth: Callable[..., dict[str, str]]) -> 
         org_id: str | None = None,
         leave_out: tuple[str, ...] = (),
         service: bool = False,
+        subject_department: str | None = None,
     ) -> str:
+        """An organization files directly, or (`service`, or a project's purchasing
+        department given) a service requests the case for its subject."""
         body: dict[str, Any] = {
             "command_id": str(uuid.uuid4()),
             "case_type": case_type,
@@ -87,7 +90,16 @@ def submit(workflow: httpx.AsyncClient, auth: Callable[..., dict[str, str]]) -> 
             "applicant_name": "庐阳区测试服务中心",
             "materials": materials_for(case_type, leave_out=leave_out),
         }
-        if service:
+        if subject_department:
+            body |= {
+                "subject_service": "projects",
+                "subject_type": "project",
+                "subject_id": str(uuid.uuid4()),
+                "subject_department": subject_department,
+                "applicant_org_id": org_id,
+            }
+            headers = auth("service")
+        elif service:
             body |= {
                 "subject_service": "registry",
                 "subject_type": "registration_application",

@@ -271,7 +271,7 @@ async def test_case_list_filters(
     auth: Callable[..., dict[str, str]],
     org_id: str,
 ) -> None:
-    reviewing = await submit("project_application", org_id=org_id)
+    reviewing = await submit("project_application", org_id=org_id, subject_department="education")
     sent_back = await submit("annual_inspection", org_id=org_id, leave_out=("financial_audit",))
     await wait_for_state(reviewing, "in_joint_review")
     await wait_for_state(sent_back, "supplement_requested")

@@ -82,13 +82,13 @@ async def test_all_rule_first_rejection_rejects_and_cancels_the_rest(
 async def test_two_of_three_rule(
     submit: Callable[..., Any], workflow: httpx.AsyncClient, auth: Callable[..., Any]
 ) -> None:
-    case_id = await in_review(submit, "project_application")
+    case_id = await in_review(submit, "project_application", subject_department="women_federation")
     t = await tasks(workflow, auth, case_id)
     assert (await decide(workflow, auth, "finance", t["finance"], "reject")).json()[
         "state"
     ] == "in_joint_review"
     assert (
-        await decide(workflow, auth, "purchasing_department", t["purchasing_department"], "approve")
+        await decide(workflow, auth, "women_federation", t["women_federation"], "approve")
     ).json()["state"] == "in_joint_review"
     final = await decide(
         workflow, auth, "civil_affairs_projects", t["civil_affairs_projects"], "approve"
@@ -250,7 +250,7 @@ async def test_fifty_concurrent_decisions_end_as_the_join_rule_says(
     from services.workflow.machine import join_outcome
     from services.workflow.models import TaskState
 
-    case_id = await in_review(submit, "project_application")
+    case_id = await in_review(submit, "project_application", subject_department="women_federation")
     t = await tasks(workflow, auth, case_id)
     departments = sorted(t)
     responses = await asyncio.gather(

@@ -137,6 +137,8 @@ async def apply(
         subject_service="projects",
         subject_type="project",
         subject_id=str(project.id),
+        # Its review includes the purchasing department that published the call.
+        subject_department=project.department.value,
         applicant_org_id=str(organization.id),
         applicant_name=organization.name,
         title=f"{call.title}:{project.title}",

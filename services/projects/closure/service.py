@@ -102,6 +102,8 @@ async def request_closure(
         subject_service="projects",
         subject_type="project",
         subject_id=str(project.id),
+        # Its review includes the purchasing department that published the call.
+        subject_department=project.department.value,
         applicant_org_id=str(project.supplier_org_id or project.org_id),
         applicant_name=project.supplier_name or project.org_name,
         title=f"{project.title}:结项",

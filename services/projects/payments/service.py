@@ -125,6 +125,8 @@ async def request_payment(
         subject_service="projects",
         subject_type="payment_request",
         subject_id=str(request.id),
+        # Its review includes the purchasing department that published the call.
+        subject_department=project.department.value,
         applicant_org_id=str(contract.supplier_org_id),
         applicant_name=project.supplier_name or project.org_name,
         title=f"{project.title}:第{tranche.seq}期付款 {tranche.amount_fen / 100:.2f} 元",

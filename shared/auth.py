@@ -9,6 +9,8 @@ signed with another one (or `none`) is refused.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import time
 import uuid
 from collections.abc import Callable, Coroutine
@@ -57,6 +59,17 @@ class Principal:
     @property
     def is_service(self) -> bool:
         return self.role is Role.service
+
+    @property
+    def identity(self) -> str:
+        """The caller, as owner of what it sends again (idempotency keys, command ids).
+
+        Every claim that decides what the caller may do, not `sub` alone: one person may
+        act for two organizations, and each must get its own replays. A digest of the
+        claims as a JSON list: fixed length, and no claim can pass for another.
+        """
+        claims = [self.role.value, self.sub, self.org_id, self.street_code, self.department]
+        return hashlib.sha256(json.dumps(claims).encode()).hexdigest()
 
 
 def mint_token(

@@ -3,7 +3,9 @@
 A client that retries a POST with the same key and the same body gets the first
 response again, without the command running twice; the same key with a different body
 is refused with 422, and a retry that arrives while the first is still running gets
-409. Keys are scoped to the caller (`sub`), so two callers never collide.
+409. Keys are scoped to the caller's whole principal (`Principal.identity`: role, sub and
+scope), so two callers never collide, even one person acting for two organizations. The
+request a key stands for is its method, path, query string and body.
 
 The key row is inserted and committed *before* the command runs: that insert is what
 serialises concurrent retries. If the process dies between the command's commit and
@@ -61,7 +63,9 @@ class IdempotencyMiddleware:
 
         body = await _read_body(receive)
         request_hash = hashlib.sha256(
-            b"\n".join([scope["method"].encode(), scope["path"].encode(), body])
+            b"\n".join(
+                [scope["method"].encode(), scope["path"].encode(), scope["query_string"], body]
+            )
         ).hexdigest()
 
         try:
@@ -200,7 +204,7 @@ def _principal_of(request: Request) -> str | None:
         principal = decode_token(token)
     except Unauthorized:
         return None
-    return f"{principal.role}:{principal.sub}"
+    return principal.identity
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -193,6 +193,7 @@ class CaseCommand(Base):
     command_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("approval_case.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
+    # `Principal.identity` of the caller who applied it: only that caller gets it again.
     actor: Mapped[str] = mapped_column(String(200))
     result: Mapped[dict[str, Any]] = mapped_column(JSONB)
     applied_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -41,8 +41,9 @@ async def replayed(
 ) -> dict[str, Any] | None:
     """Lock the command id; the stored result if this actor applied it before, else None.
 
-    A command id is the caller's own: another caller presenting it is refused rather
-    than handed the first caller's result.
+    A command id is the caller's own (its whole principal, `Principal.identity`: the same
+    person acting for another organization is another caller): another caller presenting
+    it is refused rather than handed the first caller's result.
     """
     await lock_command(session, command_id)
     previous = await session.get(CaseCommand, command_id)
@@ -50,7 +51,7 @@ async def replayed(
         return None
     if (
         previous.kind != kind
-        or previous.actor != actor.sub
+        or previous.actor != actor.identity
         or (case_id is not None and previous.case_id != case_id)
     ):
         raise Conflict(
@@ -71,7 +72,11 @@ def remember(
 ) -> None:
     session.add(
         CaseCommand(
-            command_id=command_id, case_id=case_id, kind=kind, actor=actor.sub, result=result
+            command_id=command_id,
+            case_id=case_id,
+            kind=kind,
+            actor=actor.identity,
+            result=result,
         )
     )
 

@@ -161,6 +161,17 @@ def register_organization(http: Http, auth: Auth) -> tuple[str, str]:
     return str(org["id"]), str(case["id"])
 
 
+def new_organization(http: Http, auth: Auth) -> str:
+    """A registered, active organization entered by the bureau directly; returns its id."""
+    created = ok(
+        http("registry").post(
+            f"{API}/organizations", json=registered_org_body(), headers=auth("civil_affairs")
+        ),
+        201,
+    )
+    return str(created["id"])
+
+
 def inspect_annually(http: Http, auth: Auth, org_id: str) -> str:
     """Last year's annual inspection (年检): report, review case, conclusion. Returns the case."""
     registry, workflow = http("registry"), http("workflow")
@@ -253,34 +264,35 @@ class Project:
         self.wait_for_stage("approved")
         return self
 
-    def procure(self) -> None:
-        """统一采购: competitive consultation, two bids, scored award, contract; then 立项
-        after the press conference."""
-        ok(
+    def open_procurement(self, method: str = "competitive_consultation") -> dict[str, Any]:
+        """统一采购 opens (the price weighs 20 %, none for a single source)."""
+        weight = 0 if method == "single_source" else 20
+        return ok(  # type: ignore[no-any-return]
             self.projects.post(
                 f"{self.path}/procurement",
-                json={"method": "competitive_consultation", "price_weight_pct": 20},
+                json={"method": method, "price_weight_pct": weight},
                 headers=self.bureau,
             ),
             201,
         )
+
+    def bid(self, bidder: str, price: int, technical: str) -> httpx.Response:
+        """A bid of an organization of the register (the registry names the bidder)."""
+        return self.projects.post(
+            f"{self.path}/procurement/bids",
+            json={"bidder_org_id": bidder, "price_fen": price, "technical_score": technical},
+            headers=self.bureau,
+        )
+
+    def procure(self) -> None:
+        """统一采购: competitive consultation, two bids, scored award, contract; then 立项
+        after the press conference."""
+        self.open_procurement()
         for bidder, price, technical in (
             (self.org_id, 19_000_000, "90"),
-            (str(uuid.uuid4()), 17_000_000, "70"),
+            (new_organization(self.http, self.auth), 17_000_000, "70"),
         ):
-            ok(
-                self.projects.post(
-                    f"{self.path}/procurement/bids",
-                    json={
-                        "bidder_org_id": bidder,
-                        "bidder_name": f"投标机构{bidder[:4]}",
-                        "price_fen": price,
-                        "technical_score": technical,
-                    },
-                    headers=self.bureau,
-                ),
-                201,
-            )
+            ok(self.bid(bidder, price, technical), 201)
         ok(self.projects.post(f"{self.path}/procurement/award", headers=self.bureau))
         contract = ok(
             self.projects.post(f"{self.path}/contract", json=contract_body(), headers=self.bureau),

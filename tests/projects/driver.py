@@ -136,12 +136,7 @@ class Driver:
                 f"{flow.path}/procurement/bids",
                 201,
                 self.bureau,
-                json={
-                    "bidder_org_id": bidder,
-                    "bidder_name": f"投标机构{bidder[:4]}",
-                    "price_fen": price,
-                    "technical_score": technical,
-                },
+                json={"bidder_org_id": bidder, "price_fen": price, "technical_score": technical},
             )
         await self.expect("POST", f"{flow.path}/procurement/award", 200, self.bureau)
         return flow

@@ -83,12 +83,7 @@ class TestEligibility:
             f"{flow.path}/procurement/bids",
             201,
             driver.bureau,
-            json={
-                "bidder_org_id": flow.org_id,
-                "bidder_name": "唯一供应商",
-                "price_fen": 10_000_000,
-                "technical_score": "80",
-            },
+            json={"bidder_org_id": flow.org_id, "price_fen": 10_000_000, "technical_score": "80"},
         )
         stand_in_registry.make_abnormal(flow.org_id)
         response = await driver.client.post(f"{flow.path}/procurement/award", headers=driver.bureau)

@@ -9,7 +9,6 @@ asks the registry about itself and applies for itself.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any, get_args
 
@@ -19,35 +18,16 @@ from sqlalchemy import func, select
 
 from services.projects.calls.models import Call
 from services.projects.core.models import Project
-from services.projects.main import app as projects_app
 from services.registry.enums import EvaluationGrade, InspectionResult, Registration
-from services.registry.main import app as registry_app
-from shared.clients import RegistryClient
 from shared.contracts import AdmittedInspectionResult, GradeCode, RegistrationCode
 from shared.db import database
-from shared.settings import get_settings
 from tests.factories import application_body, call_body, filed_org, registered_org
 from tests.projects.driver import API, Driver
+from tests.projects.real_registry import registry_client
 from tests.registry.helpers import ORGS, Auth, created, outcome_body, post_outcome
 
 LAST_YEAR = date.today().year - 1
-
-
-@pytest.fixture(autouse=True)
-async def registry_client(
-    registry: httpx.AsyncClient, projects: httpx.AsyncClient
-) -> AsyncIterator[RegistryClient]:
-    """The projects app asks the real registry app (overrides the stand-in of conftest)."""
-    client = RegistryClient(
-        "http://registry.test",
-        caller="projects",
-        settings=get_settings().model_copy(update={"http_retries": 0}),
-        transport=httpx.ASGITransport(app=registry_app),
-    )
-    projects_app.state.registry_client = client
-    yield client
-    projects_app.state.registry_client = None
-    await client.aclose()
+__all__ = ["registry_client"]  # the real registry answers the projects app here
 
 
 async def projects_of(org_id: str) -> int:
@@ -182,8 +162,15 @@ class TestGradeAndInspection:
             headers=bureau,
         )
         assert concluded.status_code == 200, concluded.text
-        application = {"id": inspection.json()["application_id"], "kind": "annual_inspection"}
-        assert (await post_outcome(registry, auth, outcome_body(application))).status_code == 200
+        application_id = inspection.json()["application_id"]
+        case_id = (
+            await registry.get(f"{API}/applications/{application_id}", headers=bureau)
+        ).json()["case_id"]  # the case the registry requested, when it names it
+        decision = outcome_body(
+            {"id": application_id, "kind": "annual_inspection"},
+            case_id=uuid.UUID(case_id) if case_id else None,
+        )
+        assert (await post_outcome(registry, auth, decision)).status_code == 200
         call = await driver.new_call(await driver.new_fund(), admitted_inspection_results=["pass"])
         missing = await apply(driver, call, never["id"])
         assert (missing.status_code, reason_codes(missing)) == (422, ["inspection_missing"])

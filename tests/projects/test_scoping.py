@@ -54,6 +54,8 @@ RULES: dict[str, frozenset[Role]] = {
     "getProcurement": MONEY_READERS | {R.evaluator},
     "recordBid": MANAGERS,
     "awardProcurement": MANAGERS,
+    "disqualifyBid": MANAGERS,
+    "cancelProcurement": MANAGERS,
     "signContract": MANAGERS,
     "getContract": MONEY_READERS | {R.evaluator},
     "proposeAmendment": MANAGERS,

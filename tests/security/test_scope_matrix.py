@@ -99,10 +99,11 @@ BODIES: dict[str, Callable[[], Any]] = {
     "openProcurement": lambda: {"method": "competitive_consultation", "price_weight_pct": 20},
     "recordBid": lambda: {
         "bidder_org_id": str(uuid.uuid4()),
-        "bidder_name": "投标机构",
         "price_fen": 10_000_000,
         "technical_score": "80",
     },
+    "disqualifyBid": lambda: {"bid_id": str(uuid.uuid4()), "reason": "资格审查不合格"},
+    "cancelProcurement": lambda: {"reason": "有效投标不足,依法废标"},
     "signContract": contract_body,
     "proposeAmendment": lambda: {"rationale": "延期", "new_end_on": "2027-06-30"},
     "recordMeeting": lambda: meeting_body("supervision_meeting"),

@@ -21,7 +21,8 @@ S = ProjectStage
 EDGES: dict[ProjectStage, frozenset[ProjectStage]] = {
     S.applied: frozenset({S.approved, S.rejected, S.withdrawn}),
     S.approved: frozenset({S.procuring}),
-    S.procuring: frozenset({S.contracted}),
+    # Back to approved when the procurement is cancelled (废标): it may procure again.
+    S.procuring: frozenset({S.contracted, S.approved}),
     S.contracted: frozenset({S.implementing}),
     S.implementing: frozenset({S.evaluating}),
     S.evaluating: frozenset({S.evaluated}),

@@ -110,6 +110,10 @@ class Bid(Base):
         ),
     )
 
+    @property
+    def qualified(self) -> bool:
+        return self.disqualified_at is None
+
 
 class ContractStatus(StrEnum):
     active = "active"

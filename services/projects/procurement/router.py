@@ -13,14 +13,17 @@ from services.projects.procurement.schemas import (
     AmendmentDecision,
     AmendmentOut,
     BidCreate,
+    Cancellation,
     ContractCreate,
     ContractOut,
+    Disqualification,
     ProcurementCreate,
     ProcurementOut,
 )
 from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, Role, allow
 from shared.concurrency import IfMatch, set_etag
+from shared.contracts import AdmissionCriteria, OrganizationSummary
 from shared.db import SessionDep
 from shared.errors import problem_responses
 
@@ -74,15 +77,29 @@ async def get_procurement(
     status_code=status.HTTP_201_CREATED,
     response_model=ProcurementOut,
     operation_id="recordBid",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
     dependencies=[_MANAGERS],
 )
 async def record_bid(
-    project_id: uuid.UUID, body: BidCreate, session: SessionDep, principal: CurrentPrincipal
+    project_id: uuid.UUID,
+    body: BidCreate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    registry: RegistryDep,
 ) -> ProcurementOut:
-    """Record a bid with its price and the panel's technical score."""
+    """Record a bid with its price and the panel's technical score.
+
+    The bidder must be an organization of the register that the call admits (422
+    `organization_unknown` / `organization_ineligible`); its name is the registry's.
+    """
+
+    async def check(org_id: uuid.UUID, criteria: AdmissionCriteria) -> OrganizationSummary:
+        return await eligible_organization(
+            registry, org_id, field="body.bidder_org_id", criteria=criteria
+        )
+
     procurement = await service.add_bid(
-        session, principal=principal, project_id=project_id, data=body
+        session, principal=principal, project_id=project_id, data=body, check_eligible=check
     )
     return await service.present(session, procurement)
 
@@ -97,13 +114,50 @@ async def record_bid(
 async def award_procurement(
     project_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, registry: RegistryDep
 ) -> ProcurementOut:
-    """Score the bids and award to the best (the winner must be eligible in the registry)."""
+    """Score the qualified bids and award to the best, whose bidder must still be eligible
+    (if not, disqualify its bid: the next-ranked is then awarded)."""
 
-    async def check(org_id: uuid.UUID) -> object:
-        return await eligible_organization(registry, org_id, field="winner")
+    async def check(org_id: uuid.UUID, criteria: AdmissionCriteria) -> OrganizationSummary:
+        return await eligible_organization(registry, org_id, field="winner", criteria=criteria)
 
     procurement = await service.award(
         session, principal=principal, project_id=project_id, check_eligible=check
+    )
+    return await service.present(session, procurement)
+
+
+@router.post(
+    "/procurement/disqualifications",
+    response_model=ProcurementOut,
+    operation_id="disqualifyBid",
+    responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[_MANAGERS],
+)
+async def disqualify_bid(
+    project_id: uuid.UUID, body: Disqualification, session: SessionDep, principal: CurrentPrincipal
+) -> ProcurementOut:
+    """Disqualify a bid, with the reason (audited); it is never awarded, and if it had won
+    the award is revoked, so that the next-ranked qualified bid can be awarded."""
+    procurement = await service.disqualify(
+        session, principal=principal, project_id=project_id, data=body
+    )
+    return await service.present(session, procurement)
+
+
+@router.post(
+    "/procurement/cancellation",
+    response_model=ProcurementOut,
+    operation_id="cancelProcurement",
+    responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[_MANAGERS],
+)
+async def cancel_procurement(
+    project_id: uuid.UUID, body: Cancellation, session: SessionDep, principal: CurrentPrincipal
+) -> ProcurementOut:
+    """Cancel the procurement before a contract (废标), with the reason: the project is
+    `approved` again and may open a new procurement; this one stays on record."""
+    procurement = await service.cancel(
+        session, principal=principal, project_id=project_id, data=body
     )
     return await service.present(session, procurement)
 

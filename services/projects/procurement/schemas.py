@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from services.projects.codes import ProcurementMethod
 from services.projects.funds.schemas import MAX_FEN
@@ -38,12 +38,35 @@ class ProcurementCreate(BaseModel):
 class BidCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    bidder_org_id: uuid.UUID
-    bidder_name: str = Field(min_length=1, max_length=200)
+    bidder_org_id: uuid.UUID = Field(
+        description="An eligible organization of the register; its name is the registry's"
+    )
     price_fen: int = Field(gt=0, le=MAX_FEN)
     technical_score: Decimal = Field(
         ge=0, le=100, max_digits=5, decimal_places=2, description="Panel's technical score /100"
     )
+
+
+# Why a bid is disqualified or a procurement cancelled: kept in the audit trail.
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class Disqualification(BaseModel):
+    """Disqualify a bid (e.g. its bidder found ineligible): it is never scored nor awarded;
+    disqualifying the awarded bid revokes the award."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bid_id: uuid.UUID
+    reason: Reason
+
+
+class Cancellation(BaseModel):
+    """Cancel the procurement (废标 / 终止) before a contract: the project procures again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
 
 
 class BidOut(BaseModel):
@@ -51,13 +74,16 @@ class BidOut(BaseModel):
 
     id: uuid.UUID
     bidder_org_id: uuid.UUID
-    bidder_name: str
+    bidder_name: str = Field(description="As the registry names the organization")
     price_fen: int
     technical_score: Decimal
     price_score: Decimal | None
     total_score: Decimal | None
-    rank: int | None
+    rank: int | None = Field(description="Among the qualified bids, once scored")
     submitted_at: datetime
+    qualified: bool
+    disqualified_at: datetime | None
+    disqualification_reason: str | None
 
 
 class ProcurementOut(BaseModel):
@@ -73,7 +99,9 @@ class ProcurementOut(BaseModel):
     opened_at: datetime
     awarded_bid_id: uuid.UUID | None
     awarded_at: datetime | None
-    min_bids: int
+    cancelled_at: datetime | None
+    cancellation_reason: str | None
+    min_bids: int = Field(description="Fewest qualified bids the method needs for an award")
     bids: list[BidOut]
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from services.projects.base import infra
-from shared.contracts import CASE_REQUESTED_EVENT, CaseRequest
+from shared.contracts import CASE_REQUESTED_EVENT, INTERNAL_EVENT_TYPES, CaseRequest
 from shared.db import database
 from tests.factories import meeting_body
 from tests.projects.driver import API, Driver, Flow
@@ -22,7 +22,8 @@ async def events_of(project_id: str) -> list[Any]:
         rows = await session.execute(
             select(outbox)
             .where(outbox.c.subject_type == "project", outbox.c.subject_id == project_id)
-            .order_by(outbox.c.subject_seq)
+            # Write order: internal commands have no seq (shared.outbox.record_event).
+            .order_by(outbox.c.position)
         )
         return list(rows)
 
@@ -89,7 +90,11 @@ class TestFullLifecycle:
             "contract.signed",
             "project.closed",
         } <= types
-        assert [e.subject_seq for e in events] == list(range(1, len(events) + 1))
+        # Published events are numbered 1, 2, 3… in write order; the case requests,
+        # never published, have no number.
+        published = [e.subject_seq for e in events if e.event_type not in INTERNAL_EVENT_TYPES]
+        assert published == list(range(1, len(published) + 1))
+        assert {e.subject_seq for e in events if e.event_type in INTERNAL_EVENT_TYPES} == {None}
 
         timeline = await driver.expect("GET", f"{flow.path}/timeline", 200, driver.bureau)
         moves = [(t["from_stage"], t["to_stage"]) for t in timeline if t["to_stage"]]

@@ -39,7 +39,8 @@ async def events_of(subject_id: str | uuid.UUID) -> list[Any]:
         rows = await session.execute(
             select(outbox)
             .where(outbox.c.subject_id == str(subject_id))
-            .order_by(outbox.c.subject_seq)
+            # Write order: internal commands have no seq (shared.outbox.record_event).
+            .order_by(outbox.c.position)
         )
         return list(rows.all())
 

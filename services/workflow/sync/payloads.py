@@ -12,7 +12,8 @@ event whose data would not fit keeps only its short scalar fields and says
 
 Ordering is best effort: retries, parallel workers and several endpoints mean a
 consumer can see `seq` 8 before `seq` 7 for the same subject. `subject.seq` counts up by
-one per change of that subject (per source service); a consumer keeps the last seq it
+one per change of that subject (per source service), from 1 and without gaps: internal
+commands between our services take no number. A consumer keeps the last seq it
 applied per (subject type, subject id) and ignores anything not above it — or, on a gap,
 refetches the resource. `id` is the same in every retry (it is the `webhook-id`), so a
 consumer also drops exact duplicates.

@@ -7,10 +7,11 @@ extra fields, so a callee can add fields without breaking its callers.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.dates import Instant
 
 
 class _Contract(BaseModel):
@@ -57,10 +58,13 @@ class CaseDefinitionSummary(_Contract):
 # it gets a 2xx; the subject service applies it once and answers 2xx to repeats.
 
 CASE_REQUESTED_EVENT = "workflow.case_requested"
+CASE_WITHDRAWAL_REQUESTED_EVENT = "workflow.case_withdrawal_requested"
 # Commands between our own services: they travel through the outbox but are never
 # published (the sync catalogue marks them `internal: true`), so they take no number in
 # their subject's sequence, which provincial consumers read as gap-free.
-INTERNAL_EVENT_TYPES: frozenset[str] = frozenset({CASE_REQUESTED_EVENT})
+INTERNAL_EVENT_TYPES: frozenset[str] = frozenset(
+    {CASE_REQUESTED_EVENT, CASE_WITHDRAWAL_REQUESTED_EVENT}
+)
 CASE_OUTCOME_CALLBACK_PATH = "/api/v1/internal/case-outcomes"
 
 
@@ -74,6 +78,9 @@ class MaterialRef(_Contract):
 
 class CaseRequest(_Contract):
     command_id: uuid.UUID
+    # The id the case is to have: the requesting service names it, so its subject shows
+    # its case from the start, without waiting to be told (None: the workflow picks one).
+    case_id: uuid.UUID | None = None
     case_type: str
     subject_service: Literal["registry", "projects"]
     subject_type: str
@@ -88,6 +95,33 @@ class CaseRequest(_Contract):
     callback_path: str = CASE_OUTCOME_CALLBACK_PATH
 
 
+# The applicant withdraws through the subject's service: that service writes a
+# `workflow.case_withdrawal_requested` outbox event whose data is a
+# `CaseWithdrawalRequest`, in the transaction that records the request; the worker
+# withdraws the case (only its own subject service may), and the `withdrawn` outcome
+# comes back like any other. A case decided meanwhile keeps its outcome.
+
+
+class CaseWithdrawalRequest(_Contract):
+    command_id: uuid.UUID = Field(description="The withdraw command: a repeat changes nothing")
+    case_command_id: uuid.UUID = Field(description="The `CaseRequest.command_id` of the case")
+    subject_service: Literal["registry", "projects"]
+    subject_type: str
+    subject_id: str
+    reason: str | None = None
+
+
+class CaseSummary(_Contract):
+    """A case as `GET /api/v1/cases` lists it: what another service needs of it."""
+
+    id: uuid.UUID
+    case_type: str
+    state: str
+    subject_service: str | None = None
+    subject_type: str | None = None
+    subject_id: str | None = None
+
+
 class CaseOutcome(_Contract):
     case_id: uuid.UUID
     case_type: str
@@ -95,7 +129,7 @@ class CaseOutcome(_Contract):
     subject_id: str
     outcome: Literal["approved", "rejected", "withdrawn"]
     reason: str | None = None
-    decided_at: datetime
+    decided_at: Instant
     definition_version: int
 
 

@@ -6,6 +6,7 @@ the state change, its trail, its events and the command record together.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -17,17 +18,28 @@ from services.workflow.definitions import DefinitionContent
 from services.workflow.machine import AWAITING_PRECHECK, MAX_SUPPLEMENT_ROUNDS, TERMINAL
 from services.workflow.models import (
     ApprovalCase,
+    CaseCommand,
     CaseDefinition,
     CaseState,
     ReviewTask,
     TaskState,
 )
 from services.workflow.schemas import CaseSubmit, CommandResult, SupplementItem
-from services.workflow.transitions import SYSTEM, emit, lock_case, move, remember, replayed
+from services.workflow.transitions import (
+    SYSTEM,
+    emit,
+    lock_case,
+    lock_command,
+    move,
+    remember,
+    replayed,
+)
 from shared.auth import Principal, Role
-from shared.contracts import CASE_OUTCOME_CALLBACK_PATH, MaterialRef
+from shared.contracts import CASE_OUTCOME_CALLBACK_PATH, CaseWithdrawalRequest, MaterialRef
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, Unprocessable
+
+logger = logging.getLogger("sanshe.workflow.commands")
 
 
 def _result(
@@ -74,6 +86,8 @@ def _authorize_submit(actor: Principal, data: CaseSubmit) -> str | None:
             raise Forbidden("Organizations file cases for themselves only", code="scope_forbidden")
         if data.applicant_org_id not in (None, actor.org_id):
             raise Forbidden("An organization files cases for itself only", code="scope_forbidden")
+        if data.case_id is not None:
+            raise Forbidden("Only a service names the id of its case", code="scope_forbidden")
         return actor.org_id
     if actor.role is Role.service:
         if not (data.subject_service and data.subject_type and data.subject_id):
@@ -103,10 +117,12 @@ async def submit(
             "the requesting service names it",
             code="subject_department_required",
         )
+    if data.case_id is not None and await session.get(ApprovalCase, data.case_id) is not None:
+        raise Conflict("A case with this id exists", code="case_id_taken")
     calendar = await load_calendar(session)
     now = utcnow()
     case = ApprovalCase(
-        id=uuid.uuid4(),
+        id=data.case_id or uuid.uuid4(),
         case_type=data.case_type,
         definition_id=definition.id,
         definition_version=definition.version,
@@ -300,6 +316,14 @@ async def _authorize_send_back(session: AsyncSession, actor: Principal, case: Ap
 def _authorize_applicant(actor: Principal, case: ApprovalCase) -> None:
     if actor.role is Role.organization and case.applicant_org_id == actor.org_id:
         return
+    # A registration is filed at the civil-affairs window for promoters whose organization
+    # does not exist yet: the window answers the notice and withdraws for them.
+    if (
+        actor.role is Role.civil_affairs
+        and case.applicant_org_id is None
+        and case.subject_service is not None
+    ):
+        return
     if actor.role is Role.service and case.subject_service is not None:
         return
     raise Forbidden("Only the applicant may do this", code="not_the_applicant")
@@ -366,6 +390,49 @@ async def withdraw(
         session, command_id=command_id, case_id=case.id, kind="withdraw", actor=actor, result=result
     )
     return CommandResult.model_validate(result)
+
+
+class CaseNotOpenedYet(Exception):
+    """A withdrawal request overtook the request opening its case: try again later."""
+
+
+async def withdraw_on_request(
+    session: AsyncSession, *, source: str, request: CaseWithdrawalRequest
+) -> CaseState | None:
+    """Withdraw the case a subject service asks to withdraw (its outbox's request).
+
+    Only the service the case reports to may withdraw it, and only while it is open: a
+    case decided meanwhile keeps its outcome, which goes back to the service as usual.
+    Returns the case's state, or None when the request was not the service's to make.
+    """
+    opened = await session.get(CaseCommand, request.case_command_id)
+    if opened is None:
+        raise CaseNotOpenedYet(str(request.case_command_id))
+    # The command's lock before the case's, in the order every command takes them.
+    await lock_command(session, request.command_id)
+    case = await lock_case(session, opened.case_id)
+    subject = (case.subject_service, case.subject_type, case.subject_id)
+    if (
+        opened.kind != "submit"
+        or source != request.subject_service
+        or subject != (request.subject_service, request.subject_type, request.subject_id)
+    ):
+        logger.warning(
+            "withdrawal request for another service's case ignored",
+            extra={"case_id": str(case.id), "source": source},
+        )
+        return None
+    if case.state in TERMINAL:
+        return case.state
+    actor = Principal(sub=f"service:{source}", role=Role.service)
+    result = await withdraw(
+        session,
+        actor=actor,
+        case_id=case.id,
+        command_id=request.command_id,
+        reason=request.reason,
+    )
+    return result.state
 
 
 async def conclude(

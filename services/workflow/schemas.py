@@ -30,6 +30,11 @@ class Command(BaseModel):
 
 
 class CaseSubmit(Command):
+    case_id: uuid.UUID | None = Field(
+        default=None,
+        description="The id the case is to have, named by a requesting service so that its "
+        "subject shows its case at once (organizations leave it out)",
+    )
     case_type: str = Field(max_length=60, examples=["organization_registration"])
     title: str = Field(min_length=1, max_length=300)
     applicant_name: str = Field(min_length=1, max_length=200)

@@ -27,7 +27,12 @@ from services.workflow.models import infra
 from services.workflow.schemas import CaseSubmit
 from services.workflow.sweeps import due_callbacks, fire_timers, stale_prechecks
 from shared.auth import Principal, Role
-from shared.contracts import CASE_REQUESTED_EVENT, CaseRequest
+from shared.contracts import (
+    CASE_REQUESTED_EVENT,
+    CASE_WITHDRAWAL_REQUESTED_EVENT,
+    CaseRequest,
+    CaseWithdrawalRequest,
+)
 from shared.db import database, utcnow
 from shared.jobs import CaseOutcomeJob, EventEnvelope, JobName
 from shared.outbox import OutboxRelay, claim_event
@@ -77,6 +82,7 @@ async def _open_requested_case(session: AsyncSession, envelope: EventEnvelope) -
     request = CaseRequest.model_validate(envelope.data)
     submission = CaseSubmit(
         command_id=request.command_id,
+        case_id=request.case_id,
         case_type=request.case_type,
         title=request.title,
         applicant_name=request.applicant_name,
@@ -93,12 +99,26 @@ async def _open_requested_case(session: AsyncSession, envelope: EventEnvelope) -
     )
 
 
+async def _withdraw_requested_case(session: AsyncSession, envelope: EventEnvelope) -> None:
+    request = CaseWithdrawalRequest.model_validate(envelope.data)
+    try:
+        await commands.withdraw_on_request(session, source=envelope.source, request=request)
+    except commands.CaseNotOpenedYet:
+        # Its case request is still on its way (jobs run in parallel): the rollback
+        # releases the inbox claim, and arq runs this event again later.
+        logger.info(
+            "withdrawal before its case opened; retrying", extra={"event_id": str(envelope.id)}
+        )
+        raise Retry(defer=2.0) from None
+
+
 async def _precheck(session: AsyncSession, envelope: EventEnvelope) -> None:
     await commands.precheck(session, case_id=uuid.UUID(envelope.subject_id))
 
 
 EVENT_HANDLERS: dict[str, EventHandler] = {
     CASE_REQUESTED_EVENT: _open_requested_case,
+    CASE_WITHDRAWAL_REQUESTED_EVENT: _withdraw_requested_case,
     "case.submitted": _precheck,
     "case.resubmitted": _precheck,
 }

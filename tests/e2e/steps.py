@@ -120,12 +120,12 @@ def register_organization(http: Http, auth: Auth) -> tuple[str, str]:
     case_type = "organization_registration"
     sent_back = case_in(workflow, auth, case_type, application["id"], "supplement_requested")
     assert [item["code"] for item in sent_back["supplement_notice"]] == ["articles"]
-    # The window's system (a service) resubmits for the promoters, who have no org yet.
+    # The civil-affairs window resubmits for the promoters, who have no organization yet.
     ok(
         workflow.post(
             f"{API}/cases/{sent_back['id']}/resubmissions",
             json={"command_id": str(uuid.uuid4()), "materials": materials_for(case_type)},
-            headers=auth("service"),
+            headers=auth("civil_affairs"),
         )
     )
     case = case_in(workflow, auth, case_type, application["id"], "in_joint_review")

@@ -32,8 +32,9 @@ WORKFLOW_RULES: Rules = {
     "listCases": CASE_READERS,
     "getCase": CASE_READERS,
     "requestSupplement": frozenset({R.civil_affairs, R.department_reviewer}),
-    "resubmitCase": frozenset({R.organization, R.service}),
-    "withdrawCase": frozenset({R.organization, R.service}),
+    # The civil-affairs window acts for promoters whose organization does not exist yet.
+    "resubmitCase": frozenset({R.organization, R.service, R.civil_affairs}),
+    "withdrawCase": frozenset({R.organization, R.service, R.civil_affairs}),
     "listMyTasks": frozenset({R.department_reviewer}),
     "listTaskComments": frozenset({R.department_reviewer}),
     "claimTask": frozenset({R.department_reviewer}),

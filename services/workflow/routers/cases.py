@@ -32,6 +32,10 @@ router = APIRouter(prefix=f"{API_PREFIX}/cases", tags=["cases"])
 
 _COMMAND_ERRORS = problem_responses(401, 403, 404, 409, 422)
 _APPLICANTS = (Role.organization, Role.service)
+# Who answers a notice or withdraws: the applicant organization, the subject's service,
+# and the civil-affairs window for promoters whose organization does not exist yet
+# (`commands._authorize_applicant` narrows each to its own cases).
+_ACTING_FOR_APPLICANT = (*_APPLICANTS, Role.civil_affairs)
 _READERS = (
     Role.civil_affairs,
     Role.auditor,
@@ -155,7 +159,7 @@ async def request_supplement(
     "/{case_id}/resubmissions",
     response_model=CommandResult,
     operation_id="resubmitCase",
-    dependencies=[allow(*_APPLICANTS)],
+    dependencies=[allow(*_ACTING_FOR_APPLICANT)],
     responses=_COMMAND_ERRORS,
 )
 async def resubmit_case(
@@ -176,7 +180,7 @@ async def resubmit_case(
     "/{case_id}/withdrawal",
     response_model=CommandResult,
     operation_id="withdrawCase",
-    dependencies=[allow(*_APPLICANTS)],
+    dependencies=[allow(*_ACTING_FOR_APPLICANT)],
     responses=_COMMAND_ERRORS,
 )
 async def withdraw_case(

@@ -28,6 +28,7 @@ from shared.contracts import (
     AdmissionCriteria,
     CaseDefinitionSummary,
     CaseOutcome,
+    CaseSummary,
     Eligibility,
     FundSummary,
     OrganizationSummary,
@@ -211,6 +212,21 @@ class WorkflowClient(ServiceClient):
     async def list_case_definitions(self) -> list[CaseDefinitionSummary]:
         response = await self.request("GET", "/api/v1/case-definitions")
         return [CaseDefinitionSummary.model_validate(item) for item in response.json()]
+
+    async def department_has_task(
+        self, *, department: str, subject_service: str, subject_type: str, subject_id: str
+    ) -> bool:
+        """Whether the department holds a review task (in any state) on a case of the subject."""
+        response = await self.request(
+            "GET",
+            "/api/v1/cases",
+            params={"subject_id": subject_id, "department": department, "page_size": 200},
+        )
+        cases = [CaseSummary.model_validate(item) for item in response.json()["items"]]
+        return any(
+            (case.subject_service, case.subject_type) == (subject_service, subject_type)
+            for case in cases
+        )
 
 
 def registry_client(caller: str, settings: Settings | None = None) -> RegistryClient:

@@ -164,13 +164,25 @@ async def clients() -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     from services.projects.main import app as projects_app
     from services.registry.main import app as registry_app
     from services.workflow.main import app as workflow_app
+    from shared.clients import WorkflowClient
 
     async with AsyncExitStack() as stack:
-        yield {
+        clients = {
             "registry": await _started(stack, registry_app),
             "projects": await _started(stack, projects_app),
             "workflow": await _started(stack, workflow_app),
         }
+        # The registry and projects ask the workflow which department reviews what
+        # (shared/reviewers.py): they reach the in-process workflow, as `make run` wires them.
+        for app, caller in ((registry_app, "registry"), (projects_app, "projects")):
+            app.state.workflow_client = await stack.enter_async_context(
+                WorkflowClient(
+                    "http://testserver",
+                    caller=caller,
+                    transport=httpx.ASGITransport(app=workflow_app),
+                )
+            )
+        yield clients
 
 
 @pytest.fixture

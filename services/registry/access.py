@@ -8,7 +8,9 @@ organization is there.
 - civil-affairs staff, auditors, services and provincial systems see the whole register;
 - a street office sees the *filed* organizations of its own street;
 - an organization user sees itself;
-- department reviewers and evaluators read the register (they review and score).
+- department reviewers and evaluators read the register (they review and score);
+- applications: the bureau, auditors, services and provincial systems read them all, an
+  organization its own, a department reviewer one its department reviews.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ BUREAU_AND_AUDIT = (R.civil_affairs, R.auditor)
 # Applications: these roles read all of them, an organization its own.
 APPLICATION_READERS_ALL = frozenset({R.civil_affairs, R.auditor, R.service, R.provincial_system})
 APPLICATION_READERS = (*APPLICATION_READERS_ALL, R.organization)
+# One application by id: also a department reviewer, when the workflow confirms that its
+# department reviews the application's case (`shared.reviewers`; others get a 404).
+APPLICATION_READERS_BY_ID = (*APPLICATION_READERS, R.department_reviewer)
 
 
 def visible_to(principal: Principal) -> ColumnElement[bool]:

@@ -35,15 +35,23 @@ from services.registry.enums import (
 from services.registry.models import Application, Organization
 from services.registry.schemas.applications import (
     ApplicationOut,
+    ApplicationWithdrawal,
     ChangeApplicationCreate,
     DeregistrationApplicationCreate,
     Material,
     RegistrationApplicationCreate,
 )
 from services.registry.validation import organization_issues
-from shared.auth import Principal
-from shared.contracts import CASE_REQUESTED_EVENT, CaseRequest, MaterialRef
-from shared.errors import Conflict, FieldError, NotFound, Unprocessable
+from shared.auth import Principal, Role
+from shared.contracts import (
+    CASE_REQUESTED_EVENT,
+    CASE_WITHDRAWAL_REQUESTED_EVENT,
+    CaseRequest,
+    CaseWithdrawalRequest,
+    MaterialRef,
+)
+from shared.db import utcnow
+from shared.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 from shared.pagination import PageParams
 
 
@@ -69,6 +77,8 @@ async def create(
         applicant_name=applicant_name,
         title=title,
         command_id=uuid.uuid4(),
+        # The registry names the case it requests: the application shows it from now on.
+        case_id=uuid.uuid4(),
         submitted_by=principal.sub,
     )
     session.add(application)
@@ -81,6 +91,7 @@ async def create(
         ) from None
     request = CaseRequest(
         command_id=application.command_id,
+        case_id=application.case_id,
         case_type=CASE_TYPES[kind],
         subject_service="registry",
         subject_type=events.APPLICATION,
@@ -205,9 +216,11 @@ async def submit_deregistration(
     )
 
 
-def _visible(principal: Principal, application: Application) -> bool:
+def _visible(principal: Principal, application: Application, *, reviewed: bool) -> bool:
     if principal.role in APPLICATION_READERS_ALL:
         return True
+    if principal.role is Role.department_reviewer:
+        return reviewed
     own = own_organization_id(principal)
     return own is not None and application.organization_id == own
 
@@ -218,13 +231,77 @@ async def get(
     principal: Principal,
     application_id: uuid.UUID,
     for_update: bool = False,
+    reviewed: bool = False,
 ) -> Application:
+    """The application if the principal may see it, else 404 (as if there were none).
+
+    `reviewed`: the workflow confirmed that the principal's department holds a review
+    task on the application's case (`shared.reviewers`), which lets a reviewer read it.
+    """
     query = select(Application).where(Application.id == application_id)
     if for_update:
         query = query.with_for_update()
     application = (await session.execute(query)).scalar_one_or_none()
-    if application is None or not _visible(principal, application):
+    if application is None or not _visible(principal, application, reviewed=reviewed):
         raise NotFound("No such application", code="application_not_found")
+    return application
+
+
+def _require_applicant(principal: Principal, application: Application) -> None:
+    """The applicant withdraws: the organization (it sees only its own), or the
+    civil-affairs window for promoters whose organization does not exist yet and for
+    what it filed itself."""
+    if principal.role is Role.organization:
+        return
+    if principal.role is Role.civil_affairs and (
+        application.organization_id is None or application.submitted_by == principal.sub
+    ):
+        return
+    raise Forbidden("Only the applicant may withdraw the application", code="not_the_applicant")
+
+
+async def request_withdrawal(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    application_id: uuid.UUID,
+    data: ApplicationWithdrawal,
+) -> Application:
+    """Ask the workflow to withdraw the application's case, in the same transaction.
+
+    The application stays `pending` until the `withdrawn` outcome comes back
+    (`outcomes.apply`); a case decided meanwhile keeps its outcome. Asking again while
+    the request is on its way asks nothing more.
+    """
+    application = await get(
+        session, principal=principal, application_id=application_id, for_update=True
+    )
+    _require_applicant(principal, application)
+    if application.state is not ApplicationState.pending:
+        raise Conflict(
+            f"The application was decided already ({application.state})",
+            code="application_decided",
+        )
+    if application.withdrawal_requested_at is not None:
+        return application
+    application.withdrawal_requested_at = utcnow()
+    application.withdrawal_requested_by = principal.sub
+    request = CaseWithdrawalRequest(
+        command_id=uuid.uuid4(),
+        case_command_id=application.command_id,
+        subject_service="registry",
+        subject_type=events.APPLICATION,
+        subject_id=str(application.id),
+        reason=data.reason,
+    )
+    await session.flush()
+    await events.emit(
+        session,
+        CASE_WITHDRAWAL_REQUESTED_EVENT,
+        subject_type=events.APPLICATION,
+        subject_id=application.id,
+        data=request.model_dump(mode="json"),
+    )
     return application
 
 

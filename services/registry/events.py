@@ -17,6 +17,7 @@ systems keep their copy in sync by these events and their per-subject sequence.
 | spot_check.drawn                 | spot_check   | id, year, level, sample_size                |
 | spot_check.finding_recorded      | spot_check   | id, organization_id, finding                |
 | workflow.case_requested          | application  | a `shared.contracts.CaseRequest`            |
+| workflow.case_withdrawal_requested | application | a `shared.contracts.CaseWithdrawalRequest` |
 """
 
 from __future__ import annotations

@@ -280,6 +280,10 @@ class Application(Base):
     submitted_by: Mapped[str] = mapped_column(String(200))
     submitted_at: Mapped[datetime] = mapped_column(server_default=func.now())
     decided_at: Mapped[datetime | None]
+    # The applicant asked to withdraw it: the request is on its way to the workflow, and
+    # the application stays pending until the `withdrawn` outcome comes back.
+    withdrawal_requested_at: Mapped[datetime | None]
+    withdrawal_requested_by: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (
         # One open application of a kind per organization at a time (annual reports are

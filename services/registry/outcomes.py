@@ -64,6 +64,12 @@ async def apply(
             f"A {application.kind} application is decided by a {CASE_TYPES[application.kind]} case",
             code="case_type_mismatch",
         )
+    # The registry named the case when it requested it (legacy applications did not).
+    if application.case_id is not None and application.case_id != outcome.case_id:
+        raise Conflict(
+            f"The application is decided by case {application.case_id}, not this one",
+            code="case_mismatch",
+        )
     if application.state is not ApplicationState.pending:
         already = _STATE_OF[outcome.outcome] is application.state or (
             outcome.outcome == "approved" and application.state is ApplicationState.lapsed

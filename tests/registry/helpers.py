@@ -56,8 +56,9 @@ def outcome_body(
     case_id: uuid.UUID | None = None,
     case_type: str | None = None,
 ) -> dict[str, Any]:
+    # The case the registry named when the application was filed, as the workflow reports.
     return {
-        "case_id": str(case_id or uuid.uuid4()),
+        "case_id": str(case_id or application.get("case_id") or uuid.uuid4()),
         "case_type": case_type or CASE_TYPES[application["kind"]],
         "subject_type": "application",
         "subject_id": application["id"],

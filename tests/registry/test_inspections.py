@@ -6,8 +6,11 @@ from datetime import date
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
+from services.registry.models import Application
 from shared.contracts import CaseRequest
+from shared.db import database
 from tests.factories import registered_org
 from tests.registry.helpers import ORGS, Auth, created, events_of, outcome_body, post_outcome
 
@@ -42,7 +45,11 @@ async def conclude(
 
 
 async def application_of(inspection: dict[str, Any]) -> dict[str, Any]:
-    return {"id": inspection["application_id"], "kind": "annual_inspection"}
+    async with database.transaction() as session:
+        case_id = await session.scalar(
+            select(Application.case_id).where(Application.id == inspection["application_id"])
+        )
+    return {"id": inspection["application_id"], "kind": "annual_inspection", "case_id": case_id}
 
 
 async def eligibility(registry: httpx.AsyncClient, auth: Auth, org: dict[str, Any]) -> Any:

@@ -134,6 +134,7 @@ BODIES: dict[str, Callable[[], Any]] = {
     },
     "resubmitCase": lambda: {**_command(), "materials": materials_for("organization_change")},
     "withdrawCase": lambda: {**_command(), "reason": "不再变更"},
+    "withdrawApplication": lambda: {"reason": "不再变更"},
     "claimTask": _command,
     "approveTask": lambda: {**_command(), "comment": "同意"},
     "rejectTask": lambda: {**_command(), "comment": "不同意"},
@@ -199,7 +200,11 @@ def build_world(http: Http, auth: Auth, receiver: RecordingServer) -> World:
         case_id=case["id"],
     )
     world.own(
-        R.department_reviewer, {"department": REVIEWER}, case_id=case["id"], task_id=task["id"]
+        R.department_reviewer,
+        {"department": REVIEWER},
+        case_id=case["id"],
+        task_id=task["id"],
+        application_id=change["id"],  # it reads the application it reviews
     )
 
     # A project of that organization, serving STREET, bought by PURCHASER, evaluating.

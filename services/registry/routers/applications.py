@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
-from services.registry import applications, outcomes
-from services.registry.access import APPLICANTS, APPLICATION_READERS
+from services.registry import applications, events, outcomes
+from services.registry.access import APPLICANTS, APPLICATION_READERS, APPLICATION_READERS_BY_ID
 from services.registry.enums import ApplicationKind, ApplicationState
 from services.registry.models import Application
 from services.registry.schemas.applications import (
     ApplicationOut,
+    ApplicationWithdrawal,
     CaseOutcomeReceipt,
     ChangeApplicationCreate,
     DeregistrationApplicationCreate,
@@ -20,12 +22,15 @@ from services.registry.schemas.applications import (
 )
 from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, Role, allow
+from shared.clients import WorkflowClient
 from shared.contracts import CASE_OUTCOME_CALLBACK_PATH, CaseOutcome
 from shared.db import SessionDep
 from shared.errors import problem_responses
 from shared.pagination import Page, PageDep
+from shared.reviewers import cannot_check_tasks, reviews_subject, workflow_for
 
 router = APIRouter(prefix=API_PREFIX, tags=["applications"])
+WorkflowDep = Annotated[WorkflowClient, Depends(workflow_for("registry"))]
 APPLICATIONS = "/applications"
 
 
@@ -135,15 +140,49 @@ async def list_applications(
     f"{APPLICATIONS}/{{application_id}}",
     response_model=ApplicationOut,
     operation_id="getApplication",
-    dependencies=[allow(*APPLICATION_READERS)],
-    responses=problem_responses(401, 403, 404),
+    dependencies=[allow(*APPLICATION_READERS_BY_ID)],
+    responses=problem_responses(401, 403, 404, 503),
 )
 async def get_application(
-    application_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+    application_id: uuid.UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    workflow: WorkflowDep,
 ) -> ApplicationOut:
-    """One application and where it stands."""
+    """One application and where it stands (a reviewer: one its department reviews)."""
+    # Asked before the database is touched: no connection is held while the workflow answers.
+    reviewed = await reviews_subject(
+        workflow,
+        principal,
+        subject_service="registry",
+        subject_type=events.APPLICATION,
+        subject_id=str(application_id),
+    )
+    if reviewed is None:
+        raise cannot_check_tasks()
     application = await applications.get(
-        session, principal=principal, application_id=application_id
+        session, principal=principal, application_id=application_id, reviewed=reviewed
+    )
+    return applications.present(application, principal)
+
+
+@router.post(
+    f"{APPLICATIONS}/{{application_id}}/withdrawal",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ApplicationOut,
+    operation_id="withdrawApplication",
+    dependencies=[allow(*APPLICANTS)],
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def withdraw_application(
+    application_id: uuid.UUID,
+    body: ApplicationWithdrawal,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> ApplicationOut:
+    """Withdraw an application before it is decided (the workflow withdraws its case)."""
+    application = await applications.request_withdrawal(
+        session, principal=principal, application_id=application_id, data=body
     )
     return applications.present(application, principal)
 

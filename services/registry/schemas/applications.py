@@ -58,6 +58,14 @@ class DeregistrationApplicationCreate(BaseModel):
     materials: list[Material] = Field(default_factory=list, max_length=50)
 
 
+class ApplicationWithdrawal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(
+        default=None, max_length=1000, description="Why; it becomes the outcome's reason"
+    )
+
+
 class UsccAssignment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -78,12 +86,19 @@ class ApplicationOut(BaseModel):
     applicant_name: str
     title: str
     command_id: uuid.UUID = Field(description="The workflow command that opens the case")
-    case_id: uuid.UUID | None
+    case_id: uuid.UUID | None = Field(
+        description="The workflow case deciding it (named when the application is filed)"
+    )
     assigned_uscc: str | None
     outcome_reason: str | None
     submitted_by: str
     submitted_at: datetime
     decided_at: datetime | None
+    withdrawal_requested_at: datetime | None = Field(
+        description="The applicant asked to withdraw it; it stays pending until the "
+        "workflow's `withdrawn` outcome comes back (or a decision taken meanwhile)"
+    )
+    withdrawal_requested_by: str | None
 
 
 class CaseOutcomeReceipt(BaseModel):

@@ -4,14 +4,18 @@ Reading: the bureau (`civil_affairs`), auditors, services and provincial systems
 everything; the finance bureau (a `department_reviewer` of department `finance`) too,
 since it pays every project. A purchasing department sees its own department's
 projects, an organization the projects it applied for or supplies, an evaluator the
-projects assigned to it, a street office the projects serving its street. Anything
-else answers 404, so that a caller cannot learn that a project exists.
+projects assigned to it, a street office the projects serving its street. A reviewer
+of another department (the bureau's project office, say) reads one project by id while
+its department holds a review task on one of the project's cases, as the workflow says.
+Anything else answers 404, so that a caller cannot learn that a project exists.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
+from fastapi import Depends
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,9 +23,12 @@ from services.projects.codes import FINANCE_DEPARTMENT
 from services.projects.core.models import Project
 from services.projects.evaluation.models import EvaluatorAssignment
 from shared.auth import Principal, Role
+from shared.clients import WorkflowClient
 from shared.errors import Forbidden, NotFound
+from shared.reviewers import cannot_check_tasks, reviews_subject, workflow_for
 
 READ_ALL = frozenset({Role.civil_affairs, Role.auditor, Role.service, Role.provincial_system})
+WorkflowDep = Annotated[WorkflowClient, Depends(workflow_for("projects"))]
 
 
 def reads_everything(principal: Principal) -> bool:
@@ -32,12 +39,17 @@ def is_finance(principal: Principal) -> bool:
     return principal.role is Role.department_reviewer and principal.department == FINANCE_DEPARTMENT
 
 
-def visible(principal: Principal) -> ColumnElement[bool]:
-    """The WHERE clause limiting `Project` rows to what the principal may read."""
+def visible(principal: Principal, *, reviewed: uuid.UUID | None = None) -> ColumnElement[bool]:
+    """The WHERE clause limiting `Project` rows to what the principal may read.
+
+    `reviewed`: a project the workflow confirmed the principal's department reviews (it
+    holds a task on one of the project's cases, `shared.reviewers`).
+    """
     if reads_everything(principal):
         return true()
     if principal.role is Role.department_reviewer:
-        return Project.department == principal.department
+        own = Project.department == principal.department
+        return own if reviewed is None else or_(own, Project.id == reviewed)
     if principal.role is Role.organization and principal.org_id:
         try:
             org = uuid.UUID(principal.org_id)
@@ -56,20 +68,49 @@ def visible(principal: Principal) -> ColumnElement[bool]:
 
 
 async def get_project(
-    session: AsyncSession, *, principal: Principal, project_id: uuid.UUID, lock: bool = False
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    project_id: uuid.UUID,
+    lock: bool = False,
+    reviewed: bool | None = False,
 ) -> Project:
     """A project the principal may read, else 404; `lock` takes its row lock.
 
     Every command locks the project first: commands on one project are serialised,
     which keeps its stage checks and its outbox sequence free of races.
+
+    `reviewed` (reads only) is what `reviewed_by` found: True lets a department reviewer
+    read a project of another department whose case it reviews; None (the workflow
+    could not say) turns a project found by no other right into a 503, not a 404.
     """
-    query = select(Project).where(Project.id == project_id, visible(principal))
+    granted = project_id if reviewed else None
+    query = select(Project).where(Project.id == project_id, visible(principal, reviewed=granted))
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     project = (await session.execute(query)).scalar_one_or_none()
     if project is None:
+        if reviewed is None:
+            raise cannot_check_tasks()
         raise NotFound("No such project", code="project_not_found")
     return project
+
+
+async def reviewed_by(
+    workflow: WorkflowClient, principal: Principal, project_id: uuid.UUID
+) -> bool | None:
+    """Whether the principal's department reviews a case of the project (an application or
+    a closure); None if the workflow cannot say. Asked before the database is touched, and
+    only of reviewers who do not read every project anyway."""
+    if principal.role is not Role.department_reviewer or reads_everything(principal):
+        return False
+    return await reviews_subject(
+        workflow,
+        principal,
+        subject_service="projects",
+        subject_type="project",
+        subject_id=str(project_id),
+    )
 
 
 def is_member(principal: Principal, project: Project) -> bool:

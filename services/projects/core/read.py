@@ -86,9 +86,9 @@ async def list_page(
 
 
 async def timeline(
-    session: AsyncSession, *, principal: Principal, project_id: uuid.UUID
+    session: AsyncSession, *, principal: Principal, project_id: uuid.UUID, reviewed: bool | None
 ) -> list[TimelineEntryOut]:
-    await get_project(session, principal=principal, project_id=project_id)
+    await get_project(session, principal=principal, project_id=project_id, reviewed=reviewed)
     rows = await session.execute(
         select(TimelineEntry)
         .where(TimelineEntry.project_id == project_id)

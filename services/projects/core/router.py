@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from services.projects.codes import Department
 from services.projects.core import read
-from services.projects.core.access import get_project
+from services.projects.core.access import WorkflowDep, get_project, reviewed_by
 from services.projects.core.models import ProjectStage
 from services.projects.core.schemas import ProjectOut, ProjectSummary, TimelineEntryOut
 from shared.app import API_PREFIX
@@ -60,14 +60,21 @@ async def list_projects(
     "/{project_id}",
     response_model=ProjectOut,
     operation_id="getProject",
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404, 503),
     dependencies=[PROJECT_READERS],
 )
 async def get_one(
-    project_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, response: Response
+    project_id: uuid.UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    workflow: WorkflowDep,
+    response: Response,
 ) -> ProjectOut:
     """One project with its budget lines and milestones (404 outside the caller's scope)."""
-    project = await get_project(session, principal=principal, project_id=project_id)
+    reviewed = await reviewed_by(workflow, principal, project_id)
+    project = await get_project(
+        session, principal=principal, project_id=project_id, reviewed=reviewed
+    )
     set_etag(response, project.version)
     return await read.detail(session, project)
 
@@ -76,11 +83,14 @@ async def get_one(
     "/{project_id}/timeline",
     response_model=list[TimelineEntryOut],
     operation_id="getProjectTimeline",
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404, 503),
     dependencies=[PROJECT_READERS],
 )
 async def get_timeline(
-    project_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+    project_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, workflow: WorkflowDep
 ) -> list[TimelineEntryOut]:
     """Every transition and action on the project: who, when, what changed."""
-    return await read.timeline(session, principal=principal, project_id=project_id)
+    reviewed = await reviewed_by(workflow, principal, project_id)
+    return await read.timeline(
+        session, principal=principal, project_id=project_id, reviewed=reviewed
+    )

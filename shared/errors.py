@@ -230,7 +230,37 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _unsupported_character(request: Request) -> JSONResponse:
+    return problem_response(
+        request,
+        status=422,
+        code="unsupported_character",
+        title="Validation failed",
+        detail="The request contains a character that cannot be stored (such as NUL)",
+    )
+
+
+def _carries_a_lone_surrogate(exc: BaseException) -> bool:
+    """Whether a lone surrogate (JSON's "\\ud800") failed to encode anywhere in the chain.
+
+    JSON can escape half of a UTF-16 pair and Python keeps it in a `str`, but no UTF-8
+    text can hold it: the driver, or any other encoder, refuses it. Only input carries
+    one (our code never makes one), so it is the request's fault, not the server's.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, UnicodeEncodeError) and "surrogate" in current.reason:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if _carries_a_lone_surrogate(exc):
+        # The request's transaction is rolled back as for any error: nothing changed.
+        return _unsupported_character(request)
     logger.exception("unhandled error", extra={"path": request.url.path})
     return problem_response(
         request,
@@ -268,13 +298,7 @@ async def _on_database(request: Request, exc: Exception) -> JSONResponse:
         )
     if sqlstate not in _UNSTORABLE_TEXT:
         return await _on_unexpected(request, exc)
-    return problem_response(
-        request,
-        status=422,
-        code="unsupported_character",
-        title="Validation failed",
-        detail="The request contains a character that cannot be stored (such as NUL)",
-    )
+    return _unsupported_character(request)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.projects.codes import BudgetCategory, CentralTask, ServiceTarget
 from services.projects.funds.schemas import MAX_FEN
 from shared.contracts import MaterialRef
+from shared.dates import CalendarDate
 
 
 class BudgetLineIn(BaseModel):
@@ -24,7 +23,7 @@ class MilestoneIn(BaseModel):
 
     title: str = Field(min_length=1, max_length=200, examples=["完成需求评估"])
     description: str | None = Field(default=None, max_length=1000)
-    due_on: date
+    due_on: CalendarDate
 
 
 class ApplicationCreate(BaseModel):

@@ -23,6 +23,7 @@ from shared.contracts import (
     GradeCode,
     RegistrationCode,
 )
+from shared.dates import CalendarDate
 
 T = TypeVar("T")
 
@@ -48,7 +49,7 @@ class CallCreate(BaseModel):
     service_targets: list[ServiceTarget] = Field(min_length=1, max_length=6)
     central_task: CentralTask | None = None
     budget_ceiling_fen: int = Field(gt=0, le=MAX_FEN, description="Most one project may ask")
-    deadline_on: date = Field(description="Last day to apply (Asia/Shanghai)")
+    deadline_on: CalendarDate = Field(description="Last day to apply (Asia/Shanghai)")
     admitted_registrations: list[RegistrationCode] = Field(
         default_factory=lambda: AdmissionCriteria().registrations,
         min_length=1,
@@ -76,7 +77,7 @@ class CallUpdate(BaseModel):
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, min_length=1, max_length=20_000)
-    deadline_on: date | None = None
+    deadline_on: CalendarDate | None = None
     budget_ceiling_fen: int | None = Field(default=None, gt=0, le=MAX_FEN)
 
 

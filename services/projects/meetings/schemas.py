@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.projects.meetings.models import MeetingKind
+from shared.dates import Instant
 
 
 class Attendee(BaseModel):
@@ -29,7 +30,7 @@ class MeetingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: MeetingKind
-    held_at: AwareDatetime
+    held_at: Instant
     location: str = Field(min_length=1, max_length=300)
     attendees: list[Attendee] = Field(min_length=1, max_length=500)
     minutes: str = Field(min_length=1, max_length=50_000)

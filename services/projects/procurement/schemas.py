@@ -17,6 +17,7 @@ from services.projects.procurement.models import (
     ProcurementStatus,
     TrancheTrigger,
 )
+from shared.dates import CalendarDate
 
 TRIGGER_ORDER = list(TrancheTrigger)
 
@@ -117,9 +118,9 @@ class ContractCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     number: str = Field(min_length=1, max_length=60, examples=["HN-GM-2026-017"])
-    signed_on: date
-    start_on: date
-    end_on: date
+    signed_on: CalendarDate
+    start_on: CalendarDate
+    end_on: CalendarDate
     schedule: list[TrancheIn] = Field(min_length=1, max_length=12)
 
     @model_validator(mode="after")
@@ -168,7 +169,7 @@ class AmendmentCreate(BaseModel):
 
     rationale: str = Field(min_length=1, max_length=5000)
     new_amount_fen: int | None = Field(default=None, gt=0, le=MAX_FEN)
-    new_end_on: date | None = None
+    new_end_on: CalendarDate | None = None
 
     @model_validator(mode="after")
     def _changes_something(self) -> AmendmentCreate:

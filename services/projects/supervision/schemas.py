@@ -13,6 +13,7 @@ from services.projects.supervision.models import (
     ReportKind,
     Severity,
 )
+from shared.dates import CalendarDate
 
 
 class ReportSubmission(BaseModel):
@@ -44,13 +45,13 @@ class FindingIn(BaseModel):
 
     finding: str = Field(min_length=1, max_length=5000)
     severity: Severity
-    deadline_on: date = Field(description="Rectification deadline (整改期限)")
+    deadline_on: CalendarDate = Field(description="Rectification deadline (整改期限)")
 
 
 class VisitCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    visited_on: date
+    visited_on: CalendarDate
     supervisor: str = Field(min_length=1, max_length=200)
     summary: str = Field(min_length=1, max_length=20_000)
     findings: list[FindingIn] = Field(default_factory=list, max_length=100)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query
@@ -18,6 +17,7 @@ from services.registry.enums import (
     Registration,
 )
 from services.registry.repository import OrganizationFilters
+from shared.dates import CalendarDate
 from shared.errors import FieldError, Unprocessable
 
 _MANY = "Repeat the parameter to match any of several values"
@@ -50,8 +50,8 @@ def _filters(
         list[InspectionResult] | None,
         Query(description="With `inspection_year`: its concluded result. " + _MANY),
     ] = None,
-    established_from: date | None = None,
-    established_until: date | None = None,
+    established_from: CalendarDate | None = None,
+    established_until: CalendarDate | None = None,
 ) -> OrganizationFilters:
     if inspection_result and inspection_year is None:
         raise Unprocessable(

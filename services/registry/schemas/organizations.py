@@ -18,6 +18,7 @@ from services.registry.enums import (
     OrganizationStatus,
     Registration,
 )
+from shared.dates import CalendarDate
 
 DIVISION = r"^\d{6}$"
 STREET = r"^\d{9}$"
@@ -62,10 +63,10 @@ class OrganizationFields(BaseModel):
     business_scope: str | None = Field(default=None, max_length=5000)
     supervising_unit: str | None = Field(default=None, max_length=200)
     registered_funds_fen: int = Field(default=0, ge=0, le=10**15, description="Integer fen")
-    established_on: date | None = None
+    established_on: CalendarDate | None = None
     evaluation_grade: EvaluationGrade | None = None
-    grade_valid_from: date | None = None
-    grade_valid_until: date | None = None
+    grade_valid_from: CalendarDate | None = None
+    grade_valid_until: CalendarDate | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=20)
 
 
@@ -101,10 +102,10 @@ class OrganizationUpdate(BaseModel):
     business_scope: str | None = Field(default=None, max_length=5000)
     supervising_unit: str | None = Field(default=None, max_length=200)
     registered_funds_fen: int | None = Field(default=None, ge=0, le=10**15)
-    established_on: date | None = None
+    established_on: CalendarDate | None = None
     evaluation_grade: EvaluationGrade | None = None
-    grade_valid_from: date | None = None
-    grade_valid_until: date | None = None
+    grade_valid_from: CalendarDate | None = None
+    grade_valid_until: CalendarDate | None = None
     tags: list[Tag] | None = Field(default=None, max_length=20)
 
 

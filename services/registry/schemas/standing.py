@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.registry.enums import IncubationPhase, IncubationStage, ListReason, ListType
+from shared.dates import CalendarDate
 
 
 class ListEntryCreate(BaseModel):
@@ -16,14 +17,18 @@ class ListEntryCreate(BaseModel):
     list_type: ListType
     reason_code: ListReason
     reason: str = Field(min_length=2, max_length=2000)
-    listed_on: date | None = Field(default=None, description="Default: today (Beijing time)")
+    listed_on: CalendarDate | None = Field(
+        default=None, description="Default: today (Beijing time)"
+    )
 
 
 class ListEntryRemoval(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=2, max_length=2000)
-    removed_on: date | None = Field(default=None, description="Default: today (Beijing time)")
+    removed_on: CalendarDate | None = Field(
+        default=None, description="Default: today (Beijing time)"
+    )
 
 
 class ListEntryOut(BaseModel):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.workflow.sync.config import SyncSettings
 from services.workflow.sync.models import InboundEvent, InboundSource, InboundStatus
 from services.workflow.sync.signing import SigningKeys, VerificationFailed, verify
+from shared.dates import Instant
 
 # The job runs right after the commit; the sweep only steps in if that trigger is lost.
 _SWEEP_GRACE = timedelta(seconds=5)
@@ -44,7 +45,7 @@ class Envelope(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     type: str = Field(min_length=1, max_length=100)
-    timestamp: AwareDatetime | None = None
+    timestamp: Instant | None = None
     sequence: int | None = Field(default=None, ge=0, lt=2**63)
     data: dict[str, Any] = Field(default_factory=dict)
 

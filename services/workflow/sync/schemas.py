@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.workflow.sync.models import DeliveryStatus, InboundStatus
+from shared.dates import Instant
 
 
 class EndpointCreate(BaseModel):
@@ -74,7 +75,7 @@ class Accepted(BaseModel):
 class RecoverRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    since: AwareDatetime = Field(description="Resend every failed delivery created since then")
+    since: Instant = Field(description="Resend every failed delivery created since then")
 
 
 class AttemptOut(BaseModel):

@@ -235,7 +235,7 @@ async def _opened_for(workflow: httpx.AsyncClient, auth: Auth) -> tuple[str, Cas
         applicant_org_id=str(uuid.uuid4()),
         applicant_name="庐阳区测试协会",
         title="变更登记",
-        materials=materials_for("organization_change"),  # type: ignore[arg-type]
+        materials=materials_for("organization_change"),
     )
     opened = EventEnvelope(
         id=uuid.uuid4(),

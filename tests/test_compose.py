@@ -70,6 +70,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
         "evaluations",
         "sppe-schemes",
         "meetings",
+        "ocds",
     ),
     "workflow": ("cases", "tasks", "case-definitions", "webhooks", "events", "inbound"),
 }

@@ -17,6 +17,7 @@ from services.projects.evaluation.models import (
 )
 from services.projects.funds.models import Allocation, Fund, FundPool
 from services.projects.meetings.models import Meeting
+from services.projects.ocds.models import OcdsParty, OcdsRelease
 from services.projects.payments.models import LedgerEntry, PaymentAttempt, PaymentRequest
 from services.projects.procurement.models import (
     Bid,
@@ -45,6 +46,8 @@ __all__ = [
     "FundPool",
     "LedgerEntry",
     "Meeting",
+    "OcdsParty",
+    "OcdsRelease",
     "PaymentAttempt",
     "PaymentRequest",
     "Procurement",

@@ -479,7 +479,7 @@ class Project:
         assert ledger["paid_fen"] == ledger["contract_amount_fen"] == 19_000_000
         assert len(ledger["entries"]) == 3
         ocds = ok(self.projects.get(f"{self.path}/ocds", headers=self.auth("provincial_system")))
-        assert ocds["releases"][-1]["tag"] == ["implementation"]
+        assert ocds["releases"][-1]["tag"] == ["contractTermination"]
 
 
 def run_project_to_closure(

@@ -58,6 +58,8 @@ class StandInRegistry(LoopbackApp):
                     "registration": "registered",
                     "status": state.get("status", "active"),
                     "street_code": "340103001",
+                    # Only when a test gives one: a filed organization has no USCC.
+                    "uscc": state.get("uscc"),
                 }
             )
 

@@ -84,6 +84,10 @@ RULES: dict[str, frozenset[Role]] = {
     "getSppeScheme": ANYONE,
     "requestClosure": frozenset({R.organization, R.civil_affairs}),
     "getProjectOcds": ANYONE,
+    "getProjectOcdsRecord": ANYONE,
+    # Every role reads the releases of the projects it may read (core.access scoping).
+    "listOcdsReleases": ANYONE,
+    "listOcdsRecords": ANYONE,
     "getSpendReport": frozenset({R.civil_affairs, R.department_reviewer, R.auditor, R.service}),
     "getProjectCodes": ANYONE,
     "receiveCaseOutcome": frozenset({R.service}),

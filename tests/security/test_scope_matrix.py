@@ -62,6 +62,7 @@ SEES_ALL: set[tuple[str, Role]] = {
     *((op, role) for op in REGISTER_READS for role in READS_THE_REGISTER),
     ("getApplication", R.provincial_system),  # the province follows every application
     ("getProjectOcds", R.provincial_system),  # open contracting data, published
+    ("getProjectOcdsRecord", R.provincial_system),
     ("getFund", R.department_reviewer),  # a fund is the bureau's, shared by all purchasers
     ("getCall", R.organization),  # a call is open to every organization...
     ("applyToCall", R.organization),  # ... to apply to (the registry then judges)

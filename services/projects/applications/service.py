@@ -18,6 +18,7 @@ from services.projects.base import infra
 from services.projects.calls import service as calls
 from services.projects.core import lifecycle
 from services.projects.core.models import Project, ProjectStage, TimelineEntry
+from services.projects.ocds.releases import remember_party
 from shared.auth import Principal, Role
 from shared.contracts import CASE_REQUESTED_EVENT, CaseRequest, OrganizationSummary
 from shared.errors import Conflict, FieldError, Forbidden, Unprocessable
@@ -104,6 +105,7 @@ async def apply(
     )
     session.add(project)
     await session.flush()
+    await remember_party(session, organization)  # its USCC, for the OCDS parties
     session.add_all(
         [
             BudgetLine(project_id=project.id, seq=seq, **line.model_dump())

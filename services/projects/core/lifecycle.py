@@ -1,7 +1,9 @@
 """Stage transitions, the timeline and the outbox events of a project.
 
 Every stage change goes through `move`: it checks the edge, records who did it in the
-append-only timeline and writes `project.stage_changed` in the same transaction.
+append-only timeline and writes `project.stage_changed` in the same transaction. Every
+event `emit` writes also publishes the OCDS release the change implies, if any, in that
+same transaction (`services/projects/ocds/releases.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.projects.base import infra
 from services.projects.core.models import Project, ProjectStage, TimelineEntry
+from services.projects.ocds.releases import publish_for_event
 from shared.auth import Principal
 from shared.errors import Conflict
 from shared.outbox import record_event
@@ -91,8 +94,9 @@ async def note(
 async def emit(
     session: AsyncSession, project: Project, event_type: str, data: dict[str, Any]
 ) -> uuid.UUID:
-    """A thin event about the project (ids and codes; readers fetch the rest)."""
-    return await record_event(
+    """A thin event about the project (ids and codes; readers fetch the rest), and the
+    OCDS release the change publishes."""
+    event_id = await record_event(
         session,
         infra.outbox,
         event_type=event_type,
@@ -100,3 +104,5 @@ async def emit(
         subject_id=project.id,
         data={"project_id": str(project.id), **data},
     )
+    await publish_for_event(session, project, event_type, data)
+    return event_id

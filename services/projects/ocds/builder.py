@@ -1,17 +1,26 @@
-"""A project's contracting process as OCDS 1.1 releases (one per stage reached).
+"""A project's contracting process as it stands, in OCDS 1.1 terms (one release's content).
+
+`snapshot` states everything known at the moment it runs: each published release is a
+full snapshot, so any one of them can be read alone, and merging them (the record's
+`compiledRelease`) yields the latest state. It never reads the clock: the release's id,
+date and tag are the publisher's (`releases.py`).
 
 Mapping: the application's budget is `planning.budget`; the procurement is `tender`
 (method mapped to OCDS's open/selective/limited/direct, details in Chinese); the
 winning bid is the `award`; the contract carries its period, value and approved
-amendments; `implementation` lists each ledger entry as a transaction, each tranche
-(type `financing`) and proposal deliverable (type `delivery`) as a milestone, and the
-SPPE result in the `sppeEvaluation` extension field.
+amendments; once the project is implementing, `implementation` lists each ledger entry
+as a transaction, each tranche (type `financing`) and proposal deliverable (type
+`delivery`) as a milestone, and the SPPE result in the `sppeEvaluation` extension field.
+
+Dates: moments are given in Shanghai time (`+08:00`); a calendar day (a contract period,
+a due date) is the Shanghai day, from 00:00:00 to 23:59:59 `+08:00` — never UTC
+midnight, which is 08:00 in Shanghai and would move an end date's last day away.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.projects.applications.models import ProjectMilestone
 from services.projects.codes import DEPARTMENT_LABELS, OCDS_METHOD, PROCUREMENT_METHOD_LABELS
-from services.projects.core.models import Project
+from services.projects.core.models import Project, ProjectStage
+from services.projects.core.timezone import SHANGHAI
 from services.projects.evaluation.models import (
     Evaluation,
     EvaluationStatus,
@@ -28,6 +38,7 @@ from services.projects.evaluation.models import (
     ScoreSheet,
 )
 from services.projects.evaluation.scheme import SchemeContent
+from services.projects.ocds.models import OcdsParty
 from services.projects.payments.models import LedgerEntry
 from services.projects.procurement.models import (
     AmendmentStatus,
@@ -36,24 +47,44 @@ from services.projects.procurement.models import (
     ContractAmendment,
     ContractStatus,
     Procurement,
-    ProcurementStatus,
     Tranche,
 )
 
-OCID_PREFIX = "ocds-sanshe"
-PUBLISHER = {"name": "三社 Sanshe 政府购买服务监管平台"}
-EXTENSION_URL = "https://sanshe.example.cn/ocds/sppe/extension.json"
 BUREAU = {"id": "dept-civil_affairs-bureau", "name": "民政局(社工办)"}
+# The scheme of the 统一社会信用代码 (GB 32100-2015) in org-id.guide's list.
+USCC_SCHEME = "CN-USCC"
+# The stages in which the contract is being carried out (or was): `implementation` shown.
+IMPLEMENTED = frozenset(
+    {
+        ProjectStage.implementing,
+        ProjectStage.evaluating,
+        ProjectStage.evaluated,
+        ProjectStage.closing,
+        ProjectStage.closed,
+    }
+)
+# OCDS tender status of each procurement status (a status added later reads as active).
+TENDER_STATUS = {"open": "active", "awarded": "complete", "cancelled": "cancelled"}
 
 
-def _value(fen: int) -> dict[str, Any]:
+def value(fen: int) -> dict[str, Any]:
+    """Money in yuan as OCDS wants it (integer fen divided exactly, then as a number)."""
     return {"amount": float(Decimal(fen) / 100), "currency": "CNY"}
 
 
-def _iso(moment: datetime | date) -> str:
-    if not isinstance(moment, datetime):
-        moment = datetime.combine(moment, time(0), tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def moment(at: datetime) -> str:
+    """An instant in Shanghai time: `2026-07-01T09:30:00.123456+08:00`."""
+    return at.astimezone(SHANGHAI).isoformat()
+
+
+def day_start(day: date) -> str:
+    """The first second of a Shanghai calendar day: `2026-07-01T00:00:00+08:00`."""
+    return datetime.combine(day, time(0), tzinfo=SHANGHAI).isoformat()
+
+
+def day_end(day: date) -> str:
+    """The last second of a Shanghai calendar day: `2027-06-30T23:59:59+08:00`."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=SHANGHAI).isoformat()
 
 
 def _org(org_id: object, name: str) -> dict[str, str]:
@@ -61,6 +92,8 @@ def _org(org_id: object, name: str) -> dict[str, str]:
 
 
 class _Parties:
+    """Every party with all its roles; organizations the registry knows get their USCC."""
+
     def __init__(self) -> None:
         self._roles: dict[str, set[str]] = defaultdict(set)
         self._names: dict[str, str] = {}
@@ -70,15 +103,31 @@ class _Parties:
         self._roles[ref["id"]].update(roles)
         return ref
 
-    def out(self) -> list[dict[str, Any]]:
-        return [
-            {"id": key, "name": self._names[key], "roles": sorted(self._roles[key])}
-            for key in self._names
-        ]
+    async def out(self, session: AsyncSession) -> list[dict[str, Any]]:
+        org_ids = [key.removeprefix("org-") for key in self._names if key.startswith("org-")]
+        known = {
+            f"org-{party.org_id}": party
+            for party in (
+                await session.execute(select(OcdsParty).where(OcdsParty.org_id.in_(org_ids)))
+            ).scalars()
+        }
+        parties = []
+        for key, name in self._names.items():
+            party: dict[str, Any] = {"id": key, "name": name}
+            registered = known.get(key)
+            if registered is not None and registered.uscc:
+                party["identifier"] = {
+                    "scheme": USCC_SCHEME,
+                    "id": registered.uscc,
+                    "legalName": registered.legal_name,
+                }
+            party["roles"] = sorted(self._roles[key])
+            parties.append(party)
+        return parties
 
 
-async def release_package(session: AsyncSession, project: Project, *, uri: str) -> dict[str, Any]:
-    ocid = f"{OCID_PREFIX}-{project.id}"
+async def snapshot(session: AsyncSession, project: Project) -> dict[str, Any]:
+    """The release content of the project's contracting process as it stands now."""
     parties = _Parties()
     buyer = parties.add(
         {"id": f"dept-{project.department.value}", "name": DEPARTMENT_LABELS[project.department]},
@@ -86,109 +135,95 @@ async def release_package(session: AsyncSession, project: Project, *, uri: str) 
     )
     parties.add(BUREAU, "procuringEntity", "payer")
     parties.add(_org(project.org_id, project.org_name), "tenderer")
-    releases: list[dict[str, Any]] = []
-
-    def release(tag: str, at: datetime | date, **sections: Any) -> dict[str, Any]:
-        body = {
-            "ocid": ocid,
-            "id": f"{ocid}-{tag}",
-            "date": _iso(at),
-            "tag": [tag],
-            "initiationType": "tender",
-            "language": "zh",
-            "buyer": buyer,
-            **sections,
-        }
-        releases.append(body)
-        return body
-
-    release(
-        "planning",
-        project.created_at,
-        planning={
+    content: dict[str, Any] = {
+        "initiationType": "tender",
+        "language": "zh",
+        "buyer": buyer,
+        "planning": {
             "rationale": project.summary[:2000],
             "budget": {
                 "id": str(project.fund_id),
                 "description": f"{project.year} 专项资金",
-                "amount": _value(project.requested_fen),
+                "amount": value(project.requested_fen),
                 "project": project.title,
                 "projectID": str(project.id),
             },
         },
-    )
+    }
+    # The latest procurement: a cancelled one is followed by the project's next, if any.
     procurement = await session.scalar(
-        select(Procurement).where(Procurement.project_id == project.id)
+        select(Procurement)
+        .where(Procurement.project_id == project.id)
+        .order_by(Procurement.opened_at.desc())
+        .limit(1)
     )
     if procurement is not None:
-        bids = list(
-            (
-                await session.execute(select(Bid).where(Bid.procurement_id == procurement.id))
-            ).scalars()
-        )
-        tenderers = [parties.add(_org(b.bidder_org_id, b.bidder_name), "tenderer") for b in bids]
-        tender = {
-            "id": str(procurement.id),
-            "title": project.title,
-            "status": "complete" if procurement.status is ProcurementStatus.awarded else "active",
-            "procurementMethod": OCDS_METHOD[procurement.method],
-            "procurementMethodDetails": PROCUREMENT_METHOD_LABELS[procurement.method],
-            "mainProcurementCategory": "services",
-            "awardCriteria": "priceOnly"
-            if procurement.price_weight_pct == 100
-            else "ratedCriteria",
-            "awardCriteriaDetails": f"综合评分法,价格分权重 {procurement.price_weight_pct}%",
-            "value": _value(procurement.budget_fen),
-            "procuringEntity": BUREAU,
-            "tenderers": tenderers,
-            "numberOfTenderers": len(tenderers),
-        }
-        if procurement.notice_url:
-            tender["documents"] = [
-                {"id": "notice", "documentType": "tenderNotice", "url": procurement.notice_url}
-            ]
-        release("tender", procurement.opened_at, tender=tender)
-        winner = next((b for b in bids if b.id == procurement.awarded_bid_id), None)
-        if winner is not None and procurement.awarded_at is not None:
-            supplier = parties.add(
-                _org(winner.bidder_org_id, winner.bidder_name), "supplier", "payee"
+        await _procurement(session, project, procurement, parties, content)
+    content["parties"] = await parties.out(session)
+    return content
+
+
+async def _procurement(
+    session: AsyncSession,
+    project: Project,
+    procurement: Procurement,
+    parties: _Parties,
+    content: dict[str, Any],
+) -> None:
+    bids = list(
+        (
+            await session.execute(
+                select(Bid).where(Bid.procurement_id == procurement.id).order_by(Bid.submitted_at)
             )
-            award = {
-                "id": str(winner.id),
-                "title": project.title,
-                "status": "active",
-                "date": _iso(procurement.awarded_at),
-                "value": _value(winner.price_fen),
-                "suppliers": [supplier],
-            }
-            release(
-                "award", procurement.awarded_at, tender={"id": str(procurement.id)}, awards=[award]
-            )
-            contract = await session.scalar(
-                select(Contract).where(Contract.project_id == project.id)
-            )
-            if contract is not None:
-                await _contract_releases(session, project, contract, winner, supplier, release)
-    package = {
-        "uri": uri,
-        "version": "1.1",
-        "publishedDate": _iso(datetime.now(UTC)),
-        "publisher": PUBLISHER,
-        "extensions": [EXTENSION_URL],
-        "releases": releases,
+        ).scalars()
+    )
+    tenderers = [parties.add(_org(b.bidder_org_id, b.bidder_name), "tenderer") for b in bids]
+    tender: dict[str, Any] = {
+        "id": str(procurement.id),
+        "title": project.title,
+        "status": TENDER_STATUS.get(procurement.status.value, "active"),
+        "procurementMethod": OCDS_METHOD[procurement.method],
+        "procurementMethodDetails": PROCUREMENT_METHOD_LABELS[procurement.method],
+        "mainProcurementCategory": "services",
+        "awardCriteria": "priceOnly" if procurement.price_weight_pct == 100 else "ratedCriteria",
+        "awardCriteriaDetails": f"综合评分法,价格分权重 {procurement.price_weight_pct}%",
+        "value": value(procurement.budget_fen),
+        "procuringEntity": BUREAU,
+        "tenderers": tenderers,
+        "numberOfTenderers": len(tenderers),
+        "tenderPeriod": {"startDate": moment(procurement.opened_at)},
     }
-    for body in releases:
-        body["parties"] = parties.out()
-    return package
+    if procurement.notice_url:
+        tender["documents"] = [
+            {"id": "notice", "documentType": "tenderNotice", "url": procurement.notice_url}
+        ]
+    content["tender"] = tender
+    winner = next((b for b in bids if b.id == procurement.awarded_bid_id), None)
+    if winner is None or procurement.awarded_at is None:
+        return
+    supplier = parties.add(_org(winner.bidder_org_id, winner.bidder_name), "supplier", "payee")
+    content["awards"] = [
+        {
+            "id": str(winner.id),
+            "title": project.title,
+            "status": "active",
+            "date": moment(procurement.awarded_at),
+            "value": value(winner.price_fen),
+            "suppliers": [supplier],
+        }
+    ]
+    contract = await session.scalar(select(Contract).where(Contract.project_id == project.id))
+    if contract is not None:
+        content["contracts"] = [await _contract(session, project, contract, winner, supplier)]
 
 
-async def _contract_releases(
+async def _contract(
     session: AsyncSession,
     project: Project,
     contract: Contract,
     winner: Bid,
     supplier: dict[str, str],
-    release: Any,
-) -> None:
+) -> dict[str, Any]:
     amendments = list(
         (
             await session.execute(
@@ -201,26 +236,33 @@ async def _contract_releases(
             )
         ).scalars()
     )
-    base: dict[str, Any] = {
+    body: dict[str, Any] = {
         "id": str(contract.id),
         "awardID": str(winner.id),
         "title": f"{project.title}({contract.number})",
         "status": "terminated" if contract.status is ContractStatus.closed else "active",
-        "period": {"startDate": _iso(contract.start_on), "endDate": _iso(contract.end_on)},
-        "value": _value(contract.amount_fen),
-        "dateSigned": _iso(contract.signed_on),
+        "period": {"startDate": day_start(contract.start_on), "endDate": day_end(contract.end_on)},
+        "value": value(contract.amount_fen),
+        "dateSigned": day_start(contract.signed_on),
     }
     if amendments:
-        base["amendments"] = [
+        body["amendments"] = [
             {
                 "id": str(a.id),
-                "date": _iso(a.decided_at or a.proposed_at),
+                "date": moment(a.decided_at or a.proposed_at),
                 "rationale": a.rationale,
                 "description": f"合同第{a.resulting_version}版",
             }
             for a in amendments
         ]
-    release("contract", contract.created_at, contracts=[base])
+    if project.stage in IMPLEMENTED:
+        body["implementation"] = await _implementation(session, project, contract, supplier)
+    return body
+
+
+async def _implementation(
+    session: AsyncSession, project: Project, contract: Contract, supplier: dict[str, str]
+) -> dict[str, Any]:
     tranches = list(
         (
             await session.execute(
@@ -250,8 +292,8 @@ async def _contract_releases(
         "transactions": [
             {
                 "id": str(entry.id),
-                "date": _iso(entry.paid_at),
-                "value": _value(entry.amount_fen),
+                "date": moment(entry.paid_at),
+                "value": value(entry.amount_fen),
                 "payer": BUREAU,
                 "payee": supplier,
             }
@@ -263,9 +305,9 @@ async def _contract_releases(
                 "id": f"deliverable-{m.seq}",
                 "title": m.title,
                 "type": "delivery",
-                "dueDate": _iso(m.due_on),
+                "dueDate": day_end(m.due_on),
                 "status": "met" if m.met_at else "scheduled",
-                **({"dateMet": _iso(m.met_at)} if m.met_at else {}),
+                **({"dateMet": moment(m.met_at)} if m.met_at else {}),
             }
             for m in deliverables
         ],
@@ -273,10 +315,7 @@ async def _contract_releases(
     evaluation = await session.scalar(select(Evaluation).where(Evaluation.project_id == project.id))
     if evaluation is not None and evaluation.status is EvaluationStatus.concluded:
         implementation["sppeEvaluation"] = await _sppe(session, evaluation)
-    latest = max([contract.created_at, *(e.paid_at for e in ledger)])
-    if evaluation is not None and evaluation.concluded_at is not None:
-        latest = max(latest, evaluation.concluded_at)
-    release("implementation", latest, contracts=[{**base, "implementation": implementation}])
+    return implementation
 
 
 def _tranche_milestone(tranche: Tranche) -> dict[str, Any]:
@@ -291,7 +330,7 @@ def _tranche_milestone(tranche: Tranche) -> dict[str, Any]:
         else ("met" if tranche.milestone_met_at else "scheduled"),
     }
     if tranche.milestone_met_at:
-        milestone["dateMet"] = _iso(tranche.milestone_met_at)
+        milestone["dateMet"] = moment(tranche.milestone_met_at)
     return milestone
 
 
@@ -337,5 +376,5 @@ async def _sppe(session: AsyncSession, evaluation: Evaluation) -> dict[str, Any]
         "dimensions": dimensions,
     }
     if evaluation.concluded_at:
-        result["dateConcluded"] = _iso(evaluation.concluded_at)
+        result["dateConcluded"] = moment(evaluation.concluded_at)
     return result

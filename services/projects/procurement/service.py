@@ -27,6 +27,7 @@ from services.projects.codes import MIN_BIDS, ProcurementMethod
 from services.projects.core import lifecycle
 from services.projects.core.access import get_project, require_manager
 from services.projects.core.models import Project, ProjectStage
+from services.projects.ocds.releases import remember_party
 from services.projects.procurement.models import Bid, Procurement, ProcurementStatus
 from services.projects.procurement.schemas import (
     BidCreate,
@@ -180,6 +181,7 @@ async def add_bid(
         raise Conflict("This organization has already bid", code="bid_exists")
     # Asked last, once every local rule passed: the registry's answer names the bidder.
     bidder = await check_eligible(data.bidder_org_id, await _admission(session, project))
+    await remember_party(session, bidder)  # its USCC, for the OCDS parties
     session.add(
         Bid(
             id=uuid.uuid4(),

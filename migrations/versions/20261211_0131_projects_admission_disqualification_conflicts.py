@@ -9,7 +9,9 @@ Create Date: 2026-12-11 09:00:00+00:00
 - `bid`: a disqualification (when, by whom, why); a disqualified bid is never awarded.
 - `procurement`: may be `cancelled` (when, by whom, why); the project then procures
   again, so only the live (not cancelled) procurement of a project is unique.
-- `evaluator_assignment`: the organization an evaluator works for, to refuse links.
+- `evaluator_assignment`: the organization an evaluator works for, to refuse links; an
+  evaluator may be `released` by the bureau (one who never declares would otherwise
+  block the conclusion for ever).
 """
 
 from collections.abc import Sequence
@@ -123,9 +125,26 @@ def upgrade() -> None:
         sa.Column("evaluator_org_id", sa.Uuid(), nullable=True),
         schema=SCHEMA,
     )
+    op.drop_constraint("assignment_status", "evaluator_assignment", type_="check", schema=SCHEMA)
+    op.create_check_constraint(
+        "assignment_status",
+        "evaluator_assignment",
+        "status IN ('assigned', 'cleared', 'recused', 'released')",
+        schema=SCHEMA,
+    )
 
 
 def downgrade() -> None:
+    op.drop_constraint("assignment_status", "evaluator_assignment", type_="check", schema=SCHEMA)
+    op.execute(
+        "UPDATE projects.evaluator_assignment SET status = 'recused' WHERE status = 'released'"
+    )
+    op.create_check_constraint(
+        "assignment_status",
+        "evaluator_assignment",
+        "status IN ('assigned', 'cleared', 'recused')",
+        schema=SCHEMA,
+    )
     op.drop_column("evaluator_assignment", "evaluator_org_id", schema=SCHEMA)
 
     op.drop_index("uq_procurement_live_project_id", table_name="procurement", schema=SCHEMA)

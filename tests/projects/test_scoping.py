@@ -77,6 +77,7 @@ RULES: dict[str, frozenset[Role]] = {
     "startEvaluation": BUREAU,
     "getEvaluation": MONEY_READERS | {R.evaluator},
     "addEvaluators": BUREAU,
+    "releaseEvaluator": BUREAU,
     "declareConflictOfInterest": frozenset({R.evaluator}),
     "submitScoreSheet": frozenset({R.evaluator}),
     "concludeEvaluation": BUREAU,

@@ -78,6 +78,7 @@ class AssignmentStatus(StrEnum):
     assigned = "assigned"  # must declare conflicts of interest before scoring
     cleared = "cleared"  # declared no conflict: may score
     recused = "recused"  # declared a conflict: does not score
+    released = "released"  # released by the bureau before scoring (e.g. never declared)
 
 
 class EvaluatorAssignment(Base):

@@ -18,6 +18,7 @@ from services.projects.evaluation.schemas import (
     EvaluationOut,
     EvaluationStart,
     EvaluatorIn,
+    Release,
     SchemeOut,
     SheetIn,
     SheetOut,
@@ -122,6 +123,28 @@ async def add_evaluators(
     """Assign more evaluators (e.g. to replace one who declared a conflict)."""
     evaluation = await service.add_evaluators(
         session, principal=principal, project_id=project_id, people=body
+    )
+    return await _present(session, evaluation, principal)
+
+
+@router.post(
+    "/evaluators/{evaluator_sub}/release",
+    response_model=EvaluationOut,
+    operation_id="releaseEvaluator",
+    responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[_BUREAU],
+)
+async def release_evaluator(
+    project_id: uuid.UUID,
+    evaluator_sub: Annotated[str, Path(min_length=1, max_length=200)],
+    body: Release,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> EvaluationOut:
+    """Release an evaluator who has not scored this round (e.g. who never declared), with
+    the reason (audited): they no longer hold the conclusion up."""
+    evaluation = await service.release(
+        session, principal=principal, project_id=project_id, evaluator_sub=evaluator_sub, data=body
     )
     return await _present(session, evaluation, principal)
 

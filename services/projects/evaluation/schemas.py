@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.projects.evaluation.models import AssignmentStatus, EvaluationStatus, Grade
+from services.projects.procurement.schemas import Reason
 
 
 class EvaluatorIn(BaseModel):
@@ -17,6 +18,11 @@ class EvaluatorIn(BaseModel):
 
     sub: str = Field(min_length=1, max_length=200, description="The evaluator's token subject")
     name: str = Field(min_length=1, max_length=100)
+    org_id: uuid.UUID | None = Field(
+        default=None,
+        description="The organization the evaluator works for, if any: it must not be the "
+        "project's applicant, supplier or a bidder (422 `conflict_of_interest`)",
+    )
 
 
 class EvaluationStart(BaseModel):
@@ -33,6 +39,15 @@ class Declaration(BaseModel):
 
     has_conflict: bool
     statement: str = Field(min_length=1, max_length=5000)
+
+
+class Release(BaseModel):
+    """The bureau releases an evaluator who has not scored this round (e.g. who never
+    declared and cannot be reached); they no longer hold the evaluation up."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
 
 
 class SheetIn(BaseModel):
@@ -52,6 +67,7 @@ class AssignmentOut(BaseModel):
 
     evaluator_sub: str
     evaluator_name: str
+    evaluator_org_id: uuid.UUID | None
     status: AssignmentStatus
     has_conflict: bool | None
     declaration: str | None

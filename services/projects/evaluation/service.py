@@ -1,7 +1,12 @@
 """The SPPE evaluation: started with its scheme frozen, scored independently, concluded.
 
 Evaluators are named by their token subject; each declares conflicts of interest
-before scoring (a conflict recuses them). Each submits one sheet per round and sees
+before scoring (a conflict recuses them). Links are also checked, not only declared: an
+evaluator who works for the project's applicant, its supplier or a bidder of its
+procurement (the organization the bureau named when assigning them, or the `org_id` of
+their token) cannot be assigned, declare "no conflict" nor score (`conflict_of_interest`).
+Every assigned evaluator counts: the evaluation concludes only once each has declared
+and each cleared one has submitted. Each submits one sheet per round and sees
 only their own sheets until the conclusion. When the last sheet of a round arrives and
 the totals diverge beyond the scheme's threshold, a new round starts (re-scoring).
 Concluding computes the composite and grade from the stored sheets (`scoring`); a fail
@@ -11,6 +16,7 @@ withholds the final tranche, any other grade makes `evaluation_passed` tranches 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -29,16 +35,22 @@ from services.projects.evaluation.models import (
     ScoreSheet,
     SppeScheme,
 )
-from services.projects.evaluation.schemas import Declaration, EvaluationStart, EvaluatorIn, SheetIn
+from services.projects.evaluation.schemas import (
+    Declaration,
+    EvaluationStart,
+    EvaluatorIn,
+    Release,
+    SheetIn,
+)
 from services.projects.evaluation.scheme import SchemeContent
 from services.projects.meetings.models import MeetingKind
 from services.projects.meetings.service import require_meeting
 from services.projects.procurement.contracts import contract_of, mark_milestone, tranches_of
-from services.projects.procurement.models import TrancheTrigger
+from services.projects.procurement.models import Bid, Contract, Procurement, TrancheTrigger
 from services.projects.supervision.service import unresolved_count
 from shared.auth import Principal, Role
 from shared.db import utcnow
-from shared.errors import Conflict, Forbidden, NotFound, Unprocessable
+from shared.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 
 
 def _bureau(principal: Principal) -> None:
@@ -91,10 +103,82 @@ def _assignments(evaluation: Evaluation, people: list[EvaluatorIn]) -> list[Eval
             project_id=evaluation.project_id,
             evaluator_sub=p.sub,
             evaluator_name=p.name,
+            evaluator_org_id=p.org_id,
             status=AssignmentStatus.assigned,
         )
         for p in people
     ]
+
+
+async def _linked_organizations(session: AsyncSession, project: Project) -> dict[uuid.UUID, str]:
+    """The organizations with a stake in the project, each with how it is linked."""
+    bidders = await session.execute(
+        select(Bid.bidder_org_id)
+        .join(Procurement, Bid.procurement_id == Procurement.id)
+        .where(Procurement.project_id == project.id)
+    )
+    suppliers = await session.execute(
+        select(Contract.supplier_org_id).where(Contract.project_id == project.id)
+    )
+    links = {org: "a bidder of its procurement" for org in bidders.scalars()}
+    links |= {org: "its supplier" for org in suppliers.scalars()}
+    if project.supplier_org_id is not None:
+        links[project.supplier_org_id] = "its supplier"
+    links[project.org_id] = "its applicant"
+    return links
+
+
+def _token_org(principal: Principal) -> uuid.UUID | None:
+    if principal.org_id is None:
+        return None
+    try:
+        return uuid.UUID(principal.org_id)
+    except ValueError:
+        raise Forbidden(
+            "The token's org_id is not an organization id", code="scope_invalid"
+        ) from None
+
+
+async def _refuse_linked(
+    session: AsyncSession,
+    project: Project,
+    assignment: EvaluatorAssignment,
+    principal: Principal,
+    *,
+    action: str,
+) -> None:
+    """409 `conflict_of_interest` if the evaluator works for an organization linked to the
+    project, as the bureau recorded it or as their token says."""
+    links = await _linked_organizations(session, project)
+    for org in (assignment.evaluator_org_id, _token_org(principal)):
+        if org is not None and org in links:
+            raise Conflict(
+                f"{assignment.evaluator_name} ({assignment.evaluator_sub}) works for "
+                f"{links[org]} ({org}) and cannot {action}: declare the conflict instead",
+                code="conflict_of_interest",
+            )
+
+
+async def _refuse_linked_people(
+    session: AsyncSession, project: Project, people: list[EvaluatorIn], *, field: str
+) -> None:
+    """422 `conflict_of_interest` naming each evaluator to assign who is linked."""
+    links = await _linked_organizations(session, project)
+    errors = [
+        FieldError(
+            field=f"{field}[{index}].org_id",
+            message=f"{person.name} ({person.sub}) works for {links[person.org_id]} of the project",
+            code="conflict_of_interest",
+        )
+        for index, person in enumerate(people)
+        if person.org_id is not None and person.org_id in links
+    ]
+    if errors:
+        raise Unprocessable(
+            "An evaluator works for an organization with a stake in the project",
+            code="conflict_of_interest",
+            errors=errors,
+        )
 
 
 async def start(
@@ -120,6 +204,7 @@ async def start(
             f"The scheme needs at least {scheme.min_evaluators} evaluators",
             code="not_enough_evaluators",
         )
+    await _refuse_linked_people(session, project, data.evaluators, field="body.evaluators")
     evaluation = Evaluation(
         id=uuid.uuid4(),
         project_id=project.id,
@@ -158,6 +243,7 @@ async def add_evaluators(
     known = {a.evaluator_sub for a in await assignments_of(session, evaluation)}
     if known & {p.sub for p in people}:
         raise Conflict("An evaluator is already assigned", code="evaluator_assigned")
+    await _refuse_linked_people(session, project, people, field="body")
     session.add_all(_assignments(evaluation, people))
     await session.flush()
     await lifecycle.note(
@@ -185,6 +271,8 @@ async def _own_assignment(
     )
     if assignment is None:
         raise NotFound("No such project", code="project_not_found")
+    if assignment.status is AssignmentStatus.released:
+        raise Conflict("The bureau released you from this evaluation", code="evaluator_released")
     return project, evaluation, assignment
 
 
@@ -194,6 +282,8 @@ async def declare(
     project, _, assignment = await _own_assignment(session, principal, project_id)
     if assignment.status is not AssignmentStatus.assigned:
         raise Conflict("The declaration is already made", code="already_declared")
+    if not data.has_conflict:
+        await _refuse_linked(session, project, assignment, principal, action="declare no conflict")
     assignment.has_conflict = data.has_conflict
     assignment.declaration = data.statement
     assignment.declared_at = utcnow()
@@ -209,6 +299,52 @@ async def declare(
     return assignment
 
 
+async def release(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    project_id: uuid.UUID,
+    evaluator_sub: str,
+    data: Release,
+) -> Evaluation:
+    """Release an evaluator who has not scored this round: one who never declares would
+    otherwise hold the conclusion up for ever. Sheets of earlier rounds stay on record."""
+    _bureau(principal)
+    project = await get_project(session, principal=principal, project_id=project_id, lock=True)
+    evaluation = await evaluation_of(session, project, lock=True)
+    if evaluation.status is not EvaluationStatus.scoring:
+        raise Conflict("The evaluation is concluded", code="evaluation_concluded")
+    assignment = next(
+        (a for a in await assignments_of(session, evaluation) if a.evaluator_sub == evaluator_sub),
+        None,
+    )
+    if assignment is None:
+        raise NotFound("No such evaluator on this evaluation", code="evaluator_not_found")
+    if assignment.status is AssignmentStatus.released:
+        raise Conflict("The evaluator is already released", code="evaluator_released")
+    if any(
+        s.assignment_id == assignment.id
+        for s in await sheets_of(session, evaluation, round_=evaluation.round)
+    ):
+        raise Conflict(
+            f"{assignment.evaluator_name} scored round {evaluation.round}: the sheet counts",
+            code="evaluator_scored",
+        )
+    before = assignment.status
+    assignment.status = AssignmentStatus.released
+    await session.flush()
+    await lifecycle.note(
+        session,
+        project,
+        actor=principal,
+        action="evaluator_released",
+        details={"evaluator": evaluator_sub, "was": before.value, "reason": data.reason},
+    )
+    # The one holding the round up is gone: it may now be complete, and diverge.
+    await _maybe_rescore(session, project, evaluation, scheme_of(evaluation))
+    return evaluation
+
+
 async def submit_sheet(
     session: AsyncSession, *, principal: Principal, project_id: uuid.UUID, data: SheetIn
 ) -> ScoreSheet:
@@ -217,6 +353,7 @@ async def submit_sheet(
         raise Conflict("Declare conflicts of interest before scoring", code="declaration_required")
     if assignment.status is AssignmentStatus.recused:
         raise Conflict("A recused evaluator does not score", code="evaluator_recused")
+    await _refuse_linked(session, project, assignment, principal, action="score")
     if any(
         s.assignment_id == assignment.id
         for s in await sheets_of(session, evaluation, round_=evaluation.round)
@@ -249,28 +386,54 @@ async def submit_sheet(
     return sheet
 
 
-async def _round_totals(session: AsyncSession, evaluation: Evaluation) -> tuple[list[Decimal], int]:
-    """The current round's totals, and how many cleared evaluators have not submitted."""
-    cleared = [
-        a.id
-        for a in await assignments_of(session, evaluation)
-        if a.status is AssignmentStatus.cleared
+@dataclass(frozen=True)
+class _Round:
+    """The current round: the cleared evaluators' totals, and who holds it up."""
+
+    totals: list[Decimal]
+    undeclared: list[EvaluatorAssignment]  # assigned, not yet declared
+    unsubmitted: list[EvaluatorAssignment]  # cleared, no sheet this round
+
+    @property
+    def complete(self) -> bool:
+        return not self.undeclared and not self.unsubmitted
+
+
+async def _round(session: AsyncSession, evaluation: Evaluation) -> _Round:
+    assignments = await assignments_of(session, evaluation)
+    submitted = {
+        s.assignment_id: s for s in await sheets_of(session, evaluation, round_=evaluation.round)
+    }
+    cleared = [a for a in assignments if a.status is AssignmentStatus.cleared]
+    return _Round(
+        totals=[submitted[a.id].total for a in cleared if a.id in submitted],
+        undeclared=[a for a in assignments if a.status is AssignmentStatus.assigned],
+        unsubmitted=[a for a in cleared if a.id not in submitted],
+    )
+
+
+def _waiting_for(people: list[EvaluatorAssignment], what: str, code: str) -> list[FieldError]:
+    return [
+        FieldError(
+            field=f"evaluators.{a.evaluator_sub}",
+            message=f"{a.evaluator_name} has not {what}",
+            code=code,
+        )
+        for a in people
     ]
-    sheets = [
-        s
-        for s in await sheets_of(session, evaluation, round_=evaluation.round)
-        if s.assignment_id in cleared
-    ]
-    return [s.total for s in sheets], len(cleared) - len(sheets)
+
+
+def _names(people: list[EvaluatorAssignment]) -> str:
+    return ", ".join(f"{a.evaluator_name} ({a.evaluator_sub})" for a in people)
 
 
 async def _maybe_rescore(
     session: AsyncSession, project: Project, evaluation: Evaluation, scheme: SchemeContent
 ) -> None:
-    totals, missing = await _round_totals(session, evaluation)
-    if missing or len(totals) < scheme.min_evaluators:
+    current = await _round(session, evaluation)
+    if not current.complete or len(current.totals) < scheme.min_evaluators:
         return
-    result = scoring.composite(scheme, totals, round_=evaluation.round)
+    result = scoring.composite(scheme, current.totals, round_=evaluation.round)
     if result.value is not None:
         return
     evaluation.round += 1
@@ -290,9 +453,23 @@ async def conclude(
     lifecycle.require_stage(project, ProjectStage.evaluating, action="conclude the evaluation")
     evaluation = await evaluation_of(session, project, lock=True)
     scheme = scheme_of(evaluation)
-    totals, missing = await _round_totals(session, evaluation)
-    if missing:
-        raise Conflict(f"{missing} evaluator(s) have not submitted", code="sheets_missing")
+    current = await _round(session, evaluation)
+    # Every assigned evaluator counts: none is silently left out of the composite.
+    if current.undeclared:
+        raise Conflict(
+            f"{len(current.undeclared)} assigned evaluator(s) have not declared conflicts of "
+            f"interest: {_names(current.undeclared)}",
+            code="declarations_missing",
+            errors=_waiting_for(current.undeclared, "declared", "declaration_missing"),
+        )
+    if current.unsubmitted:
+        raise Conflict(
+            f"{len(current.unsubmitted)} evaluator(s) have not submitted their sheet of round "
+            f"{evaluation.round}: {_names(current.unsubmitted)}",
+            code="sheets_missing",
+            errors=_waiting_for(current.unsubmitted, "submitted a sheet", "sheet_missing"),
+        )
+    totals = current.totals
     if len(totals) < scheme.min_evaluators:
         raise Conflict(
             f"{len(totals)} cleared evaluator(s) scored; the scheme needs {scheme.min_evaluators}",

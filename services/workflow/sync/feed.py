@@ -11,23 +11,19 @@ event): with `DB_STATEMENT_TIMEOUT_MS` bounding statements, that delay stays sho
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, delete, literal, select, tuple_
+from sqlalchemy import Text, and_, cast, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import func
 
 from services.workflow.sync import payloads
 from services.workflow.sync.catalogue import catalogue, wanted
 from services.workflow.sync.config import MAX_PAYLOAD_BYTES
 from services.workflow.sync.models import (
-    XID8,
     DeliveryStatus,
     InboundEvent,
     InboundStatus,
@@ -35,33 +31,13 @@ from services.workflow.sync.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from shared import feeds
+from shared.feeds import FeedCursor as Cursor  # the feed's cursor, `<txid>-<position>`
 from shared.jobs import EventEnvelope
 
 logger = logging.getLogger("sanshe.workflow.sync.feed")
 
-_CURSOR = re.compile(r"^(\d{1,20})-(\d{1,19})$")
 _PURGE_BATCH = 5000
-
-
-@dataclass(frozen=True, slots=True)
-class Cursor:
-    """Opaque to consumers (`<txid>-<position>`): the last event they have seen."""
-
-    txid: int
-    position: int
-
-    def __str__(self) -> str:
-        return f"{self.txid}-{self.position}"
-
-    @classmethod
-    def parse(cls, text: str) -> Cursor | None:
-        match = _CURSOR.match(text)
-        if match is None:
-            return None
-        txid, position = int(match.group(1)), int(match.group(2))
-        if txid >= 2**64 or position >= 2**63:
-            return None
-        return cls(txid, position)
 
 
 def _fitted(envelope: EventEnvelope) -> dict[str, Any]:
@@ -163,18 +139,14 @@ async def read_page(
     session: AsyncSession, *, after: Cursor | None, limit: int
 ) -> tuple[Sequence[SyncEvent], Cursor | None]:
     """Up to `limit` events after the cursor, and the cursor of the last one returned."""
-    settled = SyncEvent.txid < func.pg_snapshot_xmin(func.pg_current_snapshot())
     query = (
         select(SyncEvent, cast(SyncEvent.txid, Text))
-        .where(settled, SyncEvent.endpoint_id.is_(None))
+        .where(feeds.settled(SyncEvent.txid), SyncEvent.endpoint_id.is_(None))
         .order_by(SyncEvent.txid, SyncEvent.position)
         .limit(limit)
     )
     if after is not None:
-        query = query.where(
-            tuple_(SyncEvent.txid, SyncEvent.position)
-            > tuple_(cast(literal(str(after.txid)), XID8()), literal(after.position))
-        )
+        query = query.where(feeds.after(SyncEvent.txid, SyncEvent.position, after))
     rows = (await session.execute(query)).all()
     if not rows:
         return [], after

@@ -29,28 +29,11 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import UserDefinedType
 
 from services.workflow.models import Base
 from shared.db import str_enum
-
-
-class XID8(UserDefinedType[str]):
-    """PostgreSQL's 64-bit transaction id (`xid8`, PG 13+); read and written as text.
-
-    64 bits with the epoch, so it never wraps around like `xid`.
-    """
-
-    cache_ok = True
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return "xid8"
-
-
-# Reflection (alembic's comparison of models and database) must recognise the type.
-ischema_names.setdefault("xid8", XID8)
+from shared.feeds import XID8
 
 
 class DeliveryStatus(StrEnum):
@@ -105,7 +88,7 @@ class SyncEvent(Base):
     position that a slower transaction fills in later. Only rows of transactions older
     than every running one (`txid < pg_snapshot_xmin(pg_current_snapshot())`) are shown,
     and any transaction still to commit has a larger txid: nothing can appear behind the
-    cursor.
+    cursor (shared/feeds.py, which the OCDS release feed of projects pages by too).
     """
 
     __tablename__ = "sync_event"

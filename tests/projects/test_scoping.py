@@ -74,6 +74,8 @@ RULES: dict[str, frozenset[Role]] = {
     "listSupervisionVisits": PROJECT_READERS,
     "respondToRectification": frozenset({R.organization}),
     "resolveRectification": MANAGERS,
+    "reportMilestone": frozenset({R.organization}),
+    "confirmMilestone": MANAGERS,
     "startEvaluation": BUREAU,
     "getEvaluation": MONEY_READERS | {R.evaluator},
     "addEvaluators": BUREAU,

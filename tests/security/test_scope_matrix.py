@@ -122,6 +122,12 @@ BODIES: dict[str, Callable[[], Any]] = {
     },
     "respondToRectification": lambda: {"response": "已整改"},
     "resolveRectification": lambda: {"accepted": True, "resolution": "整改到位"},
+    "reportMilestone": lambda: {
+        "achieved_on": "2026-03-28",
+        "description": "完成需求评估。",
+        "evidence": [{"title": "需求评估报告", "url": "https://files.example.cn/needs.pdf"}],
+    },
+    "confirmMilestone": lambda: {"accepted": True, "note": "确认达成"},
     "declareConflictOfInterest": lambda: {"has_conflict": False, "statement": "无利害关系。"},
     "submitScoreSheet": lambda: {
         "indicator_points": {i.code: "1" for i in SCHEME.indicators},
@@ -217,11 +223,13 @@ def build_world(http: Http, auth: Auth, receiver: RecordingServer) -> World:
     project.meeting("supervision_meeting")
     evaluator = f"evaluator-{uuid.uuid4().hex[:8]}"
     project.start_evaluation([evaluator, f"{evaluator}-b", f"{evaluator}-c"])
+    milestone = ok(project.projects.get(project.path, headers=project.bureau))["milestones"][0]
     on_project = {
         "project_id": project.id,
         "request_id": request_id,
         "report_id": report_id,
         "rectification_id": rectification_id,
+        "milestone_id": milestone["id"],
     }
     world.own(R.organization, org, call_id=project.call["id"], **on_project)
     world.own(

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.projects.applications.models import MilestoneStatus
 from services.projects.codes import (
     BudgetCategory,
     CatalogueItem,
@@ -16,6 +17,7 @@ from services.projects.codes import (
     Department,
 )
 from services.projects.core.models import ProjectStage
+from services.projects.meetings.schemas import Document
 
 
 class BudgetLineOut(BaseModel):
@@ -28,6 +30,9 @@ class BudgetLineOut(BaseModel):
 
 
 class MilestoneOut(BaseModel):
+    """A deliverable and where it stands: reported by the organization, confirmed met by
+    the bureau or the purchasing department (the ETag of a milestone is its `version`)."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -35,7 +40,15 @@ class MilestoneOut(BaseModel):
     title: str
     description: str | None
     due_on: date
-    met_at: datetime | None
+    status: MilestoneStatus
+    achieved_on: date | None = Field(description="The day it was achieved (Asia/Shanghai)")
+    achievement: str | None = Field(description="What the organization reports delivered")
+    evidence: list[Document]
+    reported_at: datetime | None
+    review_note: str | None = Field(description="The reviewer's note: why met, or sent back")
+    reviewed_at: datetime | None
+    met_at: datetime | None = Field(description="When it was confirmed met")
+    version: int
 
 
 class ProjectSummary(BaseModel):

@@ -306,8 +306,12 @@ async def _implementation(
                 "title": m.title,
                 "type": "delivery",
                 "dueDate": day_end(m.due_on),
-                "status": "met" if m.met_at else "scheduled",
-                **({"dateMet": moment(m.met_at)} if m.met_at else {}),
+                # Met once confirmed (supervision/milestones.py), on the day achieved;
+                # still unmet when the project closes, it was not met.
+                "status": "met"
+                if m.met_at
+                else ("notMet" if project.stage is ProjectStage.closed else "scheduled"),
+                **({"dateMet": day_start(m.achieved_on)} if m.met_at and m.achieved_on else {}),
             }
             for m in deliverables
         ],

@@ -6,8 +6,11 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from services.projects.supervision import service
+from services.projects.core.schemas import MilestoneOut
+from services.projects.supervision import milestones, service
 from services.projects.supervision.schemas import (
+    MilestoneConfirmation,
+    MilestoneReport,
     ProgressReportOut,
     RectificationOut,
     RectificationResolution,
@@ -69,6 +72,58 @@ async def submit_progress_report(
         session, principal=principal, project_id=project_id, report_id=report_id, data=body
     )
     return service.present_report(report)
+
+
+@router.post(
+    "/milestones/{milestone_id}/report",
+    response_model=MilestoneOut,
+    operation_id="reportMilestone",
+    responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[allow(Role.organization)],
+)
+async def report_milestone(
+    project_id: uuid.UUID,
+    milestone_id: uuid.UUID,
+    body: MilestoneReport,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    response: Response,
+) -> MilestoneOut:
+    """The organization reports a deliverable achieved: the day, what, the evidence."""
+    item = await milestones.report(
+        session, principal=principal, project_id=project_id, milestone_id=milestone_id, data=body
+    )
+    set_etag(response, item.version)
+    return MilestoneOut.model_validate(item)
+
+
+@router.post(
+    "/milestones/{milestone_id}/confirmation",
+    response_model=MilestoneOut,
+    operation_id="confirmMilestone",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    dependencies=[_MANAGERS],
+)
+async def confirm_milestone(
+    project_id: uuid.UUID,
+    milestone_id: uuid.UUID,
+    body: MilestoneConfirmation,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    response: Response,
+    if_match: IfMatch = None,
+) -> MilestoneOut:
+    """Confirm a reported deliverable met, or send it back (needs `If-Match`)."""
+    item = await milestones.confirm(
+        session,
+        principal=principal,
+        project_id=project_id,
+        milestone_id=milestone_id,
+        data=body,
+        if_match=if_match,
+    )
+    set_etag(response, item.version)
+    return MilestoneOut.model_validate(item)
 
 
 @router.post(

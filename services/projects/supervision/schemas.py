@@ -97,3 +97,32 @@ class RectificationResolution(BaseModel):
 
     accepted: bool = Field(description="False sends it back to the organization")
     resolution: str = Field(min_length=1, max_length=20_000)
+
+
+class Evidence(Document):
+    """A document proving a deliverable: a web link the reviewers can open."""
+
+    url: str = Field(min_length=1, max_length=500, pattern=r"^https?://\S+$")
+
+
+class MilestoneReport(BaseModel):
+    """The organization reports a deliverable achieved."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    achieved_on: CalendarDate = Field(
+        description="The day it was achieved (Asia/Shanghai), not later"
+    )
+    description: str = Field(
+        min_length=1, max_length=20_000, description="What was delivered (交付情况)"
+    )
+    evidence: list[Evidence] = Field(min_length=1, max_length=50)
+
+
+class MilestoneConfirmation(BaseModel):
+    """The purchasing side's decision on a reported deliverable."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accepted: bool = Field(description="True: met; false sends it back to the organization")
+    note: str = Field(min_length=1, max_length=20_000)

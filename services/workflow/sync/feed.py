@@ -32,7 +32,7 @@ from services.workflow.sync.models import (
     WebhookEndpoint,
 )
 from shared import feeds
-from shared.feeds import FeedCursor as Cursor  # the feed's cursor, `<txid>-<position>`
+from shared.feeds import FeedCursor
 from shared.jobs import EventEnvelope
 
 logger = logging.getLogger("sanshe.workflow.sync.feed")
@@ -136,8 +136,8 @@ async def _fan_out(
 
 
 async def read_page(
-    session: AsyncSession, *, after: Cursor | None, limit: int
-) -> tuple[Sequence[SyncEvent], Cursor | None]:
+    session: AsyncSession, *, after: FeedCursor | None, limit: int
+) -> tuple[Sequence[SyncEvent], FeedCursor | None]:
     """Up to `limit` events after the cursor, and the cursor of the last one returned."""
     query = (
         select(SyncEvent, cast(SyncEvent.txid, Text))
@@ -151,7 +151,7 @@ async def read_page(
     if not rows:
         return [], after
     last_event, last_txid = rows[-1]
-    return [event for event, _ in rows], Cursor(int(last_txid), last_event.position)
+    return [event for event, _ in rows], FeedCursor(int(last_txid), last_event.position)
 
 
 async def purge(session: AsyncSession, *, now: datetime, retention: timedelta) -> int:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, text, update
 from services.workflow.sync import feed
 from services.workflow.sync.models import SyncEvent
 from shared.db import database, utcnow
+from shared.feeds import FeedCursor
 from tests.polling import poll
 from tests.workflow.sync.helpers import append, envelope
 
@@ -261,7 +262,7 @@ async def test_paging_by_position_alone_or_with_the_xmin_filter_loses_what_the_f
         async with database.transaction() as session:
             return [e for e in (await session.execute(query)).scalars() if e.id in ours]
 
-    async def by_feed(after: feed.Cursor | None) -> tuple[list[SyncEvent], feed.Cursor | None]:
+    async def by_feed(after: FeedCursor | None) -> tuple[list[SyncEvent], FeedCursor | None]:
         async with database.transaction() as session:
             events, cursor = await feed.read_page(session, after=after, limit=5000)
             return [e for e in events if e.id in ours], cursor
@@ -293,7 +294,7 @@ async def test_paging_by_position_alone_or_with_the_xmin_filter_loses_what_the_f
         found = await by_position(start, xmin_filter=True)
         return found or None
 
-    async def feed_sees_fast() -> tuple[list[SyncEvent], feed.Cursor | None] | None:
+    async def feed_sees_fast() -> tuple[list[SyncEvent], FeedCursor | None] | None:
         nonlocal feed_cursor
         found, feed_cursor = await by_feed(feed_cursor)
         return (found, feed_cursor) if found else None

@@ -13,6 +13,7 @@ from shared.app import API_PREFIX
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.errors import FieldError, Unprocessable, problem_responses
+from shared.feeds import FeedCursor
 
 router = APIRouter(prefix=f"{API_PREFIX}/events", tags=["events"])
 
@@ -43,7 +44,7 @@ async def list_events(
     """
     cursor = None
     if after:
-        cursor = feed.Cursor.parse(after)
+        cursor = FeedCursor.parse(after)
         if cursor is None:
             message = "Not a cursor returned by this feed"
             raise Unprocessable(

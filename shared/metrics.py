@@ -37,3 +37,11 @@ outbox_lag = Gauge(
     ["service"],
     registry=registry,
 )
+workflow_calendar_covered_until = Gauge(
+    "sanshe_workflow_calendar_covered_until_timestamp_seconds",
+    "End (Unix time) of the years whose official holiday schedule the working-day calendar "
+    "holds, from today on; 0 when today's year is missing. Deadlines past it are refused",
+    # Labelled so that only the workflow's processes, which set it, export a sample.
+    ["service"],
+    registry=registry,
+)

@@ -8,14 +8,23 @@ Conventions (documented for applicants and reviewers alike):
   resubmission the deadline moves forward by the working days that passed while paused
   (days after the pause day up to and including the resubmission day).
 - Statutory limits are calendar days (the regulations count natural days).
+- Only the years whose official schedule is loaded are known: the State Council publishes
+  each year's holidays and make-up days late in the year before, and they cannot be
+  derived. A computation reaching another year raises `CalendarNotCovered` (a 503 problem
+  at the API) rather than treating that year as plain Monday-Friday weeks; at startup
+  `check_coverage` logs an error when the longest committed limit already runs past the
+  loaded years, and exports until when they reach as a metric.
 Instants are stored in UTC; only the day arithmetic happens in Asia/Shanghai.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Self
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -24,18 +33,67 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.workflow.models import CalendarDay
+from shared import metrics
+from shared.errors import ProblemError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOLIDAYS_FILE = Path(__file__).parent / "holidays.yaml"
 _ONE_DAY = timedelta(days=1)
+# Operators are warned this long before the loaded schedule runs out: the next year's is
+# usually published in November, leaving about six weeks to add it.
+COVERAGE_WARNING_DAYS = 45
+
+logger = logging.getLogger("sanshe.workflow.calendar")
+
+
+class CalendarNotCovered(ProblemError):
+    """A working-day computation reached a year whose official schedule is not loaded.
+
+    The service's data is missing, not the request's: 503, and nothing is changed.
+    """
+
+    status = 503
+    default_code = "calendar_not_covered"
+    title = "Working-day calendar not available"
+
+    def __init__(self, year: int) -> None:
+        super().__init__(
+            f"Committed time limits reaching {year} cannot be computed yet: the official "
+            f"{year} public-holiday schedule (国务院办公厅关于{year}年部分节假日安排的通知) "
+            "is not loaded into the working-day calendar."
+        )
+        self.year = year
 
 
 @dataclass(frozen=True)
 class WorkingCalendar:
     holidays: frozenset[date] = field(default_factory=frozenset)
     make_up_days: frozenset[date] = field(default_factory=frozenset)
+    # The years whose official schedule is loaded; every other year is unknown.
+    covered_years: frozenset[int] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_days(cls, days: Iterable[tuple[date, bool]]) -> Self:
+        """From (day, is_working_day) exceptions; each year listed counts as covered."""
+        listed = list(days)
+        return cls(
+            holidays=frozenset(day for day, working in listed if not working),
+            make_up_days=frozenset(day for day, working in listed if working),
+            covered_years=frozenset(day.year for day, _ in listed),
+        )
+
+    def covered_through(self, today: date) -> date | None:
+        """The last day of the covered years running on from `today`'s (None: not covered)."""
+        if today.year not in self.covered_years:
+            return None
+        year = today.year
+        while year + 1 in self.covered_years:
+            year += 1
+        return date(year, 12, 31)
 
     def is_working_day(self, day: date) -> bool:
+        if day.year not in self.covered_years:
+            raise CalendarNotCovered(day.year)
         if day in self.make_up_days:
             return True
         if day in self.holidays:
@@ -108,7 +166,40 @@ async def sync_calendar(session: AsyncSession, rows: list[dict[str, object]]) ->
 
 async def load_calendar(session: AsyncSession) -> WorkingCalendar:
     rows = (await session.execute(select(CalendarDay.day, CalendarDay.is_working_day))).all()
-    return WorkingCalendar(
-        holidays=frozenset(day for day, working in rows if not working),
-        make_up_days=frozenset(day for day, working in rows if working),
-    )
+    return WorkingCalendar.from_days((day, working) for day, working in rows)
+
+
+async def check_coverage(
+    session: AsyncSession, *, now: datetime, longest_limit: int
+) -> date | None:
+    """At startup: export until when the calendar is covered and tell operators in time.
+
+    Logs an error when a case opened now with the longest committed limit
+    (`longest_limit` working days) would already be refused, a warning when the covered
+    years end within COVERAGE_WARNING_DAYS. Returns the last covered day (None: today's
+    year is not covered). Serving goes on either way: reads, decisions and cases whose
+    deadline stays inside the covered years are unaffected.
+    """
+    calendar = await load_calendar(session)
+    today = now.astimezone(SHANGHAI).date()
+    through = calendar.covered_through(today)
+    covered_until = _end_of(through).timestamp() if through else 0
+    metrics.workflow_calendar_covered_until.labels("workflow").set(covered_until)
+    action = f"add the official schedule to {HOLIDAYS_FILE.name} and restart"
+    try:
+        calendar.deadline(now, longest_limit)
+    except CalendarNotCovered as exc:
+        logger.error(
+            f"the working-day calendar ends {through or 'before today'}: new cases with a "
+            f"{longest_limit}-working-day limit are refused until the {exc.year} schedule is "
+            f"loaded ({action})",
+            extra={"covered_through": str(through), "missing_year": exc.year},
+        )
+        return through
+    if through is not None and (through - today).days < COVERAGE_WARNING_DAYS:
+        logger.warning(
+            f"the working-day calendar ends {through}: {action} for {through.year + 1} "
+            "before deadlines reach it",
+            extra={"covered_through": str(through)},
+        )
+    return through

@@ -12,10 +12,10 @@ from arq import cron, func
 from arq.connections import RedisSettings
 
 from services.workflow import sync
-from services.workflow.calendar import read_calendar_file, sync_calendar
-from services.workflow.definitions import load_case_definitions
+from services.workflow.calendar import check_coverage, read_calendar_file, sync_calendar
+from services.workflow.definitions import load_case_definitions, read_definition_files
 from services.workflow.tasks import deliver_case_outcome, dispatch_event, sweep
-from shared.db import database
+from shared.db import database, utcnow
 from shared.jobs import JobName, deserialize_job, redis_settings, serialize_job
 from shared.logging import configure_logging
 from shared.settings import get_settings
@@ -26,8 +26,10 @@ _settings = get_settings()
 async def load_reference_data() -> None:
     """Case definitions and the working-day calendar, from the repository's data files."""
     await load_case_definitions()
+    longest_limit = max(d.time_limit_working_days for d in read_definition_files())
     async with database.transaction() as session:
         await sync_calendar(session, read_calendar_file())
+        await check_coverage(session, now=utcnow(), longest_limit=longest_limit)
 
 
 async def startup(ctx: dict[str, Any]) -> None:

@@ -12,10 +12,7 @@ from services.workflow.calendar import (
 )
 
 ROWS = read_calendar_file()
-CALENDAR = WorkingCalendar(
-    holidays=frozenset(r["day"] for r in ROWS if not r["is_working_day"]),  # type: ignore[misc]
-    make_up_days=frozenset(r["day"] for r in ROWS if r["is_working_day"]),  # type: ignore[misc]
-)
+CALENDAR = WorkingCalendar.from_days((r["day"], r["is_working_day"]) for r in ROWS)  # type: ignore[misc]
 
 
 def shanghai(*args: int) -> datetime:

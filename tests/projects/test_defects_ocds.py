@@ -423,6 +423,7 @@ async def test_a_release_whose_transaction_commits_late_is_not_skipped_by_the_fe
         ({"limit": 100_000}, "query.limit"),
         ({"since": "2026-01-01T00:00:00"}, "query.since"),  # no time zone: which day?
         ({"since": "yesterday"}, "query.since"),
+        ({"since": "9999-12-31T23:59:59+14:00"}, "query.since"),  # beyond any real date
     ],
 )
 async def test_bad_feed_parameters_are_a_clear_422(

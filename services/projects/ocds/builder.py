@@ -19,6 +19,7 @@ midnight, which is 08:00 in Shanghai and would move an end date's last day away.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -104,7 +105,9 @@ class _Parties:
         return ref
 
     async def out(self, session: AsyncSession) -> list[dict[str, Any]]:
-        org_ids = [key.removeprefix("org-") for key in self._names if key.startswith("org-")]
+        org_ids = [
+            uuid.UUID(key.removeprefix("org-")) for key in self._names if key.startswith("org-")
+        ]
         known = {
             f"org-{party.org_id}": party
             for party in (

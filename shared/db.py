@@ -77,7 +77,11 @@ def plain_dsn(url: str) -> str:
 
 
 def _server_settings(settings: Settings) -> dict[str, str]:
-    return {"statement_timeout": str(settings.db_statement_timeout_ms), "timezone": "UTC"}
+    return {
+        "statement_timeout": str(settings.db_statement_timeout_ms),
+        "lock_timeout": str(settings.db_lock_timeout_ms),
+        "timezone": "UTC",
+    }
 
 
 class Database:
@@ -98,11 +102,17 @@ class Database:
                 url,
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_pool_size,
+                # Waiting for a connection, or for one to open, is bounded: a 503 then
+                # (shared.errors), not a request hanging for as long as the server stalls.
+                pool_timeout=settings.db_pool_timeout_seconds,
                 pool_pre_ping=True,
                 # Bound values are request data (names, phone numbers): an error's message
                 # shows the statement without them (see also shared.logging.describe).
                 hide_parameters=True,
-                connect_args={"server_settings": _server_settings(settings)},
+                connect_args={
+                    "server_settings": _server_settings(settings),
+                    "timeout": settings.db_pool_timeout_seconds,
+                },
             )
         return self._engine
 
@@ -115,6 +125,7 @@ class Database:
                 plain_dsn(self._url or settings.require_database_url()),
                 max_size=settings.db_pool_size,
                 server_settings=_server_settings(settings),
+                acquire_timeout=settings.db_pool_timeout_seconds,
             )
         return self._reads
 

@@ -9,7 +9,8 @@ Hierarchy::
     ├── PreconditionRequired     428 (If-Match missing)
     ├── Unprocessable            422 (a business rule refused valid-looking input)
     ├── Unauthorized             401
-    └── Forbidden                403
+    ├── Forbidden                403
+    └── DatabaseBusy             503 (no database connection in time; Retry-After)
 
 Each problem carries `type`, `title`, `status`, `detail`, `instance`, `code`,
 `request_id` and, for field errors, `errors: [{field, message, code}]`.
@@ -21,10 +22,12 @@ import logging
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -124,6 +127,26 @@ class PayloadTooLarge(ProblemError):
     status = 413
     default_code = "payload_too_large"
     title = "Payload too large"
+
+
+# Seconds a client should wait before sending again a request the database could not
+# serve now (a stall or a lock usually lasts seconds; a concurrent abort, less).
+DATABASE_RETRY_AFTER = "2"
+
+
+class DatabaseBusy(ProblemError):
+    """No database connection within the pool timeout: all in use, or the server stalls."""
+
+    status = 503
+    default_code = "database_busy"
+    title = "Service unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "No database connection was free or could be opened in time; nothing was changed."
+            " Send the request again.",
+            headers={"Retry-After": DATABASE_RETRY_AFTER},
+        )
 
 
 def problem_response(
@@ -282,10 +305,37 @@ _UNSTORABLE_TEXT = {"22021", "22P05"}
 # again, normally succeeds. 503 with Retry-After says exactly that; a 500 would not.
 _CONCURRENCY_ABORT = {"40P01", "40001"}
 
+# SQLSTATEs of a statement that waited too long: for a lock another transaction holds
+# (lock_timeout) or in all (statement_timeout; PostgreSQL reports both as cancelled).
+# The database is stalled or overloaded, not the request wrong: 503, send it again.
+_TIMED_OUT = {"55P03", "57014"}
+
+
+def _sqlstate(exc: Exception) -> str | None:
+    """The SQLSTATE of a driver error, raw (asyncpg) or wrapped by SQLAlchemy."""
+    error = exc.orig if isinstance(exc, DBAPIError) else exc
+    return getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+
+
+async def _on_database_busy(request: Request, exc: Exception) -> JSONResponse:
+    """No connection in time: SQLAlchemy's pool timeout, or a connection not opened."""
+    logger.warning("no database connection in time", extra={"error": type(exc).__name__})
+    return await _on_problem(request, DatabaseBusy())
+
 
 async def _on_database(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DBAPIError)
-    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    assert isinstance(exc, DBAPIError | asyncpg.PostgresError)
+    sqlstate = _sqlstate(exc)
+    if sqlstate in _TIMED_OUT:
+        logger.warning("database statement timed out", extra={"sqlstate": sqlstate})
+        return problem_response(
+            request,
+            status=503,
+            code="database_timeout",
+            title="Service unavailable",
+            detail="The database did not answer in time; nothing was changed. Send it again.",
+            headers={"Retry-After": DATABASE_RETRY_AFTER},
+        )
     if sqlstate in _CONCURRENCY_ABORT:
         logger.warning("transaction aborted by a concurrent one", extra={"sqlstate": sqlstate})
         return problem_response(
@@ -306,6 +356,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(DBAPIError, _on_database)
+    app.add_exception_handler(asyncpg.PostgresError, _on_database)  # shared.reads
+    app.add_exception_handler(PoolTimeout, _on_database_busy)
+    # asyncpg's connect timeout (a server that accepts but does not answer) surfaces as
+    # the builtin TimeoutError, unwrapped by SQLAlchemy.
+    app.add_exception_handler(TimeoutError, _on_database_busy)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

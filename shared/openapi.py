@@ -3,8 +3,9 @@
 Every error answer is `application/problem+json` with the one `Problem` schema. FastAPI
 documents only what an endpoint declares (and its own 422 as `application/json`), so
 here each operation gets the errors any request can meet — 400 (unreadable body),
-413 (body too large), 422 (validation), 500, 503 (aborted by a concurrent transaction:
-send it again after `Retry-After`), and 401/403 when it needs a token — and every
+413 (body too large), 422 (validation), 500, 503 (aborted by a concurrent transaction,
+or the database busy or stalled: send it again after `Retry-After`), and 401/403 when it
+needs a token — and every
 4xx/5xx response is given the problem+json content.
 """
 

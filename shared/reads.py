@@ -19,6 +19,8 @@ import asyncpg
 from sqlalchemy import Select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
+from shared.errors import DatabaseBusy
+
 # A connection the server restarted or cut is not always known to be closed when it is
 # next used: the query fails (gone, or the protocol caught mid-way by the server's
 # goodbye: InternalClientError). Such a connection is dropped and a read, which changes
@@ -55,24 +57,41 @@ async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
     """
 
 
-async def _fetchrow_once(pool: asyncpg.Pool, sql: str, args: list[Any]) -> dict[str, Any] | None:
-    async with pool.acquire() as connection:
-        try:
-            row = await connection.fetchrow(sql, *args)
-        except _LOST_CONNECTION:
-            # Dropped, so that the pool opens a new one rather than hand this one back.
-            connection.terminate()
-            raise
+async def _fetchrow_once(
+    pool: asyncpg.Pool, sql: str, args: list[Any], acquire_timeout: float
+) -> dict[str, Any] | None:
+    try:
+        connection = await pool.acquire(timeout=acquire_timeout)
+    except TimeoutError:
+        # Every connection busy, or a new one not opened in time: the server stalls or
+        # is overloaded. A 503 now rather than a request hanging as long as it does.
+        raise DatabaseBusy() from None
+    try:
+        row = await connection.fetchrow(sql, *args)
+    except _LOST_CONNECTION:
+        # Dropped, so that the pool opens a new one rather than hand this one back.
+        connection.terminate()
+        raise
+    finally:
+        await pool.release(connection)
     return None if row is None else dict(row)
 
 
 class ReadPool:
     """A lazily opened asyncpg pool with the same server settings as the engine."""
 
-    def __init__(self, dsn: str, *, max_size: int, server_settings: dict[str, str]) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        max_size: int,
+        server_settings: dict[str, str],
+        acquire_timeout: float,
+    ) -> None:
         self._dsn = dsn
         self._max_size = max_size
         self._server_settings = server_settings
+        self._acquire_timeout = acquire_timeout
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
 
@@ -86,6 +105,7 @@ class ReadPool:
                         max_size=self._max_size,
                         server_settings=self._server_settings,
                         reset=_nothing_to_reset,
+                        timeout=self._acquire_timeout,  # to open a connection
                     )
         return self._pool
 
@@ -93,9 +113,9 @@ class ReadPool:
         pool = await self._open()
         args = query.args(values)
         try:
-            return await _fetchrow_once(pool, query.sql, args)
+            return await _fetchrow_once(pool, query.sql, args, self._acquire_timeout)
         except _LOST_CONNECTION:
-            return await _fetchrow_once(pool, query.sql, args)
+            return await _fetchrow_once(pool, query.sql, args, self._acquire_timeout)
 
     async def close(self) -> None:
         if self._pool is not None:

@@ -36,7 +36,14 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     db_pool_size: int = Field(default=10, ge=1)
+    # How long a request waits for a free connection (or for a new one to open) before
+    # it is answered 503 with Retry-After: while PostgreSQL stalls, requests fail fast
+    # instead of piling up for the whole stall.
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)
+    # How long a statement waits for a lock another transaction holds before it is
+    # answered 503 with Retry-After (0: only the statement timeout bounds the wait).
+    db_lock_timeout_ms: int = Field(default=10_000, ge=0)
 
     # Authentication (JWT bearer tokens).
     jwt_algorithm: str = Field(default="HS256", pattern="^(HS256|RS256)$")

@@ -36,8 +36,12 @@ class System:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
-    def start(self, name: str, **overrides: str) -> None:
-        """Start a process; `overrides` change its environment for this start only."""
+    def start(self, name: str, *, wait: bool = True, **overrides: str) -> None:
+        """Start a process; `overrides` change its environment for this start only.
+
+        A service is waited for until ready, unless `wait` is false (a test of a service
+        that cannot be ready, its database away).
+        """
         env = {**self.env, **overrides}
         if name == "worker":
             self.processes[name] = worker_process(self.log_dir, **env).start()
@@ -52,7 +56,8 @@ class System:
             str(self.ports[name]),
         ]
         self.processes[name] = ManagedProcess(name, argv, env, self.log_dir).start()
-        self.wait_ready(name)
+        if wait:
+            self.wait_ready(name)
 
     def output(self) -> str:
         """The tail of every process's log, for a failing test to print."""

@@ -28,6 +28,7 @@ async def reads(database_url: str) -> AsyncIterator[ReadPool]:
         plain_dsn(database_url),
         max_size=1,
         server_settings={"statement_timeout": "1234", "timezone": "UTC"},
+        acquire_timeout=5,
     )
     yield pool
     await pool.close()

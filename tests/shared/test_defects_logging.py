@@ -65,10 +65,8 @@ async def test_a_database_failure_logs_neither_the_parameters_nor_the_failing_ro
     for value in (_PHONE, _CONTACT, body["name"], body["uscc"], body["legal_rep_name"]):
         assert value not in log
     # Logged all the same, and usefully: the kind of failure and the constraint, by name.
-    failures = [e for e in entries if "exception" in e]
-    assert failures, log
-    assert all("CheckViolationError" in e["exception"] for e in failures), failures
-    assert any(constraint in e["exception"] for e in failures), failures
+    failures = [e["exception"] for e in entries if "exception" in e]
+    assert any("CheckViolationError" in f and constraint in f for f in failures), log
 
 
 @pytest.mark.parametrize(

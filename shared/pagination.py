@@ -42,7 +42,7 @@ def _page_params(
 PageDep = Annotated[PageParams, Depends(_page_params)]
 
 
-def count_query(query: Select[Any]) -> Select[tuple[int]]:
+def count_query(query: Select[Any]) -> Select[int]:
     """`SELECT count(*)` of the rows `query` returns, whatever its shape.
 
     The query is counted as a subquery, so its FROM, joins, DISTINCT and GROUP BY all
@@ -57,4 +57,5 @@ def count_query(query: Select[Any]) -> Select[tuple[int]]:
 
 async def count_rows(session: AsyncSession, query: Select[Any]) -> int:
     """The `total` of a page: how many rows `query` returns, unpaged."""
-    return int((await session.execute(count_query(query))).scalar_one())
+    total: int = (await session.execute(count_query(query))).scalar_one()
+    return total

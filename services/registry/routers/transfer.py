@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -14,7 +15,7 @@ from services.registry.schemas.organizations import SortKey
 from services.registry.schemas.transfer import ImportIssueOut, ImportReport
 from services.registry.transfer import importer, writer
 from services.registry.transfer.exporter import MEDIA_TYPES, ExportFormat, stream
-from services.registry.transfer.reading import read_table
+from services.registry.transfer.reading import Limits, read_table
 from services.registry.transfer.template import csv_template, xlsx_template
 from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, Role, allow
@@ -98,13 +99,22 @@ async def import_organizations(
         bool, Query(description="Refuse the whole file if any row is wrong (default)")
     ] = True,
 ) -> ImportReport:
-    """Add or update organizations from a file, keyed by USCC or filing number."""
-    table = read_table(await file.read())
+    """Add or update organizations from a file, keyed by USCC or filing number.
+
+    A file past `REGISTRY_IMPORT_MAX_ROWS` rows, or an XLSX unpacking past
+    `REGISTRY_IMPORT_MAX_UNPACKED_BYTES`, is refused with 413. Errors are all counted;
+    the first 1,000 found are listed.
+    """
+    # Reading is CPU work, seconds for a large file: in a thread, the event loop keeps
+    # serving other requests. The upload is spooled to a file, read as a stream.
+    table = await asyncio.to_thread(read_table, file.file, Limits.from_settings())
     plan = await importer.plan(session, principal=principal, table=table)
     header_broken = any(issue.row == 1 for issue in plan.issues)
-    if plan.issues and (all_or_nothing or header_broken):
+    if plan.issue_count and (all_or_nothing or header_broken):
+        listed = "" if plan.issue_count == len(plan.issues) else f" ({len(plan.issues)} listed)"
         raise Unprocessable(
-            f"{len(plan.issues)} error(s) in {plan.invalid_rows} row(s); nothing was imported",
+            f"{plan.issue_count} error(s) in {plan.invalid_rows} row(s){listed}; "
+            "nothing was imported",
             code="import_invalid",
             errors=[
                 FieldError(
@@ -126,6 +136,7 @@ async def import_organizations(
         updated=len(plan.updates),
         unchanged=plan.unchanged,
         skipped_rows=plan.invalid_rows,
+        error_count=plan.issue_count,
         errors=[
             ImportIssueOut(row=i.row, column=i.column, code=i.code, message=i.message)
             for i in plan.issues

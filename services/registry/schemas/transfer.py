@@ -22,4 +22,7 @@ class ImportReport(BaseModel):
     updated: int
     unchanged: int
     skipped_rows: int = Field(description="Rows left out for their errors (all_or_nothing=false)")
-    errors: list[ImportIssueOut] = Field(description="Every error of the rows left out")
+    error_count: int = Field(description="How many errors the rows left out have")
+    errors: list[ImportIssueOut] = Field(
+        description="The errors of the rows left out: the first 1,000 found"
+    )

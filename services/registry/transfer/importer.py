@@ -1,15 +1,18 @@
 """Plan an import: read every row, check every rule, match existing organizations.
 
-Nothing is written here. Every problem of every row is collected (row number, column,
-code, message), never stopping at the first. A row updates the organization with the
-same USCC (registered) or filing number (filed) — upsert — and changes only the
-columns the file has; kind and registration of an existing organization are not
-changed by an import. A masked ID number (from an export for a role that may not see
-them) leaves the stored number as it is.
+Nothing is written here. Every problem of every row is counted (row number, column,
+code, message), never stopping at the first; the first `MAX_LISTED_ISSUES` are kept for
+the report, so that a file of wrong rows does not make a report as large as itself.
+
+A row updates the organization with the same USCC (registered) or filing number
+(filed) — upsert — and changes only the columns the file has; kind and registration
+of an existing organization are not changed by an import. A masked ID number (from
+an export for a role that may not see them) leaves the stored number as it is.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,6 +42,9 @@ from shared.auth import Principal, Role
 _IMMUTABLE = ("kind", "registration", "uscc", "filing_number")
 _ID = "legal_rep_id_number"
 _BATCH = 5_000
+MAX_LISTED_ISSUES = 1_000
+# Rows planned between two turns of the event loop, when the plan needs the database.
+_ROWS_PER_TURN = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,32 +69,42 @@ class Plan:
     creates: list[dict[str, Any]] = field(default_factory=list)
     updates: list[Update] = field(default_factory=list)
     unchanged: int = 0
-    issues: list[Issue] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)  # the first MAX_LISTED_ISSUES found
+    issue_count: int = 0
+    _rows_with_issues: set[int] = field(default_factory=set)
+
+    def add(self, *issues: Issue) -> None:
+        for issue in issues:
+            self.issue_count += 1
+            if issue.row > 1:
+                self._rows_with_issues.add(issue.row)
+            if len(self.issues) < MAX_LISTED_ISSUES:
+                self.issues.append(issue)
 
     @property
     def invalid_rows(self) -> int:
-        return len({issue.row for issue in self.issues if issue.row > 1})
+        return len(self._rows_with_issues)
 
 
-def _columns(header: list[str], issues: list[Issue]) -> list[Column | None]:
+def _columns(header: list[str], result: Plan) -> list[Column | None]:
     columns: list[Column | None] = []
     seen: set[str] = set()
     for text in header:
         column = BY_NAME.get(text)
         if column is None:
             if text:
-                issues.append(Issue(1, text, "unknown_column", "Not a column of the register"))
+                result.add(Issue(1, text, "unknown_column", "Not a column of the register"))
         elif column.code in seen:
-            issues.append(Issue(1, text, "duplicate_column", "This column appears twice"))
+            result.add(Issue(1, text, "duplicate_column", "This column appears twice"))
             column = None
         else:
             seen.add(column.code)
         columns.append(column if column and column.code in IMPORTED_CODES else None)
     for code in REQUIRED_CODES:
         if code not in seen:
-            issues.append(Issue(1, code, "missing_column", "This column is required"))
+            result.add(Issue(1, code, "missing_column", "This column is required"))
     if not seen & {"uscc", "filing_number"}:
-        issues.append(Issue(1, "uscc", "missing_column", "Give uscc or filing_number (or both)"))
+        result.add(Issue(1, "uscc", "missing_column", "Give uscc or filing_number (or both)"))
     return columns
 
 
@@ -208,53 +224,71 @@ def _visible(principal: Principal, organization: Organization) -> bool:
     return True
 
 
-async def plan(session: AsyncSession, *, principal: Principal, table: Table) -> Plan:
-    result = Plan(total_rows=len(table.rows))
-    columns = _columns(table.header, result.issues)
-    if result.issues:
-        return result
+def _checked_rows(
+    result: Plan, table: Table, principal: Principal
+) -> tuple[list[tuple[int, dict[str, Any], bool]], set[str]]:
+    """Every cell read and every rule checked, row by row: CPU only, run off the event loop.
+
+    Returns the rows that passed, each once per key, and the columns the file has.
+    """
+    columns = _columns(table.header, result)
+    if result.issue_count:
+        return [], set()
     positions = [(i, column) for i, column in enumerate(columns) if column is not None]
-    present = {column.code for _, column in positions}
     rows: list[tuple[int, dict[str, Any], bool]] = []
     first_row_of: dict[tuple[str, str], int] = {}
     for number, cells in table.rows:
-        read = _read_row(number, cells, positions, result.issues)
+        found: list[Issue] = []
+        read = _read_row(number, cells, positions, found)
         if read is None:
+            result.add(*found)
             continue
         values, masked = read
         if found := _row_issues(number, values, masked, principal):
-            result.issues += found
+            result.add(*found)
             continue
         key = _key(values)
         if key in first_row_of:
-            result.issues.append(
+            result.add(
                 Issue(number, key[0], "duplicate_in_file", f"Same as row {first_row_of[key]}")
             )
             continue
         first_row_of[key] = number
         rows.append((number, values, masked))
+    return rows, {column.code for _, column in positions}
 
-    existing = await _existing(session, first_row_of)
+
+async def plan(session: AsyncSession, *, principal: Principal, table: Table) -> Plan:
+    result = Plan(total_rows=len(table.rows))
+    # A file's rows cost seconds of validation: in a thread, other requests are served.
+    rows, present = await asyncio.to_thread(_checked_rows, result, table, principal)
+    if not rows:
+        return result
+    existing = await _existing(session, [_key(values) for _, values, _ in rows])
     registered_names = [
         v["name"] for _, v, _ in rows if v["registration"] is Registration.registered
     ]
     names = await _names_in_use(session, registered_names)
     names_in_file: dict[str, int] = {}
-    for number, values, masked in rows:
+    for index, (number, values, masked) in enumerate(rows):
+        if index % _ROWS_PER_TURN == 0:
+            # The loaded organizations belong to the session, so this part stays on the
+            # event loop: it lets other requests in between.
+            await asyncio.sleep(0)
         match = existing.get(_key(values))
         if values["registration"] is Registration.registered:
             holder = names.get(values["name"])
             if holder is not None and (match is None or holder != match.id):
-                result.issues.append(Issue(number, "name", "name_taken", "Registered already"))
+                result.add(Issue(number, "name", "name_taken", "Registered already"))
                 continue
             if values["name"] in names_in_file:
                 message = f"Same name as row {names_in_file[values['name']]}"
-                result.issues.append(Issue(number, "name", "duplicate_in_file", message))
+                result.add(Issue(number, "name", "duplicate_in_file", message))
                 continue
             names_in_file[values["name"]] = number
         if match is None:
             if masked:
-                result.issues.append(
+                result.add(
                     Issue(
                         number, _ID, "id_number_masked", "A new organization needs the full number"
                     )
@@ -277,20 +311,18 @@ def _plan_update(
 ) -> None:
     key_column = _key(values)[0]
     if not _visible(principal, match):
-        result.issues.append(
+        result.add(
             Issue(number, key_column, "scope_forbidden", "Not an organization of your street")
         )
         return
     if match.status in TERMINAL_STATUSES:
-        result.issues.append(
+        result.add(
             Issue(number, key_column, "organization_closed", f"The organization is {match.status}")
         )
         return
     for name in ("kind", "registration"):
         if values[name] is not getattr(match, name):
-            result.issues.append(
-                Issue(number, name, "immutable_field", "An import does not change this")
-            )
+            result.add(Issue(number, name, "immutable_field", "An import does not change this"))
             return
     updatable = present - set(_IMMUTABLE) - ({_ID} if masked else set())
     changed = {

@@ -1,24 +1,42 @@
-"""Read an uploaded table (CSV or XLSX) into a header and numbered rows.
+"""Read an uploaded table (CSV or XLSX) into a header and numbered rows, within limits.
 
 Row numbers are those a spreadsheet shows: the header is row 1, the first data row 2.
 CSV may be UTF-8 (with or without BOM) or GB18030, which is what Excel on a Chinese
 Windows saves.
+
+A small file can describe an enormous table: an XLSX is a ZIP, and a few KiB of it
+unpack to a million rows, or to one row of a million cells. So the file is read as a
+stream and refused as soon as it passes a limit, whatever it declares: the rows
+(blank ones included), the unpacked size of the XLSX, the bytes of one worksheet row,
+and the columns. Reading is CPU work: callers run `read_table` off the event loop.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
+from xml.etree.ElementTree import ParseError
 
 from openpyxl import load_workbook
 
-from shared.errors import FieldError, Unprocessable
+from shared.errors import FieldError, PayloadTooLarge, ProblemError, Unprocessable
+from shared.settings import get_settings
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
+# The register has 28 columns: a header wider than this is not one of its files.
+MAX_COLUMNS = 100
+# One worksheet row of the register is a few KiB of XML; a hostile one can be megabytes
+# of empty cells, which the XML parser holds whole before the row is seen.
+MAX_ROW_BYTES = 1024 * 1024
+_ROW_START = re.compile(rb"<row[\s/>]")
+_ROW_END = b"</row>"
+_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,70 +45,177 @@ class Table:
     rows: list[tuple[int, list[Any]]]
 
 
-def _unreadable(message: str, code: str = "unreadable_file") -> Unprocessable:
-    return Unprocessable(
-        message, code=code, errors=[FieldError(field="file", message=message, code=code)]
-    )
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_rows: int
+    max_unpacked_bytes: int
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        settings = get_settings()
+        return cls(
+            max_rows=settings.registry_import_max_rows,
+            max_unpacked_bytes=settings.registry_import_max_unpacked_bytes,
+        )
 
 
-def read_table(data: bytes) -> Table:
-    if data.startswith(OLE_MAGIC):
+def _file_problem(kind: type[ProblemError], message: str, code: str) -> ProblemError:
+    return kind(message, code=code, errors=[FieldError(field="file", message=message, code=code)])
+
+
+def _unreadable(message: str, code: str = "unreadable_file") -> ProblemError:
+    return _file_problem(Unprocessable, message, code)
+
+
+def _too_large(message: str) -> ProblemError:
+    return _file_problem(PayloadTooLarge, message, "import_too_large")
+
+
+def read_table(source: IO[bytes], limits: Limits) -> Table:
+    """The table of a seekable upload; a problem (413, 422) if it is not one we read."""
+    magic = source.read(len(XLSX_MAGIC))
+    source.seek(0)
+    if magic == OLE_MAGIC:
         raise _unreadable("Save the workbook as .xlsx (the old .xls format is not read)", "xls")
-    if data.startswith(XLSX_MAGIC):
-        return _read_xlsx(data)
-    return _read_csv(data)
+    if magic == XLSX_MAGIC:
+        return _read_xlsx(source, limits)
+    return _read_csv(source, limits)
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise _unreadable("The file is neither UTF-8 nor GB18030 text") from None
-
-
-def _blank(values: list[Any]) -> bool:
+def _blank(values: Sequence[Any]) -> bool:
     return all(value is None or (isinstance(value, str) and not value.strip()) for value in values)
 
 
-def _read_csv(data: bytes) -> Table:
-    reader = csv.reader(io.StringIO(_decode(data), newline=""))
+def _header(values: Sequence[Any]) -> list[str]:
+    if not _blank(values[MAX_COLUMNS:]):
+        message = f"The file has more than {MAX_COLUMNS} columns; the register has 28"
+        raise _file_problem(Unprocessable, message, "import_too_many_columns")
+    return ["" if value is None else str(value).strip() for value in values[:MAX_COLUMNS]]
+
+
+def _too_many_rows(max_rows: int) -> ProblemError:
+    message = (
+        f"The file has more than {max_rows:,} rows (blank ones included); "
+        f"import at most {max_rows:,} at a time"
+    )
+    return _file_problem(PayloadTooLarge, message, "import_too_many_rows")
+
+
+def _numbered(lines: Iterable[Sequence[Any]], max_rows: int) -> list[tuple[int, list[Any]]]:
+    """The data rows that are not blank, numbered; stops at the first row past the limit."""
+    rows = []
+    for number, values in enumerate(lines, start=2):
+        if number - 1 > max_rows:
+            raise _too_many_rows(max_rows)
+        cells = list(values[:MAX_COLUMNS])
+        if not _blank(cells):
+            rows.append((number, cells))
+    return rows
+
+
+def _read_csv(source: IO[bytes], limits: Limits) -> Table:
+    for encoding in ("utf-8-sig", "gb18030"):
+        source.seek(0)
+        text = io.TextIOWrapper(source, encoding=encoding, newline="")
+        try:
+            return _csv_table(csv.reader(text), limits)
+        except UnicodeDecodeError:
+            continue
+        finally:
+            text.detach()  # the upload is not the wrapper's to close
+    raise _unreadable("The file is neither UTF-8 nor GB18030 text")
+
+
+def _csv_table(reader: Any, limits: Limits) -> Table:
     try:
         header = next(reader)
     except StopIteration:
         raise _unreadable("The file is empty") from None
     except csv.Error as exc:
         raise _unreadable(f"Not a CSV file: {exc}") from None
-    rows = []
     try:
-        for number, values in enumerate(reader, start=2):
-            if not _blank(list(values)):
-                rows.append((number, list(values)))
+        rows = _numbered(reader, limits.max_rows)
     except csv.Error as exc:
         raise _unreadable(f"Malformed CSV near row {reader.line_num}: {exc}") from None
-    return Table(header=[h.strip() for h in header], rows=rows)
+    return Table(header=_header(header), rows=rows)
 
 
-def _read_xlsx(data: bytes) -> Table:
+def _check_archive(source: IO[bytes], limits: Limits) -> None:
+    """Refuse, before parsing, a ZIP that unpacks past the limit or holds a part of too many
+    rows or an oversized row: a scan of the bytes, far cheaper than the XML parser.
+
+    The sizes a ZIP declares are binding: `zipfile` stops each entry at its declared
+    size (and fails its checksum if more was there).
+    """
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        with zipfile.ZipFile(source) as archive:
+            entries = archive.infolist()
+            unpacked = sum(entry.file_size for entry in entries)
+            if unpacked > limits.max_unpacked_bytes:
+                raise _too_large(
+                    f"The workbook unpacks to {unpacked:,} bytes, more than the "
+                    f"{limits.max_unpacked_bytes:,} an import reads"
+                )
+            for entry in entries:
+                with archive.open(entry) as part:
+                    _check_rows(part, limits)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
+        raise _unreadable(f"Not a readable .xlsx workbook ({type(exc).__name__})") from None
+    finally:
+        source.seek(0)
+
+
+def _check_rows(part: IO[bytes], limits: Limits) -> None:
+    """Count the part's `<row>` elements (header included), and measure each row from its
+    start to the next row mark; a part without rows (styles, shared strings) passes.
+
+    The sheet's reader still counts the rows it yields (rows a sheet skips with `r`
+    are yielded blank): this scan refuses a file of too many rows at once.
+    """
+    rows = 0
+    since_mark: int | None = None
+    tail = b""
+    while chunk := part.read(_CHUNK):
+        # The end of the previous chunk is scanned again, for a mark across the two.
+        window = tail + chunk
+        last = window.rfind(_ROW_END)
+        for match in _ROW_START.finditer(window):
+            if match.end() > len(tail):  # else counted with the previous chunk
+                rows += 1
+            last = max(last, match.start())
+        if rows > limits.max_rows + 1:
+            raise _too_many_rows(limits.max_rows)
+        if last >= 0:
+            since_mark = len(window) - last
+        elif since_mark is not None:
+            since_mark += len(chunk)
+        if since_mark is not None and since_mark > MAX_ROW_BYTES:
+            raise _too_large(f"A row of the workbook is more than {MAX_ROW_BYTES:,} bytes of XML")
+        tail = window[-(len(_ROW_END) - 1) :]
+
+
+def _read_xlsx(source: IO[bytes], limits: Limits) -> Table:
+    _check_archive(source, limits)
+    try:
+        workbook = load_workbook(source, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError) as exc:
         raise _unreadable(f"Not a readable .xlsx workbook ({type(exc).__name__})") from None
     try:
-        sheet = workbook.worksheets[0]
-        lines = sheet.iter_rows(values_only=True)
-        first = next(lines, None)
-        if first is None:
-            raise _unreadable("The first sheet is empty")
-        header = ["" if value is None else str(value).strip() for value in first]
-        rows = []
-        for number, values in enumerate(lines, start=2):
-            cells = list(values)
-            if not _blank(cells):
-                rows.append((number, cells))
+        return _first_sheet(workbook, limits)
+    except (IndexError, ParseError) as exc:
+        raise _unreadable(f"Not a readable .xlsx workbook ({type(exc).__name__})") from None
     finally:
         workbook.close()
-    return Table(header=header, rows=rows)
+
+
+def _first_sheet(workbook: Any, limits: Limits) -> Table:
+    sheet = workbook.worksheets[0]
+    # The extent a sheet declares (<dimension ref="A1:XFD1048576"/>) would have the
+    # reader pad every row to it and add empty rows up to it: only what is there counts.
+    sheet.reset_dimensions()
+    # One column past the limit, to tell a header that goes on.
+    lines = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1)
+    first = next(lines, None)
+    if first is None:
+        raise _unreadable("The first sheet is empty")
+    return Table(header=_header(first), rows=_numbered(lines, limits.max_rows))

@@ -9,9 +9,10 @@ round trips. All of it commits or rolls back with the request.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -27,6 +28,7 @@ from shared.db import utcnow
 from shared.request_context import current_request_id
 
 _FIELDS = [column.code for column in IMPORTED]
+_RECORDS_PER_TURN = 2_000
 # Built from this module's own column codes, never from input.
 _CREATE_STAGING = (
     "CREATE TEMP TABLE import_update ON COMMIT DROP AS "  # noqa: S608
@@ -76,13 +78,28 @@ async def _driver(session: AsyncSession) -> Any:
     return raw.driver_connection
 
 
+async def _taking_turns(records: Iterable[tuple[Any, ...]]) -> AsyncIterator[tuple[Any, ...]]:
+    """The records, with a turn of the event loop between batches.
+
+    asyncpg waits only when the socket is full: building and encoding 100,000 rows in
+    one go would hold the event loop, and every other request, for seconds.
+    """
+    for count, record in enumerate(records, start=1):
+        yield record
+        if count % _RECORDS_PER_TURN == 0:
+            await asyncio.sleep(0)
+
+
 async def _copy(
     session: AsyncSession, table: str, columns: Sequence[str], records: Iterable[tuple[Any, ...]]
 ) -> None:
     driver = await _driver(session)
     schema = None if table.startswith("pg_temp.") else SCHEMA
     await driver.copy_records_to_table(
-        table.removeprefix("pg_temp."), schema_name=schema, columns=list(columns), records=records
+        table.removeprefix("pg_temp."),
+        schema_name=schema,
+        columns=list(columns),
+        records=_taking_turns(records),
     )
 
 
@@ -112,24 +129,21 @@ async def write(session: AsyncSession, *, principal: Principal, plan: Plan) -> N
 
 
 def _history(principal: Principal, plan: Plan) -> Iterable[tuple[Any, ...]]:
-    rows: list[dict[str, Any]] = []
-    for created in plan.creates:
-        rows += history_rows(
-            organization_id=created["id"],
+    changes = [(created["id"], Action.created, None) for created in plan.creates] + [
+        (update.organization_id, Action.updated, update.changed) for update in plan.updates
+    ]
+    for organization_id, action, changed in changes:
+        rows = history_rows(
+            organization_id=organization_id,
             principal=principal,
-            action=Action.created,
+            action=action,
             source=Source.import_file,
+            changes=changed,
         )
-    for update in plan.updates:
-        rows += history_rows(
-            organization_id=update.organization_id,
-            principal=principal,
-            action=Action.updated,
-            source=Source.import_file,
-            changes=update.changed,
-        )
-    for row in rows:
-        yield tuple(_json(row[c]) if c in ("before", "after") else row[c] for c in _HISTORY_COLUMNS)
+        for row in rows:
+            yield tuple(
+                _json(row[c]) if c in ("before", "after") else row[c] for c in _HISTORY_COLUMNS
+            )
 
 
 async def _write_events(session: AsyncSession, plan: Plan) -> None:

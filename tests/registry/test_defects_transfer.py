@@ -287,3 +287,22 @@ async def test_csv_export_quotes_cells_starting_with_tab_or_carriage_return(
     assert (again.json()["unchanged"], again.json()["updated"]) == (1, 0)
     stored = (await registry.get(f"{ORGS}/{organization['id']}", headers=bureau)).json()
     assert {field: stored[field] for field in hostile} == hostile
+
+
+async def test_a_damaged_workbook_is_unreadable_and_changes_nothing(
+    registry: httpx.AsyncClient, auth: Auth
+) -> None:
+    data = bytearray(one_cell_rows(5_000))
+    entry = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("xl/worksheets/sheet1.xml")
+    compressed = entry.header_offset + 30 + len(entry.filename) + len(entry.extra)
+    for offset in range(100, 105):  # scramble the deflated sheet, its headers intact
+        data[compressed + offset] ^= 0xFF
+    before = await rows_in(Organization)
+
+    response = await registry.post(
+        IMPORT, files={"file": ("damaged.xlsx", bytes(data))}, headers=auth("civil_affairs")
+    )
+
+    assert response.status_code == 422, response.text[:2000]
+    assert response.json()["code"] == "unreadable_file"
+    assert await rows_in(Organization) == before

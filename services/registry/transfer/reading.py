@@ -17,6 +17,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
@@ -37,6 +38,16 @@ MAX_ROW_BYTES = 1024 * 1024
 _ROW_START = re.compile(rb"<row[\s/>]")
 _ROW_END = b"</row>"
 _CHUNK = 64 * 1024
+# What a damaged, encrypted or unsupported ZIP raises (encryption: RuntimeError).
+_BROKEN_ZIP = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    NotImplementedError,
+    EOFError,
+    RuntimeError,
+    ValueError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +170,7 @@ def _check_archive(source: IO[bytes], limits: Limits) -> None:
             for entry in entries:
                 with archive.open(entry) as part:
                     _check_rows(part, limits)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
+    except _BROKEN_ZIP as exc:
         raise _unreadable(f"Not a readable .xlsx workbook ({type(exc).__name__})") from None
     finally:
         source.seek(0)

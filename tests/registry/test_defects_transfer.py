@@ -25,6 +25,7 @@ import pytest
 
 from services.registry.models import Organization
 from services.registry.transfer.columns import IMPORTED
+from services.registry.transfer.reading import MAX_COLUMNS
 from shared.settings import get_settings
 from tests.factories import registered_org
 from tests.paging import rows_in
@@ -306,3 +307,17 @@ async def test_a_damaged_workbook_is_unreadable_and_changes_nothing(
     assert response.status_code == 422, response.text[:2000]
     assert response.json()["code"] == "unreadable_file"
     assert await rows_in(Organization) == before
+
+
+async def test_a_header_wider_than_the_column_limit_is_refused(
+    registry: httpx.AsyncClient, auth: Auth
+) -> None:
+    header = [*CODES, *(f"extra{n}" for n in range(MAX_COLUMNS))]
+    data = (",".join(header) + "\r\n" + ",".join("x" for _ in header) + "\r\n").encode()
+
+    response = await registry.post(
+        IMPORT, files={"file": ("wide.csv", data)}, headers=auth("civil_affairs")
+    )
+
+    assert response.status_code == 422, response.text[:2000]
+    assert response.json()["code"] == "import_too_many_columns"

@@ -25,12 +25,13 @@ from xml.etree.ElementTree import ParseError
 
 from openpyxl import load_workbook
 
+from services.registry.transfer.columns import EXPORTED
 from shared.errors import FieldError, PayloadTooLarge, ProblemError, Unprocessable
 from shared.settings import get_settings
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
-# The register has 28 columns: a header wider than this is not one of its files.
+# A header wider than this (the register has 28 columns) is not one of its files.
 MAX_COLUMNS = 100
 # One worksheet row of the register is a few KiB of XML; a hostile one can be megabytes
 # of empty cells, which the XML parser holds whole before the row is seen.
@@ -99,7 +100,7 @@ def _blank(values: Sequence[Any]) -> bool:
 
 def _header(values: Sequence[Any]) -> list[str]:
     if not _blank(values[MAX_COLUMNS:]):
-        message = f"The file has more than {MAX_COLUMNS} columns; the register has 28"
+        message = f"The file has more than {MAX_COLUMNS} columns; the register has {len(EXPORTED)}"
         raise _file_problem(Unprocessable, message, "import_too_many_columns")
     return ["" if value is None else str(value).strip() for value in values[:MAX_COLUMNS]]
 

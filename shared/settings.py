@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     registry_url: str = "http://127.0.0.1:8001"
     projects_url: str = "http://127.0.0.1:8002"
     workflow_url: str = "http://127.0.0.1:8003"
+    # `make run`: how long startup waits for every API's /readyz before giving up.
+    run_ready_timeout_seconds: float = Field(default=60.0, gt=0)
 
     # Service-to-service HTTP.
     http_timeout_seconds: float = 10.0

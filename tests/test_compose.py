@@ -44,6 +44,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
+from shared.dev.processes import free_port
 from shared.settings import PROJECT_ROOT, Settings
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
@@ -550,13 +551,6 @@ def test_gateway_limits_and_headers(compose: dict[str, Any], gateway: Gateway) -
 # -- compose services as local processes ----------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOCALHOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def localize(text: str, hosts: set[str], ports: Mapping[tuple[str, int], int]) -> str:
     """Compose addresses as seen from this host: every compose host name is 127.0.0.1,
     and `<host>:<container port>` of an API becomes its local port. `ports` also holds
@@ -700,7 +694,7 @@ def test_compose_services_run_as_local_processes(
     hosts = set(services)
 
     # Each API's port inside its container -> a free local port.
-    api_ports = {name: (container_port(apps[name]), _free_port()) for name in API_SERVICES}
+    api_ports = {name: (container_port(apps[name]), free_port()) for name in API_SERVICES}
     assert len({local for _, local in api_ports.values()}) == len(api_ports)
     ports = {(name, inner): local for name, (inner, local) in api_ports.items() if inner}
 

@@ -7,6 +7,12 @@
 Embedded PostgreSQL / Redis (see shared.dev.embedded) are started only for DATABASE_URL /
 REDIS_URL left unset, and their URLs are passed to every child process. `run` stops on exit
 only the embedded servers it started itself, so a session started by `servers` survives.
+
+Once everything is ready, `run` supervises: a service or the worker that exits is started
+again with backoff (shared.dev.supervision) while the rest keep running. Each child's output
+is shown prefixed with its name and kept in `var/log/<name>.log`. Startup waits at most
+RUN_READY_TIMEOUT_SECONDS for every API's /readyz, and on failure quotes the end of the
+failing child's log.
 """
 
 from __future__ import annotations
@@ -22,18 +28,20 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from types import FrameType
+from typing import NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from shared.dev.embedded import EmbeddedPostgres, EmbeddedRedis
+from shared.dev.supervision import Child, ChildLog
 from shared.settings import PROJECT_ROOT, Settings, get_settings
 
-READY_TIMEOUT_SECONDS = 60.0
 TERMINATE_TIMEOUT_SECONDS = 10.0
 POLL_INTERVAL_SECONDS = 0.2
+# How much of a failing child's log a failure message quotes.
+TAIL_LINES = 25
 HOW_TO_MINT = "make token role=civil_affairs"
 
 # What `run` launches, as arguments to the current Python interpreter (cwd: project root).
@@ -175,18 +183,6 @@ def _port_free(port: int) -> bool:
     return True
 
 
-@dataclass
-class Child:
-    name: str
-    argv: list[str]
-    port: int | None = None
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
 class Orchestrator:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -197,6 +193,9 @@ class Orchestrator:
         self.owns_redis = False
         self.children: list[Child] = []
         self.shutting_down = False
+        self.log_dir = settings.var_dir.resolve() / "log"
+        self.preexec = _parent_death_signal()
+        self.env: dict[str, str] = {}
 
     # Signals: the first one aborts whatever is running (startup or supervision) via an
     # exception; later ones are ignored so that cleanup itself cannot be interrupted.
@@ -217,7 +216,7 @@ class Orchestrator:
             self._start_children(env)
             self._wait_ready()
             self._print_summary(env)
-            exit_code = self._supervise()
+            self._supervise()
         except ShutdownRequested as exc:
             _say(f"{exc} received, shutting down")
         except StartupFailed as exc:
@@ -294,26 +293,29 @@ class Orchestrator:
 
     def _start_children(self, env: dict[str, str]) -> None:
         self._check_ports()
+        self.env = env
         for name, app in API_APPS.items():
             port = self._ports()[name]
             argv = ["-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
-            self.children.append(Child(name, argv, port))
-        self.children.append(Child("worker", WORKER))
-
-        preexec = _parent_death_signal()
+            self.children.append(Child(name, argv, self._log_of(name), port))
+        self.children.append(Child("worker", WORKER, self._log_of("worker")))
+        _say(f"logs in {self.log_dir}")
         for child in self.children:
             _say(f"starting {child.name}: python {' '.join(child.argv)}")
-            # Own process group: the terminal's Ctrl-C reaches only us, and we stop the
-            # children in order instead of having them all race on SIGINT.
-            child.process = subprocess.Popen(  # noqa: S603
-                [self.python, *child.argv],
-                cwd=PROJECT_ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                process_group=0,
-                # preexec_fn is unsafe only with threads, and this process has none.
-                preexec_fn=preexec,
-            )
+            self._spawn(child)
+
+    def _log_of(self, name: str) -> ChildLog:
+        return ChildLog(self.log_dir / f"{name}.log")
+
+    def _spawn(self, child: Child) -> None:
+        child.start(self.python, self.env, self.preexec)
+
+    def _show_output(self) -> None:
+        """Print what the children wrote since last time, each line under its child's name."""
+        width = max((len(child.name) for child in self.children), default=0)
+        for child in self.children:
+            for line in child.log.new_lines():
+                print(f"{child.name:<{width}} | {line}", flush=True)
 
     def _dead_child(self) -> Child | None:
         for child in self.children:
@@ -321,31 +323,49 @@ class Orchestrator:
                 return child
         return None
 
+    def _last_lines(self, child: Child) -> str:
+        lines = child.log.tail(TAIL_LINES) or ["(no output)"]
+        quoted = "\n".join(f"  {child.name} | {line}" for line in lines)
+        return f"last lines of {child.log.path}:\n{quoted}"
+
     def _wait_ready(self) -> None:
         pending = [child for child in self.children if child.port is not None]
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        timeout = self.settings.run_ready_timeout_seconds
+        deadline = time.monotonic() + timeout
+        # Why each pending child is not ready yet, from its latest probe.
+        reasons = {child.name: "no answer yet" for child in pending}
         with httpx.Client(timeout=2.0) as client:
             while pending:
+                self._show_output()
                 dead = self._dead_child()
                 if dead is not None:
                     assert dead.process is not None
                     raise StartupFailed(
-                        f"{dead.name} exited with code {dead.process.returncode} during startup"
+                        f"{dead.name} exited with code {dead.process.returncode} during "
+                        f"startup; {self._last_lines(dead)}"
                     )
                 for child in list(pending):
                     try:
                         response = client.get(f"{child.base_url}/readyz")
-                    except httpx.HTTPError:
+                    except httpx.HTTPError as exc:
+                        reasons[child.name] = f"{type(exc).__name__}: {exc}"
                         continue
                     if response.status_code == 200:
                         _say(f"{child.name} is ready")
                         pending.remove(child)
+                    else:
+                        reasons[child.name] = f"{response.status_code} {response.text[:300]}"
                 if not pending:
                     break
                 if time.monotonic() >= deadline:
-                    names = ", ".join(child.name for child in pending)
+                    details = "\n".join(
+                        f"{child.name} (GET {child.base_url}/readyz: {reasons[child.name]}); "
+                        f"{self._last_lines(child)}"
+                        for child in pending
+                    )
                     raise StartupFailed(
-                        f"not ready after {READY_TIMEOUT_SECONDS:g}s (GET /readyz): {names}"
+                        f"not ready after {timeout:g}s (RUN_READY_TIMEOUT_SECONDS): "
+                        f"{', '.join(child.name for child in pending)}\n{details}"
                     )
                 time.sleep(POLL_INTERVAL_SECONDS)
 
@@ -363,6 +383,7 @@ class Orchestrator:
         embedded_redis = " (embedded)" if self.redis is not None else ""
         lines += [
             f"  {'worker':<{width}}  python {' '.join(WORKER)}",
+            f"  {'logs':<{width}}  {self.log_dir}",
             "",
             f"  {'database':<{width}}  {redact(env['DATABASE_URL'])}{embedded_db}",
             f"  {'redis':<{width}}  {redact(env['REDIS_URL'])}{embedded_redis}",
@@ -372,13 +393,29 @@ class Orchestrator:
         ]
         print("\n".join(lines), flush=True)
 
-    def _supervise(self) -> int:
+    def _supervise(self) -> NoReturn:
+        """Keep every child running until a signal ends the session (never returns)."""
         while True:
-            dead = self._dead_child()
-            if dead is not None:
-                assert dead.process is not None
-                _say(f"{dead.name} exited unexpectedly (code {dead.process.returncode})")
-                return 1
+            self._show_output()
+            now = time.monotonic()
+            for child in self.children:
+                delay = child.exited(now)
+                if delay is not None:
+                    assert child.process is not None
+                    # Whatever the child left in its process group goes with it.
+                    _signal_group(child, signal.SIGKILL)
+                    _say(
+                        f"{child.name} exited (code {child.process.returncode}) after "
+                        f"{now - child.started_at:.1f}s; restarting it in {delay:g}s"
+                    )
+                elif child.due_for_restart(now):
+                    child.restarts += 1
+                    self._spawn(child)
+                    assert child.process is not None
+                    _say(
+                        f"{child.name} restarted (pid {child.process.pid}, "
+                        f"restart {child.restarts})"
+                    )
             time.sleep(POLL_INTERVAL_SECONDS)
 
     def _cleanup(self) -> bool:
@@ -413,6 +450,7 @@ class Orchestrator:
                 _signal_group(child, signal.SIGKILL)
                 child.process.wait()
                 ok = False
+        self._show_output()
         return ok
 
 

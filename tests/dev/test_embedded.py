@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,12 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from shared.dev.embedded import EmbeddedPostgres, EmbeddedRedis, wait_until
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from shared.dev.processes import free_port
 
 
 @pytest.fixture
@@ -36,7 +30,7 @@ def work_dir() -> Iterator[Path]:
 
 @pytest.fixture
 def postgres(work_dir: Path) -> Iterator[EmbeddedPostgres]:
-    server = EmbeddedPostgres(work_dir / "postgres", _free_port(), "sanshe-pg")
+    server = EmbeddedPostgres(work_dir / "postgres", free_port(), "sanshe-pg")
     try:
         server.start()
         yield server
@@ -46,7 +40,7 @@ def postgres(work_dir: Path) -> Iterator[EmbeddedPostgres]:
 
 @pytest.fixture
 def redis_server(work_dir: Path) -> Iterator[EmbeddedRedis]:
-    server = EmbeddedRedis(work_dir / "redis", _free_port())
+    server = EmbeddedRedis(work_dir / "redis", free_port())
     try:
         server.start()
         yield server
@@ -87,7 +81,7 @@ async def test_postgres_runs_and_keeps_data_across_restarts(postgres: EmbeddedPo
 def test_postgres_refuses_to_reuse_a_cluster_running_on_another_port(
     postgres: EmbeddedPostgres,
 ) -> None:
-    other = EmbeddedPostgres(postgres.data_dir, _free_port(), postgres.system_user)
+    other = EmbeddedPostgres(postgres.data_dir, free_port(), postgres.system_user)
     with pytest.raises(RuntimeError, match="already running on port"):
         other.start()
 

@@ -13,6 +13,7 @@ from arq.jobs import Job, JobStatus
 from sqlalchemy import func, select, text
 
 from services.workflow.models import CaseTransition, infra
+from services.workflow.tasks import CONSUMER as WORKFLOW_CONSUMER
 from shared.db import database
 from shared.jobs import JobName, create_queue, deserialize_job
 from shared.outbox import envelope_of
@@ -21,12 +22,26 @@ from tests.polling import poll
 from tests.processes import ManagedProcess, RecordingServer, worker_process
 from tests.workflow.test_cases import transitions_to
 
+# Generous: the worker process may still be starting, on two cores shared with other runs.
+WITHIN = 90.0
+
+
+async def _claimed_by_the_worker(event_id: uuid.UUID) -> bool:
+    inbox = infra.inbox
+    async with database.transaction() as session:
+        claimed = await session.execute(
+            select(func.count()).where(
+                inbox.c.consumer == WORKFLOW_CONSUMER, inbox.c.event_id == event_id
+            )
+        )
+        return bool(claimed.scalar_one())
+
 
 async def test_duplicate_job_delivery_changes_nothing(
     submit: Callable[..., Any], wait_for_state: Callable[..., Any], worker: ManagedProcess
 ) -> None:
     case_id = await submit("organization_change")
-    await wait_for_state(case_id, "in_joint_review")
+    await wait_for_state(case_id, "in_joint_review", within=WITHIN)
     outbox = infra.outbox
     async with database.transaction() as session:
         row = (
@@ -36,6 +51,9 @@ async def test_duplicate_job_delivery_changes_nothing(
                 )
             )
         ).one()
+    # The case can reach joint review through the sweep's pre-check before the event's own
+    # job has run: the redeliveries below must come after the first delivery, not race it.
+    await poll(lambda: _claimed_by_the_worker(row.id), within=WITHIN)
     queue: ArqRedis = await create_queue()
     try:
         # The same event delivered again under other job ids (as after a Redis failover).
@@ -47,7 +65,7 @@ async def test_duplicate_job_delivery_changes_nothing(
             )
             for _ in range(3)
         ]
-        results = [await job.result(timeout=20) for job in jobs if job is not None]
+        results = [await job.result(timeout=WITHIN) for job in jobs if job is not None]
     finally:
         await queue.aclose()
     assert results == ["duplicate", "duplicate", "duplicate"]

@@ -6,10 +6,12 @@ loopback receiver; only time is fake, so a 28-hour schedule runs in a second.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import format_datetime
 
@@ -57,6 +59,32 @@ def api_on_fake_time(sync_app: FastAPI, clock: FakeClock) -> Iterator[None]:
 async def _endpoint(api: httpx.AsyncClient, civil: dict[str, str], receiver: Receiver) -> str:
     created = await register(api, civil, f"{receiver.url}/hook")
     return str(created["id"])
+
+
+@dataclass
+class SilentReceiver:
+    url: str
+    connections: int = 0
+
+
+@contextlib.asynccontextmanager
+async def silent_receiver() -> AsyncIterator[SilentReceiver]:
+    """A loopback endpoint that accepts connections and never answers, until the end."""
+    release = asyncio.Event()
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        silent.connections += 1
+        await release.wait()
+        writer.close()
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    silent = SilentReceiver(url=f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
+    try:
+        yield silent
+    finally:
+        release.set()
+        server.close()
+        await server.wait_closed()
 
 
 async def _disabled_events(endpoint_id: str) -> list[dict[str, object]]:
@@ -333,27 +361,22 @@ class TestNoRedirectsAndTimeouts:
         sync_settings: SyncSettings,
         clock: FakeClock,
     ) -> None:
-        import asyncio
-
-        async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await asyncio.sleep(5)  # reads nothing, answers nothing
-            writer.close()
-
-        server = await asyncio.start_server(silent, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        created = await register(api, civil, f"http://127.0.0.1:{port}/slow")
-        quick = DeliverPass(sync_settings.model_copy(update={"timeout_seconds": 0.3}), clock)
-        try:
-            await append(envelope(), now=clock())
-            await quick()
-        finally:
-            await quick.aclose()
-            server.close()
+        # Never answers until the test is over: whatever the machine's load, the only way
+        # the try can end is the sender's own timeout.
+        async with silent_receiver() as silent:
+            created = await register(api, civil, f"{silent.url}/slow")
+            quick = DeliverPass(sync_settings.model_copy(update={"timeout_seconds": 0.3}), clock)
+            try:
+                await append(envelope(), now=clock())
+                await quick()
+            finally:
+                await quick.aclose()
         (row,) = await deliveries(created["id"])
         (attempt,) = await attempts(row.id)
         assert attempt.error == "timeout"
         assert attempt.status_code is None
-        assert 250 <= attempt.latency_ms < 3000
+        # It waited its timeout, and gave up then (a loaded machine adds some lag).
+        assert 250 <= attempt.latency_ms < 10_000
 
 
 async def test_a_hanging_failing_endpoint_does_not_hold_up_a_healthy_one(
@@ -363,33 +386,35 @@ async def test_a_hanging_failing_endpoint_does_not_hold_up_a_healthy_one(
     clock: FakeClock,
     sync_settings: SyncSettings,
 ) -> None:
-    import asyncio
+    # The timeout is long next to a healthy loopback answer even on a loaded machine, so
+    # a healthy pass that waited for the dead endpoint would show; and the dead endpoint's
+    # connection count says outright whether it was tried.
+    timeout = 5.0
+    async with silent_receiver() as silent:
+        dead = await register(api, civil, f"{silent.url}/x")
+        await _endpoint(api, civil, receiver)  # and a healthy one
+        runner = DeliverPass(sync_settings.model_copy(update={"timeout_seconds": timeout}), clock)
+        quick = DeliverPass(sync_settings.model_copy(update={"timeout_seconds": 0.3}), clock)
+        try:
+            await append(envelope(), now=clock())  # one delivery to each endpoint
+            first = await runner(Lane.healthy)  # both are healthy yet: waits for the timeout
+            assert first["delivered"] == 1 and first["retrying"] == 1
+            assert (await endpoint_row(dead["id"])).failing_since is not None
+            assert silent.connections == 1
 
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(30)
-        writer.close()
-
-    server = await asyncio.start_server(silent, "127.0.0.1", 0)
-    dead = await register(api, civil, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/x")
-    await _endpoint(api, civil, receiver)  # and a healthy one
-    runner = DeliverPass(sync_settings.model_copy(update={"timeout_seconds": 2}), clock)
-    try:
-        await append(envelope(), now=clock())  # one delivery to each endpoint
-        first = await runner(Lane.healthy)  # both are healthy yet: waits for the timeout
-        assert first["delivered"] == 1 and first["retrying"] == 1
-        assert (await endpoint_row(dead["id"])).failing_since is not None
-
-        clock.advance(minutes=1)
-        await append(envelope(), now=clock())
-        started = time.monotonic()
-        second = await runner(Lane.healthy)
-        assert second == {"sent": 1, "delivered": 1, "retrying": 0, "failed": 0, "disabled": 0}
-        assert time.monotonic() - started < 1.5  # no 2 s wait for the dead one
-        assert [d.status for d in await deliveries(dead["id"])] == [DeliveryStatus.pending] * 2
-        assert (await runner(Lane.failing))["sent"] == 2  # its own lane tries it
-    finally:
-        await runner.aclose()
-        server.close()
+            clock.advance(minutes=1)
+            await append(envelope(), now=clock())
+            started = time.monotonic()
+            second = await runner(Lane.healthy)
+            assert second == {"sent": 1, "delivered": 1, "retrying": 0, "failed": 0, "disabled": 0}
+            assert silent.connections == 1  # the dead one was not tried in the healthy lane
+            assert time.monotonic() - started < timeout  # and not waited for
+            assert [d.status for d in await deliveries(dead["id"])] == [DeliveryStatus.pending] * 2
+            assert (await quick(Lane.failing))["sent"] == 2  # its own lane tries it
+            assert silent.connections >= 2
+        finally:
+            await runner.aclose()
+            await quick.aclose()
     assert len(receiver.to("/hook")) == 2
 
 
@@ -429,8 +454,6 @@ async def test_a_slow_batch_keeps_its_claim_until_it_is_written_back(
 
     The lease must still cover it, or a second job would claim and send them again.
     """
-    import asyncio
-
     from services.workflow.sync import delivery
 
     release = asyncio.Event()
@@ -457,7 +480,7 @@ async def test_a_slow_batch_keeps_its_claim_until_it_is_written_back(
         async def first_try_started() -> bool:
             return connections >= 1
 
-        await poll(first_try_started)
+        await poll(first_try_started, within=60)
         clock.advance(seconds=1)  # ten leases of 0.1 s, while the batch is still going
         async with database.transaction() as session:
             again = await delivery.claim_due(
@@ -489,8 +512,9 @@ async def test_a_receiver_that_fails_then_times_out_then_recovers_gets_every_eve
         if request.path == "/flaky":
             answer = {
                 "failing": Answer(status=503, body=b"maintenance"),
-                # Slower than the sender's timeout, then failing itself: never accepted.
-                "hanging": Answer(status=504, delay=1.0),
+                # Far slower than the impatient sender's timeout, then failing itself:
+                # never accepted.
+                "hanging": Answer(status=504, delay=5.0),
                 "recovered": answer,
             }[phase]
         if answer.status < 300:
@@ -503,23 +527,27 @@ async def test_a_receiver_that_fails_then_times_out_then_recovers_gets_every_eve
     events = [envelope() for _ in range(12)]
     for event in events:
         await append(event, now=clock())
-    runner = DeliverPass(sync_settings.model_copy(update={"timeout_seconds": 0.3}), clock)
+    # While the receiver answers, the sender waits as long as a loaded machine may need
+    # (the default timeout); only the hanging pass uses a short one, far below the hang.
+    patient = DeliverPass(sync_settings, clock)
+    impatient = DeliverPass(sync_settings.model_copy(update={"timeout_seconds": 0.3}), clock)
     try:
-        await runner()  # first tries: the steady endpoint takes all, the flaky one refuses
+        await patient()  # first tries: the steady endpoint takes all, the flaky one refuses
         phase = "hanging"
         clock.advance(seconds=6)  # past the 5 s retry
-        await runner()
+        await impatient()
         phase = "recovered"
         # Past the 5 min retry, then on until a pass finds nothing due (a failing endpoint's
         # lane sends one wave per pass, so a backlog drains over several).
         for _ in range(10):
             clock.advance(minutes=6)
-            if (await runner())["sent"] == 0:
+            if (await patient())["sent"] == 0:
                 break
         else:
             pytest.fail("the deliveries never drained")
     finally:
-        await runner.aclose()
+        await patient.aclose()
+        await impatient.aclose()
 
     ids = sorted(str(event.id) for event in events)
     for path in ("/flaky", "/steady"):

@@ -296,6 +296,7 @@ def test_a_child_that_never_gets_ready_fails_startup_in_time_with_its_log(
     registry_log = tmp_path / "var" / "log" / "registry.log"
     assert f"last lines of {registry_log}" in failure
     assert "registry | " in failure and "Waiting for application startup" in failure
+    # Both marks are seen by polling the output, each up to a poll late: a second's slack
+    # below; above, what one round of probes costs on a busy machine.
     waited = marks["failure reported"] - marks["children started"]
-    # Within the configured limit, plus what one round of probes costs on a busy machine.
-    assert ready_timeout <= waited < ready_timeout + 30, waited
+    assert ready_timeout - 1 <= waited < ready_timeout + 30, waited

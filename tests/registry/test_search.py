@@ -173,8 +173,14 @@ class TestFilters:
                 json={"result": result, "party_building_ok": True, "financial_audit_ok": True},
                 headers=bureau,
             )
-            application = {"id": inspection["application_id"], "kind": "annual_inspection"}
-            await post_outcome(registry, auth, outcome_body(application))
+            # The outcome names the case the registry opened for the report.
+            application = (
+                await registry.get(
+                    f"/api/v1/applications/{inspection['application_id']}", headers=bureau
+                )
+            ).json()
+            decided = await post_outcome(registry, auth, outcome_body(application))
+            assert decided.status_code < 300, decided.text
             results[result] = org["name"]
         failed = await search(
             registry, auth, name=mark, inspection_year=year, inspection_result="fail"

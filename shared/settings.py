@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     workflow_precheck_stale_seconds: float = 30.0
     workflow_callback_backoff_seconds: float = 2.0
     workflow_callback_backoff_max_seconds: float = 600.0
+    # A holiday schedule (holidays.yaml format) loaded over the one shipped with the code:
+    # operators add a year's official notice here without waiting for a release.
+    workflow_calendar_file: Path | None = None
     worker_job_timeout_seconds: int = 300
     worker_max_tries: int = 10
 

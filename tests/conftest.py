@@ -98,6 +98,11 @@ def pytest_configure(config: pytest.Config) -> None:
             "ARQ_QUEUE_NAME": f"sanshe:test:{_RUN_ID}",
             "LOG_JSON": "true",
             "OUTBOX_RELAY_INTERVAL_SECONDS": "0.1",
+            # Years past the shipped official schedule, so that cases opened "now" do not
+            # start failing when today's deadlines reach an unpublished year (test data).
+            "WORKFLOW_CALENDAR_FILE": str(
+                PROJECT_ROOT / "tests/data/calendar_beyond_official.yaml"
+            ),
         }
     )
     config.stash[_SERVER_KEY] = server_url

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.workflow.models import CalendarDay
 from shared import metrics
 from shared.errors import ProblemError
+from shared.settings import get_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOLIDAYS_FILE = Path(__file__).parent / "holidays.yaml"
@@ -139,13 +140,25 @@ def _end_of(day: date) -> datetime:
     return datetime.combine(day + _ONE_DAY, time(0), SHANGHAI).astimezone(UTC)
 
 
-def read_calendar_file(path: Path = HOLIDAYS_FILE) -> list[dict[str, object]]:
-    years = yaml.safe_load(path.read_text("utf-8")) or {}
-    return [
-        {"day": entry["day"], "is_working_day": bool(entry["working"]), "name": entry["name"]}
-        for entries in years.values()
-        for entry in entries
-    ]
+def calendar_files() -> list[Path]:
+    """The shipped schedule, then the operator's (WORKFLOW_CALENDAR_FILE), which wins."""
+    extra = get_settings().workflow_calendar_file
+    return [HOLIDAYS_FILE, *([extra] if extra else [])]
+
+
+def read_calendar_files(paths: Iterable[Path] | None = None) -> list[dict[str, object]]:
+    """Every listed day once: a later file's entry for a day replaces an earlier one's."""
+    days: dict[object, dict[str, object]] = {}
+    for path in calendar_files() if paths is None else paths:
+        years = yaml.safe_load(path.read_text("utf-8")) or {}
+        for entries in years.values():
+            for entry in entries:
+                days[entry["day"]] = {
+                    "day": entry["day"],
+                    "is_working_day": bool(entry["working"]),
+                    "name": entry["name"],
+                }
+    return list(days.values())
 
 
 async def sync_calendar(session: AsyncSession, rows: list[dict[str, object]]) -> None:
@@ -185,7 +198,10 @@ async def check_coverage(
     through = calendar.covered_through(today)
     covered_until = _end_of(through).timestamp() if through else 0
     metrics.workflow_calendar_covered_until.labels("workflow").set(covered_until)
-    action = f"add the official schedule to {HOLIDAYS_FILE.name} and restart"
+    action = (
+        f"add the official schedule to {HOLIDAYS_FILE.name} or to the file WORKFLOW_CALENDAR_FILE "
+        "names, and restart the workflow API and worker"
+    )
     try:
         calendar.deadline(now, longest_limit)
     except CalendarNotCovered as exc:

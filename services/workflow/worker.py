@@ -12,7 +12,7 @@ from arq import cron, func
 from arq.connections import RedisSettings
 
 from services.workflow import sync
-from services.workflow.calendar import check_coverage, read_calendar_file, sync_calendar
+from services.workflow.calendar import check_coverage, read_calendar_files, sync_calendar
 from services.workflow.definitions import load_case_definitions, read_definition_files
 from services.workflow.tasks import deliver_case_outcome, dispatch_event, sweep
 from shared.db import database, utcnow
@@ -24,11 +24,11 @@ _settings = get_settings()
 
 
 async def load_reference_data() -> None:
-    """Case definitions and the working-day calendar, from the repository's data files."""
+    """Case definitions and the working-day calendar, from the data files (calendar_files)."""
     await load_case_definitions()
     longest_limit = max(d.time_limit_working_days for d in read_definition_files())
     async with database.transaction() as session:
-        await sync_calendar(session, read_calendar_file())
+        await sync_calendar(session, read_calendar_files())
         await check_coverage(session, now=utcnow(), longest_limit=longest_limit)
 
 

@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime
 from services.workflow.calendar import (
     SHANGHAI,
     WorkingCalendar,
-    read_calendar_file,
+    read_calendar_files,
     statutory_deadline,
 )
 
-ROWS = read_calendar_file()
+ROWS = read_calendar_files()
 CALENDAR = WorkingCalendar.from_days((r["day"], r["is_working_day"]) for r in ROWS)  # type: ignore[misc]
 
 

@@ -9,9 +9,11 @@ as if that year had ordinary Monday-Friday weeks, and operators are told ahead o
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,13 +22,14 @@ from sqlalchemy import func, select
 
 from services.workflow import calendar as working_days
 from services.workflow import commands
-from services.workflow.calendar import SHANGHAI, read_calendar_file
+from services.workflow.calendar import SHANGHAI, read_calendar_files
 from services.workflow.models import ApprovalCase, infra
 from shared.db import database
 from tests.workflow.conftest import materials_for
 
-ROWS = read_calendar_file()
-# The last year holidays.yaml covers: the test follows the data as years are added.
+ROWS = read_calendar_files()
+# The last year the loaded schedules cover (the shipped one and the test harness's
+# WORKFLOW_CALENDAR_FILE): the test follows the data as years are added.
 LAST_YEAR = max(r["day"].year for r in ROWS)  # type: ignore[attr-defined]
 COVERAGE_METRIC = "sanshe_workflow_calendar_covered_until_timestamp_seconds"
 
@@ -156,3 +159,33 @@ async def test_metrics_tell_until_when_the_calendar_is_covered(
     through = from_file().covered_through(today)
     expected = datetime(through.year + 1, 1, 1, tzinfo=SHANGHAI).timestamp() if through else 0.0
     assert samples[COVERAGE_METRIC] == expected
+
+
+def test_an_operators_schedule_adds_years_and_overrides_shipped_days(tmp_path: Path) -> None:
+    # A notice published after the release goes in without one (WORKFLOW_CALENDAR_FILE).
+    notice = tmp_path / "notice.yaml"
+    notice.write_text(
+        "2099:\n"
+        "  - {day: 2099-01-01, working: false, name: 元旦}\n"
+        "2026:\n"
+        "  - {day: 2026-01-02, working: true, name: 更正}\n",
+        "utf-8",
+    )
+    rows = working_days.read_calendar_files([working_days.HOLIDAYS_FILE, notice])
+    by_day = {row["day"]: row for row in rows}
+    assert by_day[date(2099, 1, 1)]["is_working_day"] is False
+    assert by_day[date(2026, 1, 2)] == {
+        "day": date(2026, 1, 2),
+        "is_working_day": True,
+        "name": "更正",
+    }
+    assert len(rows) == len(by_day)  # each day once: one upsert row per day
+    calendar = working_days.WorkingCalendar.from_days(
+        (row["day"], row["is_working_day"])  # type: ignore[misc]
+        for row in rows
+    )
+    assert 2099 in calendar.covered_years
+    assert calendar.is_working_day(date(2026, 1, 2))
+    # The setting is what the services read.
+    assert working_days.calendar_files()[0] == working_days.HOLIDAYS_FILE
+    assert os.environ["WORKFLOW_CALENDAR_FILE"] in map(str, working_days.calendar_files())

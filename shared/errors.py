@@ -323,28 +323,36 @@ async def _on_database_busy(request: Request, exc: Exception) -> JSONResponse:
     return await _on_problem(request, DatabaseBusy())
 
 
+def _send_again(request: Request, *, code: str, detail: str, retry_after: str) -> JSONResponse:
+    """503 for a request the database could not serve now and that changed nothing."""
+    return problem_response(
+        request,
+        status=503,
+        code=code,
+        title="Service unavailable",
+        detail=detail,
+        headers={"Retry-After": retry_after},
+    )
+
+
 async def _on_database(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError | asyncpg.PostgresError)
     sqlstate = _sqlstate(exc)
     if sqlstate in _TIMED_OUT:
         logger.warning("database statement timed out", extra={"sqlstate": sqlstate})
-        return problem_response(
+        return _send_again(
             request,
-            status=503,
             code="database_timeout",
-            title="Service unavailable",
             detail="The database did not answer in time; nothing was changed. Send it again.",
-            headers={"Retry-After": DATABASE_RETRY_AFTER},
+            retry_after=DATABASE_RETRY_AFTER,
         )
     if sqlstate in _CONCURRENCY_ABORT:
         logger.warning("transaction aborted by a concurrent one", extra={"sqlstate": sqlstate})
-        return problem_response(
+        return _send_again(
             request,
-            status=503,
             code="concurrent_update",
-            title="Service unavailable",
             detail="The request met a concurrent one and changed nothing; send it again.",
-            headers={"Retry-After": "1"},
+            retry_after="1",
         )
     if sqlstate not in _UNSTORABLE_TEXT:
         return await _on_unexpected(request, exc)

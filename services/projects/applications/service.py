@@ -17,6 +17,7 @@ from services.projects.applications.schemas import ApplicationCreate
 from services.projects.base import infra
 from services.projects.calls import service as calls
 from services.projects.core import lifecycle
+from services.projects.core.access import token_org_id
 from services.projects.core.models import Project, ProjectStage, TimelineEntry
 from services.projects.ocds.releases import remember_party
 from shared.auth import Principal, Role
@@ -31,12 +32,9 @@ _ENDED = (ProjectStage.rejected, ProjectStage.withdrawn)
 def applicant_id(principal: Principal) -> uuid.UUID:
     if principal.role is not Role.organization or not principal.org_id:
         raise Forbidden("Only an organization applies, for itself", code="role_forbidden")
-    try:
-        return uuid.UUID(principal.org_id)
-    except ValueError:
-        raise Forbidden(
-            "The token's org_id is not an organization id", code="scope_invalid"
-        ) from None
+    org_id = token_org_id(principal)
+    assert org_id is not None  # org_id is set: checked above
+    return org_id
 
 
 async def apply(

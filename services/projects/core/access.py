@@ -39,6 +39,21 @@ def is_finance(principal: Principal) -> bool:
     return principal.role is Role.department_reviewer and principal.department == FINANCE_DEPARTMENT
 
 
+def token_org_id(principal: Principal) -> uuid.UUID | None:
+    """The organization the token names (`org_id`), if any.
+
+    403 `scope_invalid` if the token names something that is not an organization id.
+    """
+    if principal.org_id is None:
+        return None
+    try:
+        return uuid.UUID(principal.org_id)
+    except ValueError:
+        raise Forbidden(
+            "The token's org_id is not an organization id", code="scope_invalid"
+        ) from None
+
+
 def visible(principal: Principal, *, reviewed: uuid.UUID | None = None) -> ColumnElement[bool]:
     """The WHERE clause limiting `Project` rows to what the principal may read.
 

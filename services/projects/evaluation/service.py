@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.projects.core import lifecycle
-from services.projects.core.access import get_project
+from services.projects.core.access import get_project, token_org_id
 from services.projects.core.models import Project, ProjectStage
 from services.projects.evaluation import scoring
 from services.projects.evaluation.models import (
@@ -128,17 +128,6 @@ async def _linked_organizations(session: AsyncSession, project: Project) -> dict
     return links
 
 
-def _token_org(principal: Principal) -> uuid.UUID | None:
-    if principal.org_id is None:
-        return None
-    try:
-        return uuid.UUID(principal.org_id)
-    except ValueError:
-        raise Forbidden(
-            "The token's org_id is not an organization id", code="scope_invalid"
-        ) from None
-
-
 async def _refuse_linked(
     session: AsyncSession,
     project: Project,
@@ -150,7 +139,7 @@ async def _refuse_linked(
     """409 `conflict_of_interest` if the evaluator works for an organization linked to the
     project, as the bureau recorded it or as their token says."""
     links = await _linked_organizations(session, project)
-    for org in (assignment.evaluator_org_id, _token_org(principal)):
+    for org in (assignment.evaluator_org_id, token_org_id(principal)):
         if org is not None and org in links:
             raise Conflict(
                 f"{assignment.evaluator_name} ({assignment.evaluator_sub}) works for "

@@ -47,6 +47,37 @@ async def open_procurement(
     return opened
 
 
+async def procuring(
+    driver: Driver, registry: httpx.AsyncClient, auth: Auth
+) -> tuple[Flow, dict[str, str]]:
+    """An approved project of a registered organization whose purchasing department has
+    opened a procurement: the flow and the department's headers."""
+    flow = await approved(driver, registry, auth)
+    office = purchaser(auth)
+    await open_procurement(driver, flow, office)
+    return flow, office
+
+
+async def award(driver: Driver, flow: Flow, headers: dict[str, str]) -> dict[str, Any]:
+    awarded: dict[str, Any] = await driver.expect(
+        "POST", f"{flow.path}/procurement/award", 200, headers
+    )
+    return awarded
+
+
+async def disqualify(
+    driver: Driver, flow: Flow, headers: dict[str, str], bid_id: str, reason: str
+) -> dict[str, Any]:
+    disqualified: dict[str, Any] = await driver.expect(
+        "POST",
+        f"{flow.path}/procurement/disqualifications",
+        200,
+        headers,
+        json={"bid_id": bid_id, "reason": reason},
+    )
+    return disqualified
+
+
 async def bid(
     driver: Driver, flow: Flow, headers: dict[str, str], org_id: str, price: int, technical: str
 ) -> httpx.Response:
@@ -95,9 +126,7 @@ class TestBidders:
     async def test_a_bid_from_an_organization_the_registry_does_not_know_is_refused(
         self, driver: Driver, registry: httpx.AsyncClient, auth: Auth
     ) -> None:
-        flow = await approved(driver, registry, auth)
-        office = purchaser(auth)
-        await open_procurement(driver, flow, office)
+        flow, office = await procuring(driver, registry, auth)
         stranger = str(uuid.uuid4())
         response = await bid(driver, flow, office, stranger, 10_000_000, "80")
         assert response.status_code == 422, response.text
@@ -112,9 +141,7 @@ class TestBidders:
     async def test_the_bidder_name_is_the_registry_s_not_the_request_s(
         self, driver: Driver, registry: httpx.AsyncClient, auth: Auth
     ) -> None:
-        flow = await approved(driver, registry, auth)
-        office = purchaser(auth)
-        await open_procurement(driver, flow, office)
+        flow, office = await procuring(driver, registry, auth)
         org_id = await new_organization(registry, auth, name="庐阳区真实名称服务中心")
         forged = await driver.client.post(
             f"{flow.path}/procurement/bids",
@@ -135,9 +162,7 @@ class TestBidders:
     async def test_an_ineligible_organization_cannot_bid(
         self, driver: Driver, registry: httpx.AsyncClient, auth: Auth
     ) -> None:
-        flow = await approved(driver, registry, auth)
-        office = purchaser(auth)
-        await open_procurement(driver, flow, office)
+        flow, office = await procuring(driver, registry, auth)
         org_id = await new_organization(registry, auth)
         await make_abnormal(registry, auth, org_id)
         response = await bid(driver, flow, office, org_id, 10_000_000, "80")
@@ -149,9 +174,7 @@ class TestDisqualification:
     async def test_the_best_bid_disqualified_the_next_ranked_is_awarded(
         self, driver: Driver, registry: httpx.AsyncClient, auth: Auth
     ) -> None:
-        flow = await approved(driver, registry, auth)
-        office = purchaser(auth)
-        await open_procurement(driver, flow, office)
+        flow, office = await procuring(driver, registry, auth)
         bids = await three_bids(driver, registry, auth, flow, office)
         # The best bidder is listed abnormal after bidding: the award is refused, and says
         # which bid to disqualify.
@@ -160,20 +183,14 @@ class TestDisqualification:
         assert (refused.status_code, refused.json()["code"]) == (422, "organization_ineligible")
         assert bids["best"] in refused.json()["detail"]
         reason = "中标候选人被列入活动异常名录"
-        disqualified = await driver.expect(
-            "POST",
-            f"{flow.path}/procurement/disqualifications",
-            200,
-            office,
-            json={"bid_id": bids["best"], "reason": reason},
-        )
+        disqualified = await disqualify(driver, flow, office, bids["best"], reason)
         best = next(b for b in disqualified["bids"] if b["id"] == bids["best"])
         assert (best["qualified"], best["disqualification_reason"], best["rank"]) == (
             False,
             reason,
             None,
         )
-        awarded = await driver.expect("POST", f"{flow.path}/procurement/award", 200, office)
+        awarded = await award(driver, flow, office)
         assert (awarded["status"], awarded["awarded_bid_id"]) == ("awarded", bids["second"])
         ranks = {b["id"]: b["rank"] for b in awarded["bids"]}
         assert ranks == {bids["best"]: None, bids["second"]: 1, bids["third"]: 2}
@@ -197,18 +214,12 @@ class TestDisqualification:
     async def test_disqualifying_the_awarded_bid_revokes_the_award(
         self, driver: Driver, registry: httpx.AsyncClient, auth: Auth
     ) -> None:
-        flow = await approved(driver, registry, auth)
-        office = purchaser(auth)
-        await open_procurement(driver, flow, office)
+        flow, office = await procuring(driver, registry, auth)
         bids = await three_bids(driver, registry, auth, flow, office)
-        first = await driver.expect("POST", f"{flow.path}/procurement/award", 200, office)
+        first = await award(driver, flow, office)
         assert first["awarded_bid_id"] == bids["best"]
-        revoked = await driver.expect(
-            "POST",
-            f"{flow.path}/procurement/disqualifications",
-            200,
-            driver.bureau,
-            json={"bid_id": bids["best"], "reason": "投标文件提供虚假材料"},
+        revoked = await disqualify(
+            driver, flow, driver.bureau, bids["best"], "投标文件提供虚假材料"
         )
         assert (revoked["status"], revoked["awarded_bid_id"], revoked["awarded_at"]) == (
             "open",
@@ -221,7 +232,7 @@ class TestDisqualification:
             f"{flow.path}/contract", json=contract_body(), headers=driver.bureau
         )
         assert (contract.status_code, contract.json()["code"]) == (409, "procurement_not_awarded")
-        again = await driver.expect("POST", f"{flow.path}/procurement/award", 200, office)
+        again = await award(driver, flow, office)
         assert again["awarded_bid_id"] == bids["second"]
         [audit] = await timeline(driver, flow, "bid_disqualified")
         assert audit["details"]["award_revoked"] is True
@@ -229,18 +240,10 @@ class TestDisqualification:
     async def test_too_few_qualified_bids_cannot_be_awarded(
         self, driver: Driver, registry: httpx.AsyncClient, auth: Auth
     ) -> None:
-        flow = await approved(driver, registry, auth)
-        office = purchaser(auth)
-        await open_procurement(driver, flow, office)
+        flow, office = await procuring(driver, registry, auth)
         bids = await three_bids(driver, registry, auth, flow, office)
         for name in ("best", "second"):
-            await driver.expect(
-                "POST",
-                f"{flow.path}/procurement/disqualifications",
-                200,
-                office,
-                json={"bid_id": bids[name], "reason": "资格审查不合格"},
-            )
+            await disqualify(driver, flow, office, bids[name], "资格审查不合格")
         response = await driver.client.post(f"{flow.path}/procurement/award", headers=office)
         assert (response.status_code, response.json()["code"]) == (409, "not_enough_bids")
         assert "1 qualified" in response.json()["detail"]
@@ -248,9 +251,7 @@ class TestDisqualification:
     async def test_guards_and_roles(
         self, driver: Driver, registry: httpx.AsyncClient, auth: Auth
     ) -> None:
-        flow = await approved(driver, registry, auth)
-        office = purchaser(auth)
-        await open_procurement(driver, flow, office)
+        flow, office = await procuring(driver, registry, auth)
         bids = await three_bids(driver, registry, auth, flow, office)
         path = f"{flow.path}/procurement/disqualifications"
         body = {"bid_id": bids["best"], "reason": "资格审查不合格"}
@@ -312,7 +313,7 @@ class TestCancellation:
         second = await open_procurement(driver, flow, office, method="single_source")
         assert second["id"] != first["id"] and second["bids"] == []
         assert (await bid(driver, flow, office, bidder, 15_000_000, "80")).status_code == 201
-        awarded = await driver.expect("POST", f"{flow.path}/procurement/award", 200, office)
+        awarded = await award(driver, flow, office)
         assert awarded["id"] == second["id"]
         contract = await driver.expect(
             "POST", f"{flow.path}/contract", 201, driver.bureau, json=contract_body()
@@ -335,9 +336,7 @@ class TestCancellation:
     async def test_only_managers_cancel_and_never_after_the_contract(
         self, driver: Driver, registry: httpx.AsyncClient, auth: Auth
     ) -> None:
-        flow = await approved(driver, registry, auth)
-        office = purchaser(auth)
-        await open_procurement(driver, flow, office)
+        flow, office = await procuring(driver, registry, auth)
         path = f"{flow.path}/procurement/cancellation"
         body = {"reason": "采购需求发生重大变化"}
         as_org = await driver.client.post(path, json=body, headers=driver.org(flow.org_id))
@@ -349,7 +348,7 @@ class TestCancellation:
         for _ in range(2):
             org_id = await new_organization(registry, auth)
             assert (await bid(driver, flow, office, org_id, 15_000_000, "80")).status_code == 201
-        await driver.expect("POST", f"{flow.path}/procurement/award", 200, office)
+        await award(driver, flow, office)
         await driver.expect(
             "POST", f"{flow.path}/contract", 201, driver.bureau, json=contract_body()
         )

@@ -229,6 +229,14 @@ class Driver:
         flow = await self.evaluated(org_id)
         for seq in (1, 2, 3):
             await self.pay(flow, seq)
+        await self.request_closure(flow)
+        return flow
+
+    async def request_closure(
+        self, flow: Flow, closure: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The evaluation briefing held, the organization requests closure (`closure`: the
+        request's body, a short summary unless given): the project, now `closing`."""
         await self.expect(
             "POST",
             f"{flow.path}/meetings",
@@ -236,10 +244,14 @@ class Driver:
             self.bureau,
             json=meeting_body("evaluation_briefing"),
         )
-        await self.expect(
-            "POST", f"{flow.path}/closure", 200, self.org(flow.org_id), json={"summary": "完成"}
+        project: dict[str, Any] = await self.expect(
+            "POST",
+            f"{flow.path}/closure",
+            200,
+            self.org(flow.org_id),
+            json=closure if closure is not None else {"summary": "完成"},
         )
-        return flow
+        return project
 
     async def tranches(self, flow: Flow) -> list[dict[str, Any]]:
         contract = await self.expect("GET", f"{flow.path}/contract", 200, self.bureau)

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from services.projects.base import infra
 from shared.db import database
-from tests.factories import meeting_body
 from tests.projects.driver import Driver, Flow
 
 EVIDENCE = [{"title": "需求评估报告", "url": "https://files.example.cn/needs.pdf"}]
@@ -190,16 +189,7 @@ async def test_ocds_shows_a_confirmed_deliverable_met_after_closure(driver: Driv
     await _confirm(driver, flow, first, reported.headers["ETag"])
     for seq in (1, 2, 3):
         await driver.pay(flow, seq)
-    await driver.expect(
-        "POST",
-        f"{flow.path}/meetings",
-        201,
-        driver.bureau,
-        json=meeting_body("evaluation_briefing"),
-    )
-    await driver.expect(
-        "POST", f"{flow.path}/closure", 200, driver.org(flow.org_id), json={"summary": "完成"}
-    )
+    await driver.request_closure(flow)
     assert (await driver.outcome("project_closure", "project", flow.id)).status_code == 200
 
     package = await driver.expect("GET", f"{flow.path}/ocds", 200, driver.auth("provincial_system"))

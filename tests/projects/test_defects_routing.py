@@ -23,7 +23,6 @@ from services.workflow.tasks import dispatch_event
 from shared.contracts import CASE_REQUESTED_EVENT
 from shared.db import database
 from shared.outbox import envelope_of
-from tests.factories import meeting_body
 from tests.projects.driver import API, Driver, Flow
 
 
@@ -165,19 +164,9 @@ async def test_a_closure_is_reviewed_by_the_projects_department(
     flow: Flow = await driver.evaluated()
     for seq in (1, 2, 3):
         await driver.pay(flow, seq)
-    await driver.expect(
-        "POST",
-        f"{flow.path}/meetings",
-        201,
-        driver.bureau,
-        json=meeting_body("evaluation_briefing"),
-    )
-    await driver.expect(
-        "POST",
-        f"{flow.path}/closure",
-        200,
-        driver.org(flow.org_id),
-        json={
+    await driver.request_closure(
+        flow,
+        {
             "summary": "项目全部完成。",
             "materials": [
                 material(c) for c in ("final_report", "financial_statement", "evaluation_report")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.factories import meeting_body
 from tests.projects.driver import API, Driver, Flow
 
 YEAR = 2043
@@ -64,16 +63,7 @@ async def _assert_reconciles(driver: Driver, *funds: dict[str, Any]) -> dict[str
 
 
 async def _close(driver: Driver, flow: Flow) -> None:
-    await driver.expect(
-        "POST",
-        f"{flow.path}/meetings",
-        201,
-        driver.bureau,
-        json=meeting_body("evaluation_briefing"),
-    )
-    await driver.expect(
-        "POST", f"{flow.path}/closure", 200, driver.org(flow.org_id), json={"summary": "完成"}
-    )
+    await driver.request_closure(flow)
     response = await driver.outcome("project_closure", "project", flow.id)
     assert response.status_code == 200, response.text
 

@@ -29,20 +29,7 @@ async def events_of(project_id: str) -> list[Any]:
 
 
 async def close(driver: Driver, flow: Flow) -> dict[str, Any]:
-    await driver.expect(
-        "POST",
-        f"{flow.path}/meetings",
-        201,
-        driver.bureau,
-        json=meeting_body("evaluation_briefing"),
-    )
-    project = await driver.expect(
-        "POST",
-        f"{flow.path}/closure",
-        200,
-        driver.org(flow.org_id),
-        json={"summary": "项目全部完成。"},
-    )
+    project = await driver.request_closure(flow, {"summary": "项目全部完成。"})
     assert project["stage"] == "closing"
     response = await driver.outcome("project_closure", "project", flow.id)
     assert response.status_code == 200, response.text

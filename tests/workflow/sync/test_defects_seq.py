@@ -105,11 +105,36 @@ async def _fed(
     return result
 
 
+async def _province(
+    api: httpx.AsyncClient, auth: Callable[..., dict[str, str]], url: str, event_types: list[str]
+) -> dict[str, str]:
+    """A provincial system of its own with a webhook subscription to `url`: its headers."""
+    province = auth("provincial_system", sub=f"anhui-{uuid.uuid4().hex[:6]}")
+    await register(api, province, url, event_types=event_types)
+    return province
+
+
+async def _approve(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], subject_id: str
+) -> httpx.Response:
+    """The workflow's callback approving the case of this subject, posted to its service."""
+    return await client.post(
+        f"{API}/internal/case-outcomes",
+        json=_outcome(await _case_of(subject_id)),
+        headers=auth("service"),
+    )
+
+
 async def _delivered(
-    receiver: Receiver, path: str, deliver: DeliverPass, subject_ids: set[str]
+    receiver: Receiver, path: str, sync_settings: Any, clock: FakeClock, subject_ids: set[str]
 ) -> dict[str, list[int]]:
-    """Per subject id, the seqs the receiver got by webhook (each message once)."""
-    await deliver()
+    """Per subject id, the seqs the receiver got by webhook after one delivery pass (each
+    message once)."""
+    deliver = DeliverPass(sync_settings, clock)
+    try:
+        await deliver()
+    finally:
+        await deliver.aclose()
     seqs: dict[str, set[int]] = defaultdict(set)
     for request in receiver.to(path):
         subject = json.loads(request.body)["subject"]
@@ -135,8 +160,7 @@ async def test_an_application_and_its_organization_are_numbered_from_1_without_g
     clock: FakeClock,
     sync_settings: Any,
 ) -> None:
-    province = auth("provincial_system", sub=f"anhui-{uuid.uuid4().hex[:6]}")
-    await register(api, province, f"{receiver.url}/province", event_types=[])
+    province = await _province(api, auth, f"{receiver.url}/province", event_types=[])
     proposal = registered_org()
     for key in ("registration", "uscc"):
         proposal.pop(key)
@@ -153,11 +177,7 @@ async def test_an_application_and_its_organization_are_numbered_from_1_without_g
     application_id = filed.json()["id"]
     await _dispatch(registry_infra.outbox, "registry", application_id)
 
-    decided = await registry.post(
-        f"{API}/internal/case-outcomes",
-        json=_outcome(await _case_of(application_id)),
-        headers=auth("service"),
-    )
+    decided = await _approve(registry, auth, application_id)
     assert decided.status_code == 200, decided.text
     org_id = decided.json()["organization_id"]
     await _dispatch(registry_infra.outbox, "registry", application_id, org_id)
@@ -167,11 +187,7 @@ async def test_an_application_and_its_organization_are_numbered_from_1_without_g
     org_seqs = [seq for seq, _ in fed[org_id]]
     assert org_seqs == list(range(1, len(org_seqs) + 1))
 
-    deliver = DeliverPass(sync_settings, clock)
-    try:
-        sent = await _delivered(receiver, "/province", deliver, {application_id, org_id})
-    finally:
-        await deliver.aclose()
+    sent = await _delivered(receiver, "/province", sync_settings, clock, {application_id, org_id})
     assert sent[application_id] == [1, 2]
     assert sent[org_id] == org_seqs
 
@@ -185,8 +201,7 @@ async def test_a_project_is_numbered_from_1_without_gaps_across_its_case_request
     clock: FakeClock,
     sync_settings: Any,
 ) -> None:
-    province = auth("provincial_system", sub=f"anhui-{uuid.uuid4().hex[:6]}")
-    await register(api, province, f"{receiver.url}/projects", event_types=["project.*"])
+    province = await _province(api, auth, f"{receiver.url}/projects", event_types=["project.*"])
     bureau = auth("civil_affairs")
     fund = await projects.post(f"{API}/funds", json=fund_body(), headers=bureau)
     assert fund.status_code == 201, fund.text
@@ -202,20 +217,12 @@ async def test_a_project_is_numbered_from_1_without_gaps_across_its_case_request
     project_id = applied.json()["id"]
     await _dispatch(projects_infra.outbox, "projects", project_id)
 
-    decided = await projects.post(
-        f"{API}/internal/case-outcomes",
-        json=_outcome(await _case_of(project_id)),
-        headers=auth("service"),
-    )
+    decided = await _approve(projects, auth, project_id)
     assert decided.status_code == 200, decided.text
     await _dispatch(projects_infra.outbox, "projects", project_id)
 
     fed = await _fed(workflow, province, {project_id: 2})
     assert fed[project_id] == [(1, "project.stage_changed"), (2, "project.stage_changed")]
 
-    deliver = DeliverPass(sync_settings, clock)
-    try:
-        sent = await _delivered(receiver, "/projects", deliver, {project_id})
-    finally:
-        await deliver.aclose()
+    sent = await _delivered(receiver, "/projects", sync_settings, clock, {project_id})
     assert sent[project_id] == [1, 2]

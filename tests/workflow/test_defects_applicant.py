@@ -224,6 +224,18 @@ def _withdrawal_event(source: str, request: CaseWithdrawalRequest) -> dict[str, 
     ).model_dump(mode="json")
 
 
+def _withdrawal_of(opened: CaseRequest, reason: str) -> CaseWithdrawalRequest:
+    """The registry's request to withdraw the case it opened with `opened`."""
+    return CaseWithdrawalRequest(
+        command_id=uuid.uuid4(),
+        case_command_id=opened.command_id,
+        subject_service="registry",
+        subject_type=opened.subject_type,
+        subject_id=opened.subject_id,
+        reason=reason,
+    )
+
+
 async def _opened_for(workflow: httpx.AsyncClient, auth: Auth) -> tuple[str, CaseRequest]:
     request = CaseRequest(
         command_id=uuid.uuid4(),
@@ -276,14 +288,7 @@ async def test_a_subject_service_withdraws_its_case_through_its_outbox(
     workflow: httpx.AsyncClient, auth: Auth
 ) -> None:
     case_id, opened = await _opened_for(workflow, auth)
-    request = CaseWithdrawalRequest(
-        command_id=uuid.uuid4(),
-        case_command_id=opened.command_id,
-        subject_service="registry",
-        subject_type=opened.subject_type,
-        subject_id=opened.subject_id,
-        reason="申请人撤回",
-    )
+    request = _withdrawal_of(opened, "申请人撤回")
     # Another service cannot withdraw the registry's case: the event changes nothing.
     assert await dispatch_event({}, _withdrawal_event("projects", request)) == "applied"
     assert (await _case(workflow, auth, case_id))["state"] == "submitted"
@@ -325,14 +330,7 @@ async def test_a_withdrawal_of_a_decided_case_leaves_its_outcome(
         headers=auth("organization", org_id=opened.applicant_org_id),
     )
     assert by_the_applicant.status_code == 200
-    request = CaseWithdrawalRequest(
-        command_id=uuid.uuid4(),
-        case_command_id=opened.command_id,
-        subject_service="registry",
-        subject_type=opened.subject_type,
-        subject_id=opened.subject_id,
-        reason="迟到的撤回",
-    )
+    request = _withdrawal_of(opened, "迟到的撤回")
     assert await dispatch_event({}, _withdrawal_event("registry", request)) == "applied"
     case = await _case(workflow, auth, case_id)
     assert (case["state"], case["outcome_reason"]) == (CaseState.withdrawn, None)

@@ -20,6 +20,18 @@ from tests.paging import assert_second_page_holds_the_next_rows, rows_in, walk
 from tests.registry.helpers import ORGS, Auth, created
 
 
+async def _inspected(
+    registry: httpx.AsyncClient, bureau: dict[str, str], count: int, year: int
+) -> None:
+    """`count` new organizations, each with an annual inspection filed for `year`."""
+    for _ in range(count):
+        organization = await created(registry, bureau, registered_org())
+        response = await registry.post(
+            f"{ORGS}/{organization['id']}/annual-inspections", json={"year": year}, headers=bureau
+        )
+        assert response.status_code == 201, response.text
+
+
 async def test_unfiltered_organization_list_counts_the_whole_register(
     registry: httpx.AsyncClient, auth: Auth
 ) -> None:
@@ -41,12 +53,7 @@ async def test_organizations_inspected_in_a_year_are_all_counted(
 ) -> None:
     bureau = auth("civil_affairs")
     year = random.randrange(2000, 2020)
-    for _ in range(5):
-        organization = await created(registry, bureau, registered_org())
-        response = await registry.post(
-            f"{ORGS}/{organization['id']}/annual-inspections", json={"year": year}, headers=bureau
-        )
-        assert response.status_code == 201, response.text
+    await _inspected(registry, bureau, 5, year)
     inspected = await rows_in(
         Organization,
         Organization.id.in_(
@@ -69,12 +76,7 @@ async def test_unfiltered_inspection_and_application_lists_count_every_row(
 ) -> None:
     bureau = auth("civil_affairs")
     year = random.randrange(2000, 2020)
-    for _ in range(3):
-        organization = await created(registry, bureau, registered_org())
-        response = await registry.post(
-            f"{ORGS}/{organization['id']}/annual-inspections", json={"year": year}, headers=bureau
-        )
-        assert response.status_code == 201, response.text
+    await _inspected(registry, bureau, 3, year)
 
     for path, table in (
         ("/api/v1/inspections", AnnualInspection),

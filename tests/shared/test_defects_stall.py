@@ -82,13 +82,17 @@ def assert_unavailable(response: httpx.Response, code: str) -> None:
     assert int(response.headers["Retry-After"]) >= 1
 
 
-@pytest.mark.parametrize(
+# A list goes through the session pool, an organization by id through the read pool.
+through_each_pool = pytest.mark.parametrize(
     "path",
     [
         pytest.param("/api/v1/organizations", id="session"),
         pytest.param(f"/api/v1/organizations/{uuid.uuid4()}", id="read-pool"),
     ],
 )
+
+
+@through_each_pool
 async def test_with_every_connection_stuck_the_next_request_is_503_at_once(
     start_registry: Callable[..., str], plain_dsn: str, auth: Auth, path: str
 ) -> None:
@@ -138,13 +142,7 @@ def frozen_server() -> Iterator[int]:
         yield listener.getsockname()[1]
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param("/api/v1/organizations", id="session"),
-        pytest.param(f"/api/v1/organizations/{uuid.uuid4()}", id="read-pool"),
-    ],
-)
+@through_each_pool
 async def test_a_database_that_never_answers_is_503_after_the_pool_timeout(
     start_registry: Callable[..., str], frozen_server: int, auth: Auth, path: str
 ) -> None:

@@ -75,16 +75,31 @@ async def _submit(driver: Driver, flow: Flow, report: dict[str, Any], content: s
     )
 
 
-async def test_an_approved_extension_schedules_reports_to_the_new_end(driver: Driver) -> None:
+def _monthly(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted((r for r in reports if r["kind"] == "monthly"), key=lambda r: r["seq"])
+
+
+async def _submitted_then_amended(
+    driver: Driver, *, month: int, content: str, new_end: str
+) -> tuple[Flow, list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
+    """A project implementing from START to the end of 2026 whose organization submits the
+    monthly report of `month`, then whose contract's end is amended to `new_end`: the
+    flow, its reports before, the submitted report, its reports after."""
     flow = await driver.implementing(start_on=str(START), end_on="2026-12-31")
     before = await _reports(driver, flow)
-    january = next(r for r in before if r["kind"] == "monthly" and r["seq"] == 1)
-    await _submit(driver, flow, january, "一月份服务月报")
+    submitted = next(r for r in before if r["kind"] == "monthly" and r["seq"] == month)
+    await _submit(driver, flow, submitted, content)
 
-    await _amend_end(driver, flow, "2027-03-31")
+    await _amend_end(driver, flow, new_end)
 
-    after = await _reports(driver, flow)
-    monthly = sorted((r for r in after if r["kind"] == "monthly"), key=lambda r: r["seq"])
+    return flow, before, submitted, await _reports(driver, flow)
+
+
+async def test_an_approved_extension_schedules_reports_to_the_new_end(driver: Driver) -> None:
+    flow, before, january, after = await _submitted_then_amended(
+        driver, month=1, content="一月份服务月报", new_end="2027-03-31"
+    )
+    monthly = _monthly(after)
     assert len(monthly) == 15  # January 2026 .. March 2027
     assert (monthly[-1]["period_start_on"], monthly[-1]["period_end_on"]) == (
         "2027-03-01",
@@ -110,15 +125,10 @@ async def test_an_approved_extension_schedules_reports_to_the_new_end(driver: Dr
 async def test_an_approved_shortening_drops_unsubmitted_reports_past_the_new_end(
     driver: Driver,
 ) -> None:
-    flow = await driver.implementing(start_on=str(START), end_on="2026-12-31")
-    before = await _reports(driver, flow)
-    november = next(r for r in before if r["kind"] == "monthly" and r["seq"] == 11)
-    await _submit(driver, flow, november, "提前提交的十一月月报")
-
-    await _amend_end(driver, flow, "2026-09-30")
-
-    after = await _reports(driver, flow)
-    monthly = sorted((r for r in after if r["kind"] == "monthly"), key=lambda r: r["seq"])
+    _, _, november, after = await _submitted_then_amended(
+        driver, month=11, content="提前提交的十一月月报", new_end="2026-09-30"
+    )
+    monthly = _monthly(after)
     # January .. September, plus the November report already submitted (kept as history).
     assert [r["seq"] for r in monthly] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 11]
     assert monthly[8]["period_end_on"] == "2026-09-30"

@@ -7,7 +7,7 @@ workflow will deliver them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -118,8 +118,8 @@ class Driver:
         assert response.status_code == 200, response.text
         return flow
 
-    async def awarded(self, org_id: str | None = None) -> Flow:
-        flow = await self.approved(org_id)
+    async def open_procurement(self, flow: Flow) -> None:
+        """The bureau opens a competitive consultation (price weighs 20%)."""
         await self.expect(
             "POST",
             f"{flow.path}/procurement",
@@ -127,7 +127,15 @@ class Driver:
             self.bureau,
             json={"method": "competitive_consultation", "price_weight_pct": 20},
         )
-        for bidder, price, technical in (
+
+    async def awarded(
+        self, org_id: str | None = None, bidders: Sequence[tuple[str, int, str]] = ()
+    ) -> Flow:
+        """Procured and awarded to the best of `bidders` (bidder org id, price in fen,
+        technical score); by default the applicant and one other organization it outbids."""
+        flow = await self.approved(org_id)
+        await self.open_procurement(flow)
+        for bidder, price, technical in bidders or (
             (flow.org_id, 19_000_000, "90"),
             (str(uuid.uuid4()), 17_000_000, "70"),
         ):

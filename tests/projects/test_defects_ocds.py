@@ -176,13 +176,7 @@ async def test_a_revoked_award_and_a_cancelled_tender_are_releases_that_say_so(
     await driver.expect(
         "POST", f"{flow.path}/procurement/cancellation", 200, driver.bureau, json={"reason": "废标"}
     )
-    await driver.expect(
-        "POST",
-        f"{flow.path}/procurement",
-        201,
-        driver.bureau,
-        json={"method": "competitive_consultation", "price_weight_pct": 20},
-    )
+    await driver.open_procurement(flow)
     releases = await releases_of(driver, flow)
     assert [r["tag"] for r in releases][-4:] == [
         ["award"],
@@ -244,27 +238,14 @@ async def test_parties_known_to_the_registry_carry_their_uscc(
     codes = {org_id: uscc(), rival: uscc()}
     for org, code in codes.items():
         stand_in_registry.overrides[org] = {"uscc": code}
-    flow = await driver.approved(org_id)
-    await driver.expect(
-        "POST",
-        f"{flow.path}/procurement",
-        201,
-        driver.bureau,
-        json={"method": "competitive_consultation", "price_weight_pct": 20},
+    flow = await driver.awarded(
+        org_id,
+        bidders=(
+            (org_id, 19_000_000, "90"),
+            (rival, 17_000_000, "70"),
+            (unnumbered, 18_000_000, "60"),  # the registry gives it no USCC
+        ),
     )
-    for bidder, price, technical in (
-        (org_id, 19_000_000, "90"),
-        (rival, 17_000_000, "70"),
-        (unnumbered, 18_000_000, "60"),  # the registry gives it no USCC
-    ):
-        await driver.expect(
-            "POST",
-            f"{flow.path}/procurement/bids",
-            201,
-            driver.bureau,
-            json={"bidder_org_id": bidder, "price_fen": price, "technical_score": technical},
-        )
-    await driver.expect("POST", f"{flow.path}/procurement/award", 200, driver.bureau)
 
     award = next(r for r in await releases_of(driver, flow) if r["tag"] == ["award"])
     parties = {p["id"]: p for p in award["parties"]}

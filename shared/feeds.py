@@ -19,6 +19,8 @@ from sqlalchemy import ColumnElement, cast, func, literal, tuple_
 from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.types import UserDefinedType
 
+from shared.errors import FieldError, Unprocessable
+
 _CURSOR = re.compile(r"^(\d{1,20})-(\d{1,19})$")
 
 
@@ -58,6 +60,20 @@ class FeedCursor:
         if txid >= 2**64 or position >= 2**63:
             return None
         return cls(txid, position)
+
+
+def cursor_from_query(text: str) -> FeedCursor:
+    """The cursor a client sent back in `?after=`; 422 `cursor_invalid` if no feed could
+    have returned it."""
+    cursor = FeedCursor.parse(text)
+    if cursor is None:
+        message = "Not a cursor returned by this feed"
+        raise Unprocessable(
+            message,
+            code="cursor_invalid",
+            errors=[FieldError(field="query.after", message=message, code="cursor_invalid")],
+        )
+    return cursor
 
 
 def settled(txid: Any) -> ColumnElement[bool]:

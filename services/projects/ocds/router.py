@@ -20,8 +20,8 @@ from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal
 from shared.dates import Instant
 from shared.db import SessionDep
-from shared.errors import FieldError, Unprocessable, problem_responses
-from shared.feeds import FeedCursor
+from shared.errors import problem_responses
+from shared.feeds import cursor_from_query
 
 router = APIRouter(tags=["ocds"])
 
@@ -119,16 +119,7 @@ async def list_ocds_releases(
     A page never skips a release that commits later: keep following `links.next`, now or
     later (an empty page has none: ask again with the last one you had).
     """
-    cursor = None
-    if after is not None:
-        cursor = FeedCursor.parse(after)
-        if cursor is None:
-            message = "Not a cursor returned by this feed"
-            raise Unprocessable(
-                message,
-                code="cursor_invalid",
-                errors=[FieldError(field="query.after", message=message, code="cursor_invalid")],
-            )
+    cursor = None if after is None else cursor_from_query(after)
     releases, last = await queries.release_page(
         session, principal=principal, since=since, cursor=cursor, limit=limit
     )

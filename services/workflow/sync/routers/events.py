@@ -12,8 +12,8 @@ from services.workflow.sync.schemas import FeedEvent, FeedPage
 from shared.app import API_PREFIX
 from shared.auth import Role, allow
 from shared.db import SessionDep
-from shared.errors import FieldError, Unprocessable, problem_responses
-from shared.feeds import FeedCursor
+from shared.errors import problem_responses
+from shared.feeds import cursor_from_query
 
 router = APIRouter(prefix=f"{API_PREFIX}/events", tags=["events"])
 
@@ -42,16 +42,7 @@ async def list_events(
     commits later: keep the last `next_cursor` and ask again, at your own pace. Items
     are the same payloads as the webhooks (`subject.seq` orders the events of a subject).
     """
-    cursor = None
-    if after:
-        cursor = FeedCursor.parse(after)
-        if cursor is None:
-            message = "Not a cursor returned by this feed"
-            raise Unprocessable(
-                message,
-                code="cursor_invalid",
-                errors=[FieldError(field="query.after", message=message, code="cursor_invalid")],
-            )
+    cursor = cursor_from_query(after) if after else None
     size = min(limit, settings.feed_page_max)
     events, last = await feed.read_page(session, after=cursor, limit=size)
     return FeedPage(

@@ -21,7 +21,7 @@ from services.workflow.models import (
 from shared.auth import Principal, Role
 from shared.db import utcnow
 from shared.errors import Forbidden
-from shared.pagination import PageParams
+from shared.pagination import PageParams, count_rows
 
 _SEE_ALL = frozenset({Role.civil_affairs, Role.auditor, Role.service})
 
@@ -89,7 +89,7 @@ async def list_cases(
         query = query.where(ApprovalCase.applicant_org_id == filters.applicant_org_id)
     if filters.subject_id:
         query = query.where(ApprovalCase.subject_id == filters.subject_id)
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    total = await count_rows(session, query)
     rows = await session.execute(
         query.order_by(ApprovalCase.submitted_at.desc(), ApprovalCase.id)
         .offset(page.offset)
@@ -118,7 +118,7 @@ async def inbox(
         query = query.where(ReviewTask.state == state)
     else:
         query = query.where(ReviewTask.state.in_([TaskState.open, TaskState.claimed]))
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    total = await count_rows(session, query)
     rows = await session.execute(
         query.order_by(ReviewTask.created_at, ReviewTask.id)
         .offset(page.offset)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.projects.base import infra
@@ -21,7 +21,7 @@ from shared.contracts import AdmissionCriteria
 from shared.db import database, utcnow
 from shared.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 from shared.outbox import record_event
-from shared.pagination import PageParams
+from shared.pagination import PageParams, count_rows
 
 
 def present(call: Call) -> CallOut:
@@ -146,7 +146,7 @@ async def list_page(
         query = query.where(Call.year == year)
     if accepting_only:
         query = query.where(Call.status == CallStatus.open, Call.deadline_at > utcnow())
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    total = await count_rows(session, query)
     rows = await session.execute(
         query.order_by(Call.deadline_on.desc(), Call.id).offset(page.offset).limit(page.page_size)
     )

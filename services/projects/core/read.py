@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.projects.applications.models import BudgetLine, ProjectMilestone
@@ -20,7 +20,7 @@ from services.projects.core.schemas import (
     TimelineEntryOut,
 )
 from shared.auth import Principal
-from shared.pagination import PageParams
+from shared.pagination import PageParams, count_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,7 @@ async def list_page(
         query = query.where(
             (Project.org_id == filters.org_id) | (Project.supplier_org_id == filters.org_id)
         )
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    total = await count_rows(session, query)
     rows = await session.execute(
         query.order_by(Project.created_at.desc(), Project.id)
         .offset(page.offset)

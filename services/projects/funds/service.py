@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.projects.base import infra
@@ -20,7 +20,7 @@ from services.projects.funds.schemas import AllocationOut, FundCreate, FundOut, 
 from shared.auth import Principal, Role
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.outbox import record_event
-from shared.pagination import PageParams
+from shared.pagination import PageParams, count_rows
 
 FUND_READERS = frozenset({Role.civil_affairs, Role.auditor, Role.service, Role.department_reviewer})
 
@@ -159,7 +159,7 @@ async def list_funds(
     query = select(Fund)
     if year is not None:
         query = query.where(Fund.year == year)
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    total = await count_rows(session, query)
     funds = list(
         (
             await session.execute(
@@ -201,7 +201,7 @@ async def list_allocations(
         )
     await _fund(session, fund_id)
     query = select(Allocation).where(Allocation.fund_id == fund_id)
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    total = await count_rows(session, query)
     rows = await session.execute(
         query.order_by(Allocation.created_at, Allocation.id)
         .offset(page.offset)

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response, status
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from services.workflow.sync import inbound
 from services.workflow.sync.catalogue import catalogue
@@ -33,7 +33,7 @@ from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, Role, allow
 from shared.db import SessionDep, database
 from shared.errors import Conflict, NotFound, PayloadTooLarge, ProblemError, problem_responses
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, count_rows
 
 logger = logging.getLogger("sanshe.workflow.sync.inbound")
 
@@ -207,7 +207,7 @@ async def list_inbound_events(
     query = select(InboundEvent)
     if status is not None:
         query = query.where(InboundEvent.status == status)
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    total = await count_rows(session, query)
     rows = await session.execute(
         query.order_by(InboundEvent.received_at.desc(), InboundEvent.id)
         .offset(page.offset)

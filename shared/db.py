@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -22,7 +22,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import DeclarativeBase
 
+# Re-exported: most callers take the clock along with the session.
+from shared.clock import utcnow as utcnow
 from shared.reads import ReadPool
 from shared.settings import Settings, get_settings
 
@@ -63,12 +66,22 @@ def str_enum(enum: type[StrEnum], name: str) -> Enum:
     )
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-# Every mapped `datetime` is timezone-aware; each service's Base uses this map.
+# Every mapped `datetime` is timezone-aware.
 TYPE_ANNOTATION_MAP: dict[Any, Any] = {datetime: TimestampTZ()}
+
+
+class Model(DeclarativeBase):
+    """The one declarative base. Each service derives an abstract base naming its schema:
+
+        class Base(Model):
+            __abstract__ = True
+            metadata = schema_metadata("registry")
+
+    so each service's tables live in its own `MetaData` (migrated per schema) while the
+    mapping conventions are declared once.
+    """
+
+    type_annotation_map = TYPE_ANNOTATION_MAP
 
 
 def plain_dsn(url: str) -> str:

@@ -28,6 +28,11 @@ class JobName(StrEnum):
     workflow_sweep = "workflow.sweep"
 
 
+def every(seconds: int) -> set[int]:
+    """The seconds of each minute an arq cron entry runs on, `seconds` apart (from :00)."""
+    return set(range(0, 60, seconds))
+
+
 class EventEnvelope(BaseModel):
     """A domain event as it travels through the queue (and, later, to webhooks)."""
 

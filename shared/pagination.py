@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -59,3 +60,36 @@ async def count_rows(session: AsyncSession, query: Select[Any]) -> int:
     """The `total` of a page: how many rows `query` returns, unpaged."""
     total: int = (await session.execute(count_query(query))).scalar_one()
     return total
+
+
+async def paginate(
+    session: AsyncSession,
+    query: Select[Any],
+    page: PageParams,
+    *,
+    order_by: Sequence[Any] = (),
+    scalars: bool = True,
+) -> tuple[list[Any], int]:
+    """One page of `query` and the total over all its rows: `(items, total)`.
+
+    `order_by` must end in a unique column, so pages neither repeat nor skip rows. The
+    total is `count_rows` (a subquery), which stays right for an unfiltered query.
+    `scalars=False` returns rows (for queries of several columns) instead of objects.
+    """
+    total = await count_rows(session, query)
+    paged = query.order_by(*order_by).offset(page.offset).limit(page.page_size)
+    result = await session.execute(paged)
+    items: list[Any] = list(result.scalars().all()) if scalars else list(result.all())
+    return items, total
+
+
+def to_page(
+    items: Sequence[Any], total: int, page: PageParams, convert: Callable[[Any], T]
+) -> Page[T]:
+    """A `Page` response of converted items (e.g. `Schema.model_validate`)."""
+    return Page[T](
+        items=[convert(item) for item in items],
+        page=page.page,
+        page_size=page.page_size,
+        total=total,
+    )

@@ -32,9 +32,9 @@ from services.workflow.models import infra
 from services.workflow.schemas import CaseSubmit
 from services.workflow.worker import WorkerSettings, load_reference_data
 from shared.auth import Principal, Role
-from shared.contracts import MaterialRef
 from shared.db import database
 from shared.dev.processes import ManagedProcess
+from shared.interservice import MaterialRef
 from shared.jobs import create_queue
 from shared.outbox import OutboxRelay
 

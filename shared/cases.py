@@ -22,15 +22,15 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import (
+from shared.db import TimestampTZ
+from shared.errors import Conflict
+from shared.interservice import (
     CASE_REQUESTED_EVENT,
     CASE_WITHDRAWAL_REQUESTED_EVENT,
     CaseOutcome,
     CaseRequest,
     CaseWithdrawalRequest,
 )
-from shared.db import TimestampTZ
-from shared.errors import Conflict
 from shared.outbox import record_event
 
 

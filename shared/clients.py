@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 import uuid
 from typing import Any, Self, TypeVar
@@ -24,7 +23,8 @@ import httpx
 from pydantic import BaseModel
 
 from shared.auth import Role, mint_token
-from shared.contracts import (
+from shared.backoff import backoff_seconds, jittered
+from shared.interservice import (
     AdmissionCriteria,
     CaseDefinitionSummary,
     CaseOutcome,
@@ -157,8 +157,7 @@ class ServiceClient:
         raise ServiceUnavailable(self.service, 0, {"code": "unreachable", "detail": last_error})
 
     def _backoff(self, attempt: int) -> float:
-        base: float = self.settings.http_backoff_seconds * 2.0 ** (attempt - 1)
-        return base * (0.5 + random.random())
+        return jittered(backoff_seconds(attempt, base=self.settings.http_backoff_seconds))
 
     async def get_model(self, path: str, model: type[M], **params: Any) -> M:
         response = await self.request("GET", path, params=params or None)

@@ -43,7 +43,7 @@ class EventEnvelope(BaseModel):
     subject_id: str
     subject_seq: int | None = Field(
         description="Per-subject sequence number of published events: ignore anything older. "
-        "None for internal commands (`shared.contracts.INTERNAL_EVENT_TYPES`), never published"
+        "None for internal commands (`shared.interservice.INTERNAL_EVENT_TYPES`), never published"
     )
     occurred_at: datetime
     request_id: str | None = None

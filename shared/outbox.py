@@ -46,8 +46,8 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import INTERNAL_EVENT_TYPES
 from shared.db import Database, TimestampTZ, utcnow
+from shared.interservice import INTERNAL_EVENT_TYPES
 from shared.jobs import EventEnvelope, JobName, deserialize_job
 from shared.request_context import current_request_id
 from shared.settings import Settings, get_settings

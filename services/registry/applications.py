@@ -43,15 +43,15 @@ from services.registry.schemas.applications import (
 )
 from services.registry.validation import organization_issues
 from shared.auth import Principal, Role
-from shared.contracts import (
+from shared.db import utcnow
+from shared.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
+from shared.interservice import (
     CASE_REQUESTED_EVENT,
     CASE_WITHDRAWAL_REQUESTED_EVENT,
     CaseRequest,
     CaseWithdrawalRequest,
     MaterialRef,
 )
-from shared.db import utcnow
-from shared.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 from shared.pagination import PageParams
 
 

@@ -1,11 +1,11 @@
-"""May an organization apply for government-purchased projects? (`shared.contracts.Eligibility`)
+"""May an organization apply for government-purchased projects? (`shared.interservice.Eligibility`)
 
 Standing rules, whatever the call: `status_abnormal`, `status_revoked`,
 `status_deregistered` (it is not active), `last_inspection_failed` (its latest concluded
 annual inspection failed) and `serious_illegal_listed` (an open entry on the serious
 illegal & dishonest list bars it from government purchase of services).
 
-A call's admission criteria (`shared.contracts.AdmissionCriteria`, the query) add:
+A call's admission criteria (`shared.interservice.AdmissionCriteria`, the query) add:
 `registration_not_admitted` (e.g. a filed 备案 organization, which has no legal
 personality, where only registered 登记 ones are admitted — the default),
 `grade_missing` / `grade_below_minimum` (no evaluation grade valid today, or a lower
@@ -24,7 +24,7 @@ from services.registry.clock import today
 from services.registry.enums import EvaluationGrade, InspectionResult, ListType, OrganizationStatus
 from services.registry.models import Organization
 from shared.auth import Principal
-from shared.contracts import AdmissionCriteria, Eligibility
+from shared.interservice import AdmissionCriteria, Eligibility
 
 _GRADE_ORDER = list(EvaluationGrade)
 

@@ -16,8 +16,8 @@ systems keep their copy in sync by these events and their per-subject sequence.
 | application.submitted / .decided | application  | id, kind, organization_id (outcome, state)  |
 | spot_check.drawn                 | spot_check   | id, year, level, sample_size                |
 | spot_check.finding_recorded      | spot_check   | id, organization_id, finding                |
-| workflow.case_requested          | application  | a `shared.contracts.CaseRequest`            |
-| workflow.case_withdrawal_requested | application | a `shared.contracts.CaseWithdrawalRequest` |
+| workflow.case_requested          | application  | a `shared.interservice.CaseRequest`            |
+| workflow.case_withdrawal_requested | application | a `shared.interservice.CaseWithdrawalRequest` |
 """
 
 from __future__ import annotations

@@ -35,8 +35,8 @@ from services.registry.schemas.applications import CaseOutcomeReceipt, Organizat
 from services.registry.schemas.organizations import OrganizationUpdate
 from services.registry.service import apply_changes
 from shared.auth import Principal
-from shared.contracts import CaseOutcome
 from shared.errors import Conflict, NotFound, ProblemError, Unprocessable
+from shared.interservice import CaseOutcome
 
 _STATE_OF = {
     "approved": ApplicationState.approved,

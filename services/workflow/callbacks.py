@@ -23,8 +23,8 @@ from shared.clients import (
     projects_client,
     registry_client,
 )
-from shared.contracts import CaseOutcome
 from shared.db import database, utcnow
+from shared.interservice import CaseOutcome
 from shared.settings import get_settings
 
 logger = logging.getLogger("sanshe.workflow.callbacks")

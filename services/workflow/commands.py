@@ -35,9 +35,9 @@ from services.workflow.transitions import (
     replayed,
 )
 from shared.auth import Principal, Role
-from shared.contracts import CASE_OUTCOME_CALLBACK_PATH, CaseWithdrawalRequest, MaterialRef
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, Unprocessable
+from shared.interservice import CASE_OUTCOME_CALLBACK_PATH, CaseWithdrawalRequest, MaterialRef
 
 logger = logging.getLogger("sanshe.workflow.commands")
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.workflow.definitions import DefinitionContent
 from services.workflow.models import CaseState, TaskState
-from shared.contracts import MaterialRef
+from shared.interservice import MaterialRef
 
 
 class CaseDefinitionOut(BaseModel):

@@ -27,13 +27,13 @@ from services.workflow.models import infra
 from services.workflow.schemas import CaseSubmit
 from services.workflow.sweeps import due_callbacks, fire_timers, stale_prechecks
 from shared.auth import Principal, Role
-from shared.contracts import (
+from shared.db import database, utcnow
+from shared.interservice import (
     CASE_REQUESTED_EVENT,
     CASE_WITHDRAWAL_REQUESTED_EVENT,
     CaseRequest,
     CaseWithdrawalRequest,
 )
-from shared.db import database, utcnow
 from shared.jobs import CaseOutcomeJob, EventEnvelope, JobName
 from shared.outbox import OutboxRelay, claim_event
 from shared.request_context import set_request_id

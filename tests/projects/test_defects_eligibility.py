@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from services.projects.calls.models import Call
 from services.projects.core.models import Project
 from services.registry.enums import EvaluationGrade, InspectionResult, Registration
-from shared.contracts import AdmittedInspectionResult, GradeCode, RegistrationCode
 from shared.db import database
+from shared.interservice import AdmittedInspectionResult, GradeCode, RegistrationCode
 from tests.factories import application_body, call_body, filed_org, registered_org
 from tests.projects.driver import API, Driver
 from tests.projects.real_registry import registry_client

@@ -20,8 +20,8 @@ from services.projects.base import infra as projects_infra
 from services.workflow.models import ApprovalCase
 from services.workflow.models import infra as workflow_infra
 from services.workflow.tasks import dispatch_event
-from shared.contracts import CASE_REQUESTED_EVENT
 from shared.db import database
+from shared.interservice import CASE_REQUESTED_EVENT
 from shared.outbox import envelope_of
 from tests.projects.driver import API, Driver, Flow
 

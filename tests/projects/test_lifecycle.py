@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from services.projects.base import infra
-from shared.contracts import CASE_REQUESTED_EVENT, INTERNAL_EVENT_TYPES, CaseRequest
 from shared.db import database
+from shared.interservice import CASE_REQUESTED_EVENT, INTERNAL_EVENT_TYPES, CaseRequest
 from tests.factories import meeting_body
 from tests.projects.driver import API, Driver, Flow
 

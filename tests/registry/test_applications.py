@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from services.registry.codes import uscc_errors
 from services.registry.enums import OrganizationKind
 from services.registry.models import Organization
-from shared.contracts import CASE_REQUESTED_EVENT, CaseRequest
 from shared.db import database
+from shared.interservice import CASE_REQUESTED_EVENT, CaseRequest
 from tests.factories import LUYANG, filed_org, registered_org, uscc
 from tests.registry.helpers import (
     ORGS,

@@ -17,7 +17,7 @@ import httpx
 from services.registry.main import app as registry_app
 from services.registry.models import infra as registry_infra
 from shared.clients import WorkflowClient
-from shared.contracts import CASE_WITHDRAWAL_REQUESTED_EVENT
+from shared.interservice import CASE_WITHDRAWAL_REQUESTED_EVENT
 from shared.settings import get_settings
 from tests.factories import registered_org
 from tests.polling import poll

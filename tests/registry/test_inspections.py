@@ -9,8 +9,8 @@ import httpx
 from sqlalchemy import select
 
 from services.registry.models import Application
-from shared.contracts import CaseRequest
 from shared.db import database
+from shared.interservice import CaseRequest
 from tests.factories import registered_org
 from tests.registry.helpers import ORGS, Auth, created, events_of, outcome_body, post_outcome
 

@@ -22,8 +22,8 @@ from services.projects.base import infra as projects_infra
 from services.projects.main import app as projects_app
 from services.workflow.models import ApprovalCase, CaseState
 from services.workflow.tasks import dispatch_event
-from shared.contracts import CASE_WITHDRAWAL_REQUESTED_EVENT, CaseRequest, CaseWithdrawalRequest
 from shared.db import database, utcnow
+from shared.interservice import CASE_WITHDRAWAL_REQUESTED_EVENT, CaseRequest, CaseWithdrawalRequest
 from shared.jobs import EventEnvelope
 from tests.factories import application_body, call_body, fund_body
 from tests.projects.conftest import registry_client, stand_in_registry

@@ -20,8 +20,8 @@ from services.workflow.schemas import CaseSubmit
 from services.workflow.tasks import retry_transient
 from services.workflow.worker import WorkerSettings
 from shared.auth import Principal, Role
-from shared.contracts import CASE_REQUESTED_EVENT, CaseRequest, MaterialRef
 from shared.db import database, utcnow
+from shared.interservice import CASE_REQUESTED_EVENT, CaseRequest, MaterialRef
 from shared.jobs import EventEnvelope, JobName, create_queue
 from tests.polling import poll
 from tests.processes import ManagedProcess

@@ -6,8 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.projects.codes import BudgetCategory, CentralTask, ServiceTarget
 from services.projects.funds.schemas import MAX_FEN
-from shared.contracts import MaterialRef
 from shared.dates import CalendarDate
+from shared.interservice import MaterialRef
 
 
 class BudgetLineIn(BaseModel):

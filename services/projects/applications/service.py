@@ -21,8 +21,8 @@ from services.projects.core.access import token_org_id
 from services.projects.core.models import Project, ProjectStage, TimelineEntry
 from services.projects.ocds.releases import remember_party
 from shared.auth import Principal, Role
-from shared.contracts import CASE_REQUESTED_EVENT, CaseRequest, OrganizationSummary
 from shared.errors import Conflict, FieldError, Forbidden, Unprocessable
+from shared.interservice import CASE_REQUESTED_EVENT, CaseRequest, OrganizationSummary
 from shared.outbox import record_event
 
 CASE_TYPE = "project_application"

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.projects.base import Base
 from services.projects.codes import CatalogueItem, CentralTask, Department
-from shared.contracts import AdmissionCriteria
 from shared.db import str_enum
+from shared.interservice import AdmissionCriteria
 
 
 class CallStatus(StrEnum):
@@ -40,7 +40,7 @@ class Call(Base):
     deadline_on: Mapped[date] = mapped_column(Date)
     deadline_at: Mapped[datetime]
     status: Mapped[CallStatus] = mapped_column(str_enum(CallStatus, "call_status"))
-    # Whom the call admits (`shared.contracts.AdmissionCriteria`, judged by the registry):
+    # Whom the call admits (`shared.interservice.AdmissionCriteria`, judged by the registry):
     # fixed once published, so that every applicant is judged by the same rules.
     admitted_registrations: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     min_evaluation_grade: Mapped[str | None] = mapped_column(String(2))

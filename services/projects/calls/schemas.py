@@ -17,13 +17,13 @@ from services.projects.codes import (
     ServiceTarget,
 )
 from services.projects.funds.schemas import MAX_FEN
-from shared.contracts import (
+from shared.dates import CalendarDate
+from shared.interservice import (
     AdmissionCriteria,
     AdmittedInspectionResult,
     GradeCode,
     RegistrationCode,
 )
-from shared.dates import CalendarDate
 
 T = TypeVar("T")
 

@@ -17,9 +17,9 @@ from services.projects.core.timezone import end_of_day, today
 from services.projects.funds.models import Fund, FundPool
 from shared.auth import Principal, Role
 from shared.concurrency import require_version
-from shared.contracts import AdmissionCriteria
 from shared.db import database, utcnow
 from shared.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
+from shared.interservice import AdmissionCriteria
 from shared.outbox import record_event
 from shared.pagination import PageParams, count_rows
 

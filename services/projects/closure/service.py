@@ -25,8 +25,8 @@ from services.projects.payments.models import LedgerEntry, PaymentRequest, Payme
 from services.projects.procurement.contracts import contract_of, tranches_of
 from services.projects.procurement.models import ContractStatus
 from shared.auth import Principal, Role
-from shared.contracts import CASE_REQUESTED_EVENT, CaseRequest, MaterialRef
 from shared.errors import Conflict, Forbidden
+from shared.interservice import CASE_REQUESTED_EVENT, CaseRequest, MaterialRef
 from shared.outbox import record_event
 
 CASE_TYPE = "project_closure"

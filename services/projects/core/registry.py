@@ -14,8 +14,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from shared.clients import RegistryClient, ServiceCallError, ServiceUnavailable, registry_client
-from shared.contracts import AdmissionCriteria, Eligibility, OrganizationSummary
 from shared.errors import FieldError, ProblemError, Unprocessable
+from shared.interservice import AdmissionCriteria, Eligibility, OrganizationSummary
 
 
 class RegistryUnavailable(ProblemError):

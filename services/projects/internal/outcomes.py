@@ -20,8 +20,8 @@ from services.projects.applications import service as applications
 from services.projects.closure import service as closure
 from services.projects.core.models import CaseOutcomeReceipt, Project
 from services.projects.payments import service as payments
-from shared.contracts import CaseOutcome
 from shared.errors import Conflict, NotFound, Unprocessable
+from shared.interservice import CaseOutcome
 
 
 class OutcomeReceipt(BaseModel):

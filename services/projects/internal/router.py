@@ -8,9 +8,9 @@ from services.projects.internal.outcomes import OutcomeReceipt, apply_outcome
 from services.projects.supervision.reminders import SweepResult, sweep_reports
 from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, Role, allow
-from shared.contracts import CASE_OUTCOME_CALLBACK_PATH, CaseOutcome
 from shared.db import SessionDep, utcnow
 from shared.errors import problem_responses
+from shared.interservice import CASE_OUTCOME_CALLBACK_PATH, CaseOutcome
 
 router = APIRouter(tags=["internal"])
 assert CASE_OUTCOME_CALLBACK_PATH.startswith(API_PREFIX)

@@ -34,7 +34,7 @@ from services.projects.core.models import Project, ProjectStage
 from services.projects.core.timezone import SHANGHAI
 from services.projects.ocds.builder import snapshot
 from services.projects.ocds.models import OcdsParty, OcdsRelease
-from shared.contracts import OrganizationSummary
+from shared.interservice import OrganizationSummary
 
 OCID_PREFIX = "ocds-sanshe"
 STAGE_CHANGED = "project.stage_changed"

@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.projects.payments.models import AttemptResult, PaymentStatus
-from shared.contracts import MaterialRef
+from shared.interservice import MaterialRef
 
 
 class PaymentRequestCreate(BaseModel):

@@ -32,9 +32,9 @@ from services.projects.payments.schemas import PaymentExecution, PaymentRequestC
 from services.projects.procurement.contracts import contract_of, tranches_of
 from services.projects.procurement.models import Contract, Tranche
 from shared.auth import Principal, Role
-from shared.contracts import CASE_REQUESTED_EVENT, CaseRequest
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, NotFound
+from shared.interservice import CASE_REQUESTED_EVENT, CaseRequest
 from shared.outbox import record_event
 
 CASE_TYPE = "payment_request"

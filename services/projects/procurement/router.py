@@ -23,9 +23,9 @@ from services.projects.procurement.schemas import (
 from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, Role, allow
 from shared.concurrency import IfMatch, set_etag
-from shared.contracts import AdmissionCriteria, OrganizationSummary
 from shared.db import SessionDep
 from shared.errors import problem_responses
+from shared.interservice import AdmissionCriteria, OrganizationSummary
 
 router = APIRouter(prefix=f"{API_PREFIX}/projects/{{project_id}}", tags=["procurement"])
 _MANAGERS = allow(Role.civil_affairs, Role.department_reviewer)

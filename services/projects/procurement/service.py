@@ -38,9 +38,9 @@ from services.projects.procurement.schemas import (
     ProcurementOut,
 )
 from shared.auth import Principal
-from shared.contracts import AdmissionCriteria, OrganizationSummary
 from shared.db import utcnow
 from shared.errors import Conflict, FieldError, NotFound, ProblemError, Unprocessable
+from shared.interservice import AdmissionCriteria, OrganizationSummary
 
 CENT = Decimal("0.01")
 # Asks the registry whether the organization may supply the project under the call's

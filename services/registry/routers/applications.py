@@ -23,9 +23,9 @@ from services.registry.schemas.applications import (
 from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, Role, allow
 from shared.clients import WorkflowClient
-from shared.contracts import CASE_OUTCOME_CALLBACK_PATH, CaseOutcome
 from shared.db import SessionDep
 from shared.errors import problem_responses
+from shared.interservice import CASE_OUTCOME_CALLBACK_PATH, CaseOutcome
 from shared.pagination import Page, PageDep
 from shared.reviewers import cannot_check_tasks, reviews_subject, workflow_for
 

@@ -22,9 +22,9 @@ from services.registry.schemas.organizations import (
 from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, allow
 from shared.concurrency import IfMatch, require_version, set_etag
-from shared.contracts import AdmissionCriteria, Eligibility
 from shared.db import ReadsDep, SessionDep
 from shared.errors import problem_responses
+from shared.interservice import AdmissionCriteria, Eligibility
 from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix=f"{API_PREFIX}/organizations", tags=["organizations"])

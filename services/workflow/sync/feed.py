@@ -70,7 +70,7 @@ async def append(
     if known.is_internal(envelope.type):
         return False
     if envelope.subject_seq is None:
-        # The outbox left it unnumbered as internal (shared.contracts.INTERNAL_EVENT_TYPES):
+        # The outbox left it unnumbered as internal (shared.interservice.INTERNAL_EVENT_TYPES):
         # never sent, but the catalogue should say so too.
         logger.warning(
             "unnumbered event not internal in the catalogue", extra={"type": envelope.type}

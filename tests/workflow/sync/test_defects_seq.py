@@ -144,7 +144,7 @@ async def _delivered(
 
 
 def test_the_outbox_and_the_catalogue_agree_on_what_is_internal() -> None:
-    from shared.contracts import INTERNAL_EVENT_TYPES
+    from shared.interservice import INTERNAL_EVENT_TYPES
 
     assert {event.name for event in catalogue().outbound.values() if event.internal} == set(
         INTERNAL_EVENT_TYPES

@@ -15,8 +15,7 @@ subscriber applied.
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
+from migrations.outbox_sequence import number_internal_events_again, unnumber_internal_events
 
 revision: str = "0122"
 down_revision: str | None = "0004"
@@ -25,20 +24,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.alter_column("outbox_event", "subject_seq", nullable=True, schema="projects")
-    op.execute(
-        sa.text(
-            "UPDATE projects.outbox_event SET subject_seq = NULL"
-            " WHERE event_type = 'workflow.case_requested'"
-        )
-    )
+    unnumber_internal_events("projects")
 
 
 def downgrade() -> None:
-    # Below any real number and unique per row: the old NOT NULL holds again.
-    op.execute(
-        sa.text(
-            "UPDATE projects.outbox_event SET subject_seq = -position WHERE subject_seq IS NULL"
-        )
-    )
-    op.alter_column("outbox_event", "subject_seq", nullable=False, schema="projects")
+    number_internal_events_again("projects")

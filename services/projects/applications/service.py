@@ -12,12 +12,12 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import token_org_id
 from services.projects.applications.models import BudgetLine, ProjectMilestone
 from services.projects.applications.schemas import ApplicationCreate
 from services.projects.base import infra
 from services.projects.calls import service as calls
 from services.projects.core import lifecycle
-from services.projects.core.access import token_org_id
 from services.projects.core.models import Project, ProjectStage, TimelineEntry
 from services.projects.ocds.releases import remember_party
 from shared.auth import Principal, Role

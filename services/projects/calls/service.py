@@ -7,11 +7,11 @@ import uuid
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import is_finance
 from services.projects.base import infra
 from services.projects.calls.models import Call, CallStatus
 from services.projects.calls.schemas import CallCreate, CallOut, CallUpdate
 from services.projects.codes import Department, slot_of
-from services.projects.core.access import is_finance
 from services.projects.core.models import Project
 from services.projects.core.timezone import end_of_day, today
 from services.projects.funds.models import Fund, FundPool

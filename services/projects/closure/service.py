@@ -13,9 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import get_project, is_member
 from services.projects.base import infra
 from services.projects.core import lifecycle
-from services.projects.core.access import get_project, is_member
 from services.projects.core.models import Project, ProjectStage
 from services.projects.funds.models import AllocationKind
 from services.projects.funds.service import allocate

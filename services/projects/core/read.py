@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import get_project, visible
 from services.projects.applications.models import BudgetLine, ProjectMilestone
 from services.projects.codes import Department, slot_of
-from services.projects.core.access import get_project, visible
 from services.projects.core.models import Project, ProjectStage, TimelineEntry
 from services.projects.core.schemas import (
     BudgetLineOut,

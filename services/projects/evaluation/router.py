@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Response, status
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.projects.core.access import get_project
+from services.projects.access import PROCESS_READERS, SEE_ALL_SHEETS, get_project
 from services.projects.evaluation import service
 from services.projects.evaluation.models import Evaluation, EvaluationStatus, SppeScheme
 from services.projects.evaluation.schemas import (
@@ -33,8 +33,6 @@ router = APIRouter(prefix=f"{API_PREFIX}/projects/{{project_id}}/evaluation", ta
 schemes_router = APIRouter(prefix=f"{API_PREFIX}/sppe-schemes", tags=["evaluation"])
 _BUREAU = allow(Role.civil_affairs)
 _EVALUATOR = allow(Role.evaluator)
-# Sheets stay private to the bureau, auditors and services until the conclusion.
-_SEE_ALL_SHEETS = frozenset({Role.civil_affairs, Role.auditor, Role.service})
 
 
 async def _present(
@@ -43,10 +41,7 @@ async def _present(
     assignments = await service.assignments_of(session, evaluation)
     by_id = {a.id: a for a in assignments}
     sheets = await service.sheets_of(session, evaluation)
-    if (
-        evaluation.status is not EvaluationStatus.concluded
-        and principal.role not in _SEE_ALL_SHEETS
-    ):
+    if evaluation.status is not EvaluationStatus.concluded and principal.role not in SEE_ALL_SHEETS:
         sheets = [s for s in sheets if by_id[s.assignment_id].evaluator_sub == principal.sub]
     return EvaluationOut.model_validate(
         {
@@ -86,16 +81,7 @@ async def start_evaluation(
     response_model=EvaluationOut,
     operation_id="getEvaluation",
     responses=problem_responses(401, 403, 404),
-    dependencies=[
-        allow(
-            Role.civil_affairs,
-            Role.department_reviewer,
-            Role.organization,
-            Role.evaluator,
-            Role.auditor,
-            Role.service,
-        )
-    ],
+    dependencies=[allow(*PROCESS_READERS)],
 )
 async def get_evaluation(
     project_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, response: Response

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from services.projects.access import ALLOCATION_READERS, MONEY_READERS
 from services.projects.funds import service
 from services.projects.funds.schemas import AllocationOut, FundCreate, FundOut, GrantCreate
 from shared.app import API_PREFIX
@@ -17,7 +18,7 @@ from shared.errors import problem_responses
 from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix=f"{API_PREFIX}/funds", tags=["funds"])
-_READERS = allow(Role.civil_affairs, Role.auditor, Role.service, Role.department_reviewer)
+_READERS = allow(*MONEY_READERS)
 
 
 @router.post(
@@ -92,7 +93,7 @@ async def create_grant(
     response_model=Page[AllocationOut],
     operation_id="listAllocations",
     responses=problem_responses(401, 403, 404, 422),
-    dependencies=[allow(Role.civil_affairs, Role.auditor, Role.department_reviewer)],
+    dependencies=[allow(*ALLOCATION_READERS)],
 )
 async def list_allocations(
     fund_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, page: PageDep

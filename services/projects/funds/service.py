@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import MONEY_READERS, is_finance
 from services.projects.base import infra
-from services.projects.core.access import is_finance
 from services.projects.funds.models import Allocation, AllocationKind, Fund, FundPool
 from services.projects.funds.schemas import AllocationOut, FundCreate, FundOut, GrantCreate, PoolOut
 from shared.auth import Principal, Role
@@ -22,11 +22,9 @@ from shared.errors import Conflict, Forbidden, NotFound
 from shared.outbox import record_event
 from shared.pagination import PageParams, count_rows
 
-FUND_READERS = frozenset({Role.civil_affairs, Role.auditor, Role.service, Role.department_reviewer})
-
 
 def _require_reader(principal: Principal) -> None:
-    if principal.role not in FUND_READERS:
+    if principal.role not in MONEY_READERS:
         raise Forbidden(f"Role {principal.role} may not read funds", code="role_forbidden")
 
 

@@ -16,9 +16,9 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import get_project, is_member, require_payer
 from services.projects.base import infra
 from services.projects.core import lifecycle
-from services.projects.core.access import get_project, is_member, require_payer
 from services.projects.core.models import Project, ProjectStage
 from services.projects.evaluation.models import Evaluation, EvaluationStatus, Grade
 from services.projects.payments.models import (

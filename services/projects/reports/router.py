@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from services.projects import codes
+from services.projects.access import MONEY_READERS
 from services.projects.core.models import STAGE_LABELS
 from services.projects.evaluation.models import Grade
 from services.projects.meetings.models import MEETING_LABELS
 from services.projects.reports.spend import GroupBy, SpendReport, spend
 from shared.app import API_PREFIX
-from shared.auth import CurrentPrincipal, Role, allow
+from shared.auth import CurrentPrincipal, allow
 from shared.db import SessionDep
 from shared.errors import problem_responses
 
@@ -45,7 +46,7 @@ class CodeLists(BaseModel):
     response_model=SpendReport,
     operation_id="getSpendReport",
     responses=problem_responses(401, 403, 422),
-    dependencies=[allow(Role.civil_affairs, Role.department_reviewer, Role.auditor, Role.service)],
+    dependencies=[allow(*MONEY_READERS)],
 )
 async def get_spend_report(
     session: SessionDep,

@@ -25,7 +25,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.projects import codes
-from services.projects.core.access import reads_everything, visible
+from services.projects.access import reads_everything, visible
 from services.projects.core.models import Project, ProjectStage
 from services.projects.funds.models import Allocation, AllocationKind, Fund, FundPool
 from services.projects.payments.models import LedgerEntry

@@ -17,9 +17,9 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import get_project, require_manager, require_member
 from services.projects.applications.models import MilestoneStatus, ProjectMilestone
 from services.projects.core import lifecycle
-from services.projects.core.access import get_project, require_manager, require_member
 from services.projects.core.models import Project, ProjectStage
 from services.projects.core.timezone import today
 from services.projects.procurement.contracts import contract_of

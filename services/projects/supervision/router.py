@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
+from services.projects.access import MANAGERS, PROJECT_READERS
 from services.projects.core.schemas import MilestoneOut
 from services.projects.supervision import milestones, service
 from services.projects.supervision.schemas import (
@@ -26,16 +27,8 @@ from shared.db import SessionDep
 from shared.errors import problem_responses
 
 router = APIRouter(prefix=f"{API_PREFIX}/projects/{{project_id}}", tags=["supervision"])
-_MANAGERS = allow(Role.civil_affairs, Role.department_reviewer)
-_READERS = allow(
-    Role.civil_affairs,
-    Role.department_reviewer,
-    Role.organization,
-    Role.evaluator,
-    Role.auditor,
-    Role.street_office,
-    Role.service,
-)
+_MANAGERS = allow(*MANAGERS)
+_READERS = allow(*PROJECT_READERS)
 
 
 @router.get(

@@ -12,8 +12,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import get_project, require_manager, require_member
 from services.projects.core import lifecycle
-from services.projects.core.access import get_project, require_manager, require_member
 from services.projects.core.models import Project, ProjectStage
 from services.projects.core.timezone import end_of_day, today
 from services.projects.supervision.models import (

@@ -13,9 +13,9 @@ from services.projects.calls.models import Call, CallStatus
 from services.projects.calls.schemas import CallCreate, CallOut, CallUpdate
 from services.projects.codes import Department, slot_of
 from services.projects.core.models import Project
-from services.projects.core.timezone import end_of_day, today
 from services.projects.funds.models import Fund, FundPool
 from shared.auth import Principal, Role
+from shared.clock import end_of_day, shanghai_today
 from shared.concurrency import require_version
 from shared.db import database, utcnow
 from shared.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
@@ -80,7 +80,7 @@ async def create(session: AsyncSession, *, principal: Principal, data: CallCreat
                 code="ceiling_exceeds_pool",
             )
         )
-    if data.deadline_on < today(utcnow()):
+    if data.deadline_on < shanghai_today():
         errors.append(
             FieldError(field="body.deadline_on", message="the deadline has passed", code="past")
         )

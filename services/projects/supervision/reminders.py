@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.projects.base import infra
-from services.projects.core.timezone import today
 from services.projects.supervision.models import ProgressReport
 from services.projects.supervision.schedule import REMIND_DAYS_BEFORE
+from shared.clock import shanghai_date
 from shared.db import database, utcnow
 from shared.outbox import record_event
 from shared.settings import get_settings
@@ -34,7 +34,7 @@ class SweepResult(BaseModel):
 
 
 async def sweep_reports(session: AsyncSession, *, now: datetime, limit: int = 500) -> SweepResult:
-    day = today(now)
+    day = shanghai_date(now)
     due_soon = (
         await session.execute(
             select(ProgressReport)

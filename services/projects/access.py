@@ -19,9 +19,9 @@ from fastapi import Depends
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.projects.codes import FINANCE_DEPARTMENT
 from services.projects.core.models import Project
 from services.projects.evaluation.models import EvaluatorAssignment
+from services.projects.reference.code_lists import FINANCE_DEPARTMENT
 from shared.auth import Principal, Role
 from shared.clients import WorkflowClient
 from shared.errors import Forbidden, NotFound

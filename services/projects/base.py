@@ -7,6 +7,7 @@ the one `shared.db.Model`; only the schema is this service's.
 
 from __future__ import annotations
 
+from shared.cases import outcome_receipts
 from shared.db import Model, schema_metadata
 from shared.outbox import infra_tables
 
@@ -19,3 +20,5 @@ class Base(Model):
 
 
 infra = infra_tables(Base.metadata)
+# One row per workflow case outcome applied here (`outcomes/service.py`).
+receipts = outcome_receipts(Base.metadata)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from services.projects.access import CALL_READERS, MANAGERS
 from services.projects.calls import service
 from services.projects.calls.schemas import CallCreate, CallOut, CallUpdate
-from services.projects.codes import Department
+from services.projects.reference.code_lists import Department
 from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, allow
 from shared.concurrency import IfMatch, set_etag

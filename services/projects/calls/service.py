@@ -11,9 +11,9 @@ from services.projects.access import is_finance
 from services.projects.base import infra
 from services.projects.calls.models import Call, CallStatus
 from services.projects.calls.schemas import CallCreate, CallOut, CallUpdate
-from services.projects.codes import Department, slot_of
 from services.projects.core.models import Project
 from services.projects.funds.models import Fund, FundPool
+from services.projects.reference.code_lists import Department, slot_of
 from shared.auth import Principal, Role
 from shared.clock import end_of_day, shanghai_today
 from shared.concurrency import require_version

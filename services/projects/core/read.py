@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.projects.access import get_project, visible
 from services.projects.applications.models import BudgetLine, ProjectMilestone
-from services.projects.codes import Department, slot_of
 from services.projects.core.models import Project, ProjectStage, TimelineEntry
 from services.projects.core.schemas import (
     BudgetLineOut,
@@ -19,6 +18,7 @@ from services.projects.core.schemas import (
     ProjectSummary,
     TimelineEntryOut,
 )
+from services.projects.reference.code_lists import Department, slot_of
 from shared.auth import Principal
 from shared.pagination import PageParams, count_rows
 

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from services.projects.access import PROJECT_READERS, WorkflowDep, get_project, reviewed_by
-from services.projects.codes import Department
 from services.projects.core import read
 from services.projects.core.models import ProjectStage
 from services.projects.core.schemas import ProjectOut, ProjectSummary, TimelineEntryOut
+from services.projects.reference.code_lists import Department
 from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, allow
 from shared.concurrency import set_etag

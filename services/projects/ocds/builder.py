@@ -29,7 +29,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.projects.applications.models import ProjectMilestone
-from services.projects.codes import DEPARTMENT_LABELS, OCDS_METHOD, PROCUREMENT_METHOD_LABELS
 from services.projects.core.models import Project, ProjectStage
 from services.projects.evaluation.models import (
     Evaluation,
@@ -48,6 +47,11 @@ from services.projects.procurement.models import (
     ContractStatus,
     Procurement,
     Tranche,
+)
+from services.projects.reference.code_lists import (
+    DEPARTMENT_LABELS,
+    OCDS_METHOD,
+    PROCUREMENT_METHOD_LABELS,
 )
 from shared.clock import SHANGHAI
 

@@ -57,19 +57,13 @@ async def list_calls(
     accepting: Annotated[bool, Query(description="Only calls still taking applications")] = False,
 ) -> Page[CallOut]:
     """Calls, latest deadline first; a purchasing department sees its own."""
-    rows, total = await service.list_page(
+    return await service.list_page(
         session,
         principal=principal,
         page=page,
         department=department,
         year=year,
         accepting_only=accepting,
-    )
-    return Page(
-        items=[service.present(row) for row in rows],
-        page=page.page,
-        page_size=page.page_size,
-        total=total,
     )
 
 

@@ -44,8 +44,7 @@ async def list_projects(
     filters = read.ProjectFilters(
         stage=stage, call_id=call_id, department=department, year=year, org_id=org_id
     )
-    items, total = await read.list_page(session, principal=principal, filters=filters, page=page)
-    return Page(items=items, page=page.page, page_size=page.page_size, total=total)
+    return await read.list_page(session, principal=principal, filters=filters, page=page)
 
 
 @router.get(

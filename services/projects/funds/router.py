@@ -53,8 +53,7 @@ async def list_funds(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> Page[FundOut]:
     """Funds, newest year first."""
-    items, total = await service.list_funds(session, principal=principal, year=year, page=page)
-    return Page(items=items, page=page.page, page_size=page.page_size, total=total)
+    return await service.list_funds(session, principal=principal, year=year, page=page)
 
 
 @router.get(
@@ -99,7 +98,4 @@ async def list_allocations(
     fund_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> Page[AllocationOut]:
     """Every movement of the fund's pools: contracts, amendments, releases and grants."""
-    items, total = await service.list_allocations(
-        session, principal=principal, fund_id=fund_id, page=page
-    )
-    return Page(items=items, page=page.page, page_size=page.page_size, total=total)
+    return await service.list_allocations(session, principal=principal, fund_id=fund_id, page=page)

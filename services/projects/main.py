@@ -15,15 +15,17 @@ from services.projects.evaluation.router import router as evaluation_router
 from services.projects.evaluation.router import schemes_router
 from services.projects.evaluation.scheme import load_sppe_schemes
 from services.projects.funds.router import router as funds_router
-from services.projects.internal.router import router as internal_router
 from services.projects.meetings.router import router as meetings_router
 from services.projects.models import infra
 from services.projects.ocds.router import router as ocds_router
+from services.projects.outcomes.router import router as outcomes_router
 from services.projects.payments.router import router as payments_router
 from services.projects.procurement.router import router as procurement_router
+from services.projects.reference.router import router as reference_router
 from services.projects.reports.router import router as reports_router
 from services.projects.supervision.reminders import sweep_forever
 from services.projects.supervision.router import router as supervision_router
+from services.projects.supervision.router import sweeps_router
 from shared.app import create_service_app
 
 app = create_service_app(
@@ -45,7 +47,9 @@ app = create_service_app(
         closure_router,
         ocds_router,
         reports_router,
-        internal_router,
+        reference_router,
+        outcomes_router,
+        sweeps_router,
     ],
     infra=infra,
     on_startup=[load_sppe_schemes],

@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 from services.projects.applications.models import BudgetLine, ProjectMilestone
-from services.projects.base import SCHEMA, Base, infra
+from services.projects.base import SCHEMA, Base, infra, receipts
 from services.projects.calls.models import Call
-from services.projects.core.models import CaseOutcomeReceipt, Project, TimelineEntry
+from services.projects.core.models import Project, TimelineEntry
 from services.projects.evaluation.models import (
     Evaluation,
     EvaluatorAssignment,
@@ -36,7 +36,6 @@ __all__ = [
     "Bid",
     "BudgetLine",
     "Call",
-    "CaseOutcomeReceipt",
     "Contract",
     "ContractAmendment",
     "ContractVersion",
@@ -61,4 +60,5 @@ __all__ = [
     "TimelineEntry",
     "Tranche",
     "infra",
+    "receipts",
 ]

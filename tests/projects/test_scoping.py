@@ -88,7 +88,7 @@ RULES: dict[str, frozenset[Role]] = {
     "requestClosure": frozenset({R.organization, R.civil_affairs}),
     "getProjectOcds": ANYONE,
     "getProjectOcdsRecord": ANYONE,
-    # Every role reads the releases of the projects it may read (core.access scoping).
+    # Every role reads the releases of the projects it may read (services.projects.access scoping).
     "listOcdsReleases": ANYONE,
     "listOcdsRecords": ANYONE,
     "getSpendReport": frozenset({R.civil_affairs, R.department_reviewer, R.auditor, R.service}),

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.projects.base import Base
-from services.projects.codes import BudgetCategory
+from services.projects.reference.code_lists import BudgetCategory
 from shared.db import str_enum
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.projects.codes import BudgetCategory, CentralTask, ServiceTarget
 from services.projects.funds.schemas import MAX_FEN
+from services.projects.reference.code_lists import BudgetCategory, CentralTask, ServiceTarget
 from shared.dates import CalendarDate
 from shared.interservice import MaterialRef
 

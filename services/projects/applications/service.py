@@ -12,18 +12,18 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import token_org_id
 from services.projects.applications.models import BudgetLine, ProjectMilestone
 from services.projects.applications.schemas import ApplicationCreate
 from services.projects.base import infra
 from services.projects.calls import service as calls
 from services.projects.core import lifecycle
-from services.projects.core.access import token_org_id
 from services.projects.core.models import Project, ProjectStage, TimelineEntry
 from services.projects.ocds.releases import remember_party
 from shared.auth import Principal, Role
+from shared.cases import request_case
 from shared.errors import Conflict, FieldError, Forbidden, Unprocessable
-from shared.interservice import CASE_REQUESTED_EVENT, CaseRequest, OrganizationSummary
-from shared.outbox import record_event
+from shared.interservice import CaseRequest, OrganizationSummary
 
 CASE_TYPE = "project_application"
 _ENDED = (ProjectStage.rejected, ProjectStage.withdrawn)
@@ -144,13 +144,8 @@ async def apply(
         title=f"{call.title}:{project.title}",
         materials=data.materials,
     )
-    await record_event(
-        session,
-        infra.outbox,
-        event_type=CASE_REQUESTED_EVENT,
-        subject_type="project",
-        subject_id=project.id,
-        data=request.model_dump(mode="json"),
+    await request_case(
+        session, infra.outbox, request, subject_type="project", subject_id=project.id
     )
     return project
 

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.projects.base import Base
-from services.projects.codes import CatalogueItem, CentralTask, Department
+from services.projects.reference.code_lists import CatalogueItem, CentralTask, Department
 from shared.db import str_enum
 from shared.interservice import AdmissionCriteria
 

@@ -7,21 +7,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from services.projects.access import CALL_READERS, MANAGERS
 from services.projects.calls import service
 from services.projects.calls.schemas import CallCreate, CallOut, CallUpdate
-from services.projects.codes import Department
+from services.projects.reference.code_lists import Department
 from shared.app import API_PREFIX
-from shared.auth import CurrentPrincipal, Role, allow
+from shared.auth import CurrentPrincipal, allow
 from shared.concurrency import IfMatch, set_etag
 from shared.db import SessionDep
 from shared.errors import problem_responses
 from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix=f"{API_PREFIX}/calls", tags=["calls"])
-_PUBLISHERS = allow(Role.civil_affairs, Role.department_reviewer)
-_READERS = allow(
-    Role.civil_affairs, Role.department_reviewer, Role.organization, Role.auditor, Role.service
-)
+_PUBLISHERS = allow(*MANAGERS)
+_READERS = allow(*CALL_READERS)
 
 
 @router.post(
@@ -58,19 +57,13 @@ async def list_calls(
     accepting: Annotated[bool, Query(description="Only calls still taking applications")] = False,
 ) -> Page[CallOut]:
     """Calls, latest deadline first; a purchasing department sees its own."""
-    rows, total = await service.list_page(
+    return await service.list_page(
         session,
         principal=principal,
         page=page,
         department=department,
         year=year,
         accepting_only=accepting,
-    )
-    return Page(
-        items=[service.present(row) for row in rows],
-        page=page.page,
-        page_size=page.page_size,
-        total=total,
     )
 
 

@@ -9,14 +9,14 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.projects.calls.models import CallStatus
-from services.projects.codes import (
+from services.projects.funds.schemas import MAX_FEN
+from services.projects.reference.code_lists import (
     CatalogueItem,
     CatalogueSlot,
     CentralTask,
     Department,
     ServiceTarget,
 )
-from services.projects.funds.schemas import MAX_FEN
 from shared.dates import CalendarDate
 from shared.interservice import (
     AdmissionCriteria,

@@ -7,21 +7,21 @@ import uuid
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import is_finance
 from services.projects.base import infra
 from services.projects.calls.models import Call, CallStatus
 from services.projects.calls.schemas import CallCreate, CallOut, CallUpdate
-from services.projects.codes import Department, slot_of
-from services.projects.core.access import is_finance
 from services.projects.core.models import Project
-from services.projects.core.timezone import end_of_day, today
 from services.projects.funds.models import Fund, FundPool
+from services.projects.reference.code_lists import Department, slot_of
 from shared.auth import Principal, Role
+from shared.clock import end_of_day, shanghai_today
 from shared.concurrency import require_version
 from shared.db import database, utcnow
 from shared.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 from shared.interservice import AdmissionCriteria
 from shared.outbox import record_event
-from shared.pagination import PageParams, count_rows
+from shared.pagination import Page, PageParams, paginate, to_page
 
 
 def present(call: Call) -> CallOut:
@@ -80,7 +80,7 @@ async def create(session: AsyncSession, *, principal: Principal, data: CallCreat
                 code="ceiling_exceeds_pool",
             )
         )
-    if data.deadline_on < today(utcnow()):
+    if data.deadline_on < shanghai_today():
         errors.append(
             FieldError(field="body.deadline_on", message="the deadline has passed", code="past")
         )
@@ -138,7 +138,7 @@ async def list_page(
     department: Department | None,
     year: int | None,
     accepting_only: bool,
-) -> tuple[list[Call], int]:
+) -> Page[CallOut]:
     query = select(Call).where(_visible(principal))
     if department is not None:
         query = query.where(Call.department == department)
@@ -146,11 +146,8 @@ async def list_page(
         query = query.where(Call.year == year)
     if accepting_only:
         query = query.where(Call.status == CallStatus.open, Call.deadline_at > utcnow())
-    total = await count_rows(session, query)
-    rows = await session.execute(
-        query.order_by(Call.deadline_on.desc(), Call.id).offset(page.offset).limit(page.page_size)
-    )
-    return list(rows.scalars()), total
+    rows, total = await paginate(session, query, page, order_by=(Call.deadline_on.desc(), Call.id))
+    return to_page(rows, total, page, present)
 
 
 async def update(

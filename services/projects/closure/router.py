@@ -6,12 +6,13 @@ import uuid
 
 from fastapi import APIRouter, Response
 
+from services.projects.access import REQUESTERS
 from services.projects.closure import service
 from services.projects.closure.service import ClosureRequest
 from services.projects.core import read
 from services.projects.core.schemas import ProjectOut
 from shared.app import API_PREFIX
-from shared.auth import CurrentPrincipal, Role, allow
+from shared.auth import CurrentPrincipal, allow
 from shared.concurrency import set_etag
 from shared.db import SessionDep
 from shared.errors import problem_responses
@@ -24,7 +25,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/projects/{{project_id}}", tags=["closur
     response_model=ProjectOut,
     operation_id="requestClosure",
     responses=problem_responses(401, 403, 404, 409, 422),
-    dependencies=[allow(Role.organization, Role.civil_affairs)],
+    dependencies=[allow(*REQUESTERS)],
 )
 async def request_closure(
     project_id: uuid.UUID,

@@ -13,9 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import get_project, is_member
 from services.projects.base import infra
 from services.projects.core import lifecycle
-from services.projects.core.access import get_project, is_member
 from services.projects.core.models import Project, ProjectStage
 from services.projects.funds.models import AllocationKind
 from services.projects.funds.service import allocate
@@ -25,9 +25,9 @@ from services.projects.payments.models import LedgerEntry, PaymentRequest, Payme
 from services.projects.procurement.contracts import contract_of, tranches_of
 from services.projects.procurement.models import ContractStatus
 from shared.auth import Principal, Role
+from shared.cases import request_case
 from shared.errors import Conflict, Forbidden
-from shared.interservice import CASE_REQUESTED_EVENT, CaseRequest, MaterialRef
-from shared.outbox import record_event
+from shared.interservice import CaseRequest, MaterialRef
 
 CASE_TYPE = "project_closure"
 
@@ -109,14 +109,7 @@ async def request_closure(
         title=f"{project.title}:结项",
         materials=data.materials,
     )
-    await record_event(
-        session,
-        infra.outbox,
-        event_type=CASE_REQUESTED_EVENT,
-        subject_type="project",
-        subject_id=project.id,
-        data=case.model_dump(mode="json"),
-    )
+    await request_case(session, infra.outbox, case, subject_type="project", subject_id=project.id)
     return project
 
 

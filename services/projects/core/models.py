@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.projects.base import Base
-from services.projects.codes import CatalogueItem, CentralTask, Department
+from services.projects.reference.code_lists import CatalogueItem, CentralTask, Department
 from shared.db import str_enum
 
 
@@ -110,16 +110,3 @@ class TimelineEntry(Base):
     from_stage: Mapped[str | None] = mapped_column(String(32))
     to_stage: Mapped[str | None] = mapped_column(String(32))
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-
-
-class CaseOutcomeReceipt(Base):
-    """One row per workflow case outcome applied here: a repeat finds it and changes nothing."""
-
-    __tablename__ = "case_outcome_receipt"
-
-    case_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    case_type: Mapped[str] = mapped_column(String(60))
-    subject_type: Mapped[str] = mapped_column(String(60))
-    subject_id: Mapped[str] = mapped_column(String(100))
-    outcome: Mapped[str] = mapped_column(String(20))
-    received_at: Mapped[datetime] = mapped_column(server_default=func.now())

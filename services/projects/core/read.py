@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import get_project, visible
 from services.projects.applications.models import BudgetLine, ProjectMilestone
-from services.projects.codes import Department, slot_of
-from services.projects.core.access import get_project, visible
 from services.projects.core.models import Project, ProjectStage, TimelineEntry
 from services.projects.core.schemas import (
     BudgetLineOut,
@@ -19,8 +18,9 @@ from services.projects.core.schemas import (
     ProjectSummary,
     TimelineEntryOut,
 )
+from services.projects.reference.code_lists import Department, slot_of
 from shared.auth import Principal
-from shared.pagination import PageParams, count_rows
+from shared.pagination import Page, PageParams, paginate, to_page
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,7 @@ async def detail(session: AsyncSession, project: Project) -> ProjectOut:
 
 async def list_page(
     session: AsyncSession, *, principal: Principal, filters: ProjectFilters, page: PageParams
-) -> tuple[list[ProjectSummary], int]:
+) -> Page[ProjectSummary]:
     query = select(Project).where(visible(principal))
     for column, value in (
         (Project.stage, filters.stage),
@@ -76,13 +76,10 @@ async def list_page(
         query = query.where(
             (Project.org_id == filters.org_id) | (Project.supplier_org_id == filters.org_id)
         )
-    total = await count_rows(session, query)
-    rows = await session.execute(
-        query.order_by(Project.created_at.desc(), Project.id)
-        .offset(page.offset)
-        .limit(page.page_size)
+    rows, total = await paginate(
+        session, query, page, order_by=(Project.created_at.desc(), Project.id)
     )
-    return [summary(row) for row in rows.scalars()], total
+    return to_page(rows, total, page, summary)
 
 
 async def timeline(

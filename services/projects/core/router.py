@@ -7,28 +7,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from services.projects.codes import Department
+from services.projects.access import PROJECT_READERS, WorkflowDep, get_project, reviewed_by
 from services.projects.core import read
-from services.projects.core.access import WorkflowDep, get_project, reviewed_by
 from services.projects.core.models import ProjectStage
 from services.projects.core.schemas import ProjectOut, ProjectSummary, TimelineEntryOut
+from services.projects.reference.code_lists import Department
 from shared.app import API_PREFIX
-from shared.auth import CurrentPrincipal, Role, allow
+from shared.auth import CurrentPrincipal, allow
 from shared.concurrency import set_etag
 from shared.db import SessionDep
 from shared.errors import problem_responses
 from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix=f"{API_PREFIX}/projects", tags=["projects"])
-PROJECT_READERS = allow(
-    Role.civil_affairs,
-    Role.department_reviewer,
-    Role.organization,
-    Role.evaluator,
-    Role.auditor,
-    Role.street_office,
-    Role.service,
-)
+_READERS = allow(*PROJECT_READERS)
 
 
 @router.get(
@@ -36,7 +28,7 @@ PROJECT_READERS = allow(
     response_model=Page[ProjectSummary],
     operation_id="listProjects",
     responses=problem_responses(401, 403, 422),
-    dependencies=[PROJECT_READERS],
+    dependencies=[_READERS],
 )
 async def list_projects(
     session: SessionDep,
@@ -52,8 +44,7 @@ async def list_projects(
     filters = read.ProjectFilters(
         stage=stage, call_id=call_id, department=department, year=year, org_id=org_id
     )
-    items, total = await read.list_page(session, principal=principal, filters=filters, page=page)
-    return Page(items=items, page=page.page, page_size=page.page_size, total=total)
+    return await read.list_page(session, principal=principal, filters=filters, page=page)
 
 
 @router.get(
@@ -61,7 +52,7 @@ async def list_projects(
     response_model=ProjectOut,
     operation_id="getProject",
     responses=problem_responses(401, 403, 404, 503),
-    dependencies=[PROJECT_READERS],
+    dependencies=[_READERS],
 )
 async def get_one(
     project_id: uuid.UUID,
@@ -84,7 +75,7 @@ async def get_one(
     response_model=list[TimelineEntryOut],
     operation_id="getProjectTimeline",
     responses=problem_responses(401, 403, 404, 503),
-    dependencies=[PROJECT_READERS],
+    dependencies=[_READERS],
 )
 async def get_timeline(
     project_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, workflow: WorkflowDep

@@ -9,15 +9,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.projects.applications.models import MilestoneStatus
-from services.projects.codes import (
+from services.projects.core.models import ProjectStage
+from services.projects.meetings.schemas import Document
+from services.projects.reference.code_lists import (
     BudgetCategory,
     CatalogueItem,
     CatalogueSlot,
     CentralTask,
     Department,
 )
-from services.projects.core.models import ProjectStage
-from services.projects.meetings.schemas import Document
 
 
 class BudgetLineOut(BaseModel):

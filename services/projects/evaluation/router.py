@@ -6,12 +6,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.projects.core.access import get_project
-from services.projects.evaluation import service
-from services.projects.evaluation.models import Evaluation, EvaluationStatus, SppeScheme
+from services.projects.access import PROCESS_READERS, SEE_ALL_SHEETS, get_project
+from services.projects.evaluation import scheme, service
+from services.projects.evaluation.models import Evaluation, EvaluationStatus
 from services.projects.evaluation.schemas import (
     AssignmentOut,
     Declaration,
@@ -27,14 +26,12 @@ from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, Principal, Role, allow
 from shared.concurrency import set_etag
 from shared.db import SessionDep
-from shared.errors import NotFound, problem_responses
+from shared.errors import problem_responses
 
 router = APIRouter(prefix=f"{API_PREFIX}/projects/{{project_id}}/evaluation", tags=["evaluation"])
 schemes_router = APIRouter(prefix=f"{API_PREFIX}/sppe-schemes", tags=["evaluation"])
 _BUREAU = allow(Role.civil_affairs)
 _EVALUATOR = allow(Role.evaluator)
-# Sheets stay private to the bureau, auditors and services until the conclusion.
-_SEE_ALL_SHEETS = frozenset({Role.civil_affairs, Role.auditor, Role.service})
 
 
 async def _present(
@@ -43,10 +40,7 @@ async def _present(
     assignments = await service.assignments_of(session, evaluation)
     by_id = {a.id: a for a in assignments}
     sheets = await service.sheets_of(session, evaluation)
-    if (
-        evaluation.status is not EvaluationStatus.concluded
-        and principal.role not in _SEE_ALL_SHEETS
-    ):
+    if evaluation.status is not EvaluationStatus.concluded and principal.role not in SEE_ALL_SHEETS:
         sheets = [s for s in sheets if by_id[s.assignment_id].evaluator_sub == principal.sub]
     return EvaluationOut.model_validate(
         {
@@ -86,16 +80,7 @@ async def start_evaluation(
     response_model=EvaluationOut,
     operation_id="getEvaluation",
     responses=problem_responses(401, 403, 404),
-    dependencies=[
-        allow(
-            Role.civil_affairs,
-            Role.department_reviewer,
-            Role.organization,
-            Role.evaluator,
-            Role.auditor,
-            Role.service,
-        )
-    ],
+    dependencies=[allow(*PROCESS_READERS)],
 )
 async def get_evaluation(
     project_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, response: Response
@@ -212,8 +197,8 @@ async def conclude_evaluation(
 )
 async def list_schemes(session: SessionDep, principal: CurrentPrincipal) -> list[SchemeOut]:
     """Every stored SPPE scheme version."""
-    rows = await session.execute(select(SppeScheme).order_by(SppeScheme.version))
-    return [SchemeOut.model_validate(r, from_attributes=True) for r in rows.scalars()]
+    schemes = await scheme.stored_schemes(session)
+    return [SchemeOut.model_validate(s, from_attributes=True) for s in schemes]
 
 
 @schemes_router.get(
@@ -228,7 +213,5 @@ async def get_scheme(
     principal: CurrentPrincipal,
 ) -> SchemeOut:
     """One SPPE scheme version: dimensions, indicators, adjustments, composite rule, grades."""
-    scheme = await session.get(SppeScheme, version)
-    if scheme is None:
-        raise NotFound("No such scheme version", code="scheme_not_found")
-    return SchemeOut.model_validate(scheme, from_attributes=True)
+    stored = await scheme.stored_scheme(session, version)
+    return SchemeOut.model_validate(stored, from_attributes=True)

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.projects.evaluation.models import Grade, SppeScheme
 from shared.db import database
+from shared.errors import NotFound
 
 SCHEMES_DIR = Path(__file__).parent / "schemes"
 DIMENSIONS = ("standard", "professional", "planning", "effect")
@@ -168,3 +169,16 @@ async def load_sppe_schemes() -> None:
     """Store the repository's scheme files (API start-up)."""
     async with database.transaction() as session:
         await sync_schemes(session, read_scheme_files())
+
+
+async def stored_schemes(session: AsyncSession) -> list[SppeScheme]:
+    """Every stored scheme version, oldest first."""
+    return list((await session.scalars(select(SppeScheme).order_by(SppeScheme.version))).all())
+
+
+async def stored_scheme(session: AsyncSession, version: int) -> SppeScheme:
+    """One stored scheme version, else 404."""
+    scheme = await session.get(SppeScheme, version)
+    if scheme is None:
+        raise NotFound("No such scheme version", code="scheme_not_found")
+    return scheme

@@ -22,8 +22,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import get_project, token_org_id
 from services.projects.core import lifecycle
-from services.projects.core.access import get_project, token_org_id
 from services.projects.core.models import Project, ProjectStage
 from services.projects.evaluation import scoring
 from services.projects.evaluation.models import (

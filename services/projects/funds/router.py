@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from services.projects.access import ALLOCATION_READERS, MONEY_READERS
 from services.projects.funds import service
 from services.projects.funds.schemas import AllocationOut, FundCreate, FundOut, GrantCreate
 from shared.app import API_PREFIX
@@ -17,7 +18,7 @@ from shared.errors import problem_responses
 from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix=f"{API_PREFIX}/funds", tags=["funds"])
-_READERS = allow(Role.civil_affairs, Role.auditor, Role.service, Role.department_reviewer)
+_READERS = allow(*MONEY_READERS)
 
 
 @router.post(
@@ -52,8 +53,7 @@ async def list_funds(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> Page[FundOut]:
     """Funds, newest year first."""
-    items, total = await service.list_funds(session, principal=principal, year=year, page=page)
-    return Page(items=items, page=page.page, page_size=page.page_size, total=total)
+    return await service.list_funds(session, principal=principal, year=year, page=page)
 
 
 @router.get(
@@ -92,13 +92,10 @@ async def create_grant(
     response_model=Page[AllocationOut],
     operation_id="listAllocations",
     responses=problem_responses(401, 403, 404, 422),
-    dependencies=[allow(Role.civil_affairs, Role.auditor, Role.department_reviewer)],
+    dependencies=[allow(*ALLOCATION_READERS)],
 )
 async def list_allocations(
     fund_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> Page[AllocationOut]:
     """Every movement of the fund's pools: contracts, amendments, releases and grants."""
-    items, total = await service.list_allocations(
-        session, principal=principal, fund_id=fund_id, page=page
-    )
-    return Page(items=items, page=page.page, page_size=page.page_size, total=total)
+    return await service.list_allocations(session, principal=principal, fund_id=fund_id, page=page)

@@ -13,20 +13,18 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import MONEY_READERS, is_finance
 from services.projects.base import infra
-from services.projects.core.access import is_finance
 from services.projects.funds.models import Allocation, AllocationKind, Fund, FundPool
 from services.projects.funds.schemas import AllocationOut, FundCreate, FundOut, GrantCreate, PoolOut
 from shared.auth import Principal, Role
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.outbox import record_event
-from shared.pagination import PageParams, count_rows
-
-FUND_READERS = frozenset({Role.civil_affairs, Role.auditor, Role.service, Role.department_reviewer})
+from shared.pagination import Page, PageParams, paginate, to_page
 
 
 def _require_reader(principal: Principal) -> None:
-    if principal.role not in FUND_READERS:
+    if principal.role not in MONEY_READERS:
         raise Forbidden(f"Role {principal.role} may not read funds", code="role_forbidden")
 
 
@@ -154,23 +152,17 @@ async def get_fund(session: AsyncSession, *, principal: Principal, fund_id: uuid
 
 async def list_funds(
     session: AsyncSession, *, principal: Principal, year: int | None, page: PageParams
-) -> tuple[list[FundOut], int]:
+) -> Page[FundOut]:
     _require_reader(principal)
     query = select(Fund)
     if year is not None:
         query = query.where(Fund.year == year)
-    total = await count_rows(session, query)
-    funds = list(
-        (
-            await session.execute(
-                query.order_by(Fund.year.desc(), Fund.name)
-                .offset(page.offset)
-                .limit(page.page_size)
-            )
-        ).scalars()
-    )
+    # (year, name) is unique: pages neither repeat nor skip a fund.
+    funds, total = await paginate(session, query, page, order_by=(Fund.year.desc(), Fund.name))
     pools = await _pools(session, [fund.id for fund in funds])
-    return [_present(fund, [p for p in pools if p.fund_id == fund.id]) for fund in funds], total
+    return to_page(
+        funds, total, page, lambda fund: _present(fund, [p for p in pools if p.fund_id == fund.id])
+    )
 
 
 async def grant(
@@ -194,20 +186,17 @@ async def grant(
 
 async def list_allocations(
     session: AsyncSession, *, principal: Principal, fund_id: uuid.UUID, page: PageParams
-) -> tuple[list[AllocationOut], int]:
+) -> Page[AllocationOut]:
     if principal.role not in {Role.civil_affairs, Role.auditor} and not is_finance(principal):
         raise Forbidden(
             "Allocations are for the bureau, finance and auditors", code="role_forbidden"
         )
     await _fund(session, fund_id)
     query = select(Allocation).where(Allocation.fund_id == fund_id)
-    total = await count_rows(session, query)
-    rows = await session.execute(
-        query.order_by(Allocation.created_at, Allocation.id)
-        .offset(page.offset)
-        .limit(page.page_size)
+    rows, total = await paginate(
+        session, query, page, order_by=(Allocation.created_at, Allocation.id)
     )
-    return [AllocationOut.model_validate(row) for row in rows.scalars()], total
+    return to_page(rows, total, page, AllocationOut.model_validate)
 
 
 def _present(fund: Fund, pools: Sequence[FundPool]) -> FundOut:

@@ -6,18 +6,19 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
+from services.projects.access import MANAGERS, PROJECT_READERS
 from services.projects.core import read
 from services.projects.core.schemas import ProjectOut
 from services.projects.meetings import service
 from services.projects.meetings.schemas import MeetingCreate, MeetingOut
 from shared.app import API_PREFIX
-from shared.auth import CurrentPrincipal, Role, allow
+from shared.auth import CurrentPrincipal, allow
 from shared.concurrency import set_etag
 from shared.db import SessionDep
 from shared.errors import problem_responses
 
 router = APIRouter(prefix=f"{API_PREFIX}/projects/{{project_id}}", tags=["meetings"])
-_MANAGERS = allow(Role.civil_affairs, Role.department_reviewer)
+_MANAGERS = allow(*MANAGERS)
 
 
 @router.post(
@@ -41,17 +42,7 @@ async def record_meeting(
     response_model=list[MeetingOut],
     operation_id="listMeetings",
     responses=problem_responses(401, 403, 404),
-    dependencies=[
-        allow(
-            Role.civil_affairs,
-            Role.department_reviewer,
-            Role.organization,
-            Role.evaluator,
-            Role.auditor,
-            Role.street_office,
-            Role.service,
-        )
-    ],
+    dependencies=[allow(*PROJECT_READERS)],
 )
 async def list_meetings(
     project_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal

@@ -14,8 +14,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import get_project, require_manager
 from services.projects.core import lifecycle
-from services.projects.core.access import get_project, require_manager
 from services.projects.core.models import Project, ProjectStage
 from services.projects.meetings.models import MEETING_LABELS, Meeting, MeetingKind
 from services.projects.meetings.schemas import MeetingCreate

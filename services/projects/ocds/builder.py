@@ -29,9 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.projects.applications.models import ProjectMilestone
-from services.projects.codes import DEPARTMENT_LABELS, OCDS_METHOD, PROCUREMENT_METHOD_LABELS
 from services.projects.core.models import Project, ProjectStage
-from services.projects.core.timezone import SHANGHAI
 from services.projects.evaluation.models import (
     Evaluation,
     EvaluationStatus,
@@ -50,6 +48,12 @@ from services.projects.procurement.models import (
     Procurement,
     Tranche,
 )
+from services.projects.reference.code_lists import (
+    DEPARTMENT_LABELS,
+    OCDS_METHOD,
+    PROCUREMENT_METHOD_LABELS,
+)
+from shared.clock import SHANGHAI
 
 BUREAU = {"id": "dept-civil_affairs-bureau", "name": "民政局(社工办)"}
 # The scheme of the 统一社会信用代码 (GB 32100-2015) in org-id.guide's list.

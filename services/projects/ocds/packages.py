@@ -14,8 +14,8 @@ from typing import Any
 
 import ocdsmerge
 
-from services.projects.core.timezone import SHANGHAI
 from services.projects.ocds.schema import patched_release_schema
+from shared.clock import SHANGHAI
 
 VERSION = "1.1"
 PUBLISHER = {"name": "三社 Sanshe 政府购买服务监管平台"}

@@ -1,6 +1,6 @@
 """Reading published releases: one project's, and the bulk feeds auditors page through.
 
-Both feeds show only the projects the caller may read (`core.access.visible`). The
+Both feeds show only the projects the caller may read (`access.visible`). The
 release feed pages commit-safely by `(txid, position)` (shared/feeds.py), so a release
 whose transaction commits late is never skipped; the record feed pages by ocid over the
 processes with a release since a date, each record compiled from all its releases.
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Text, cast, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.projects.core.access import visible
+from services.projects.access import visible
 from services.projects.core.models import Project
 from services.projects.ocds.models import OcdsRelease
 from shared.auth import Principal

@@ -31,9 +31,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.projects.core.models import Project, ProjectStage
-from services.projects.core.timezone import SHANGHAI
 from services.projects.ocds.builder import snapshot
 from services.projects.ocds.models import OcdsParty, OcdsRelease
+from shared.clock import SHANGHAI
 from shared.interservice import OrganizationSummary
 
 OCID_PREFIX = "ocds-sanshe"

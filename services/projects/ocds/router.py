@@ -1,6 +1,6 @@
 """Endpoints of the OCDS publication: a project's releases and record, and the bulk feeds.
 
-Every caller sees the projects it may read (`core.access`): the bureau, auditors and
+Every caller sees the projects it may read (`access.py`): the bureau, auditors and
 provincial systems all of them, a purchasing department its own, an organization those
 it applied for or supplies.
 """
@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.projects.core.access import get_project
+from services.projects.access import get_project
 from services.projects.ocds import packages, queries
 from services.projects.ocds.releases import ocid_of
 from shared.app import API_PREFIX

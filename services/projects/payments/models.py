@@ -33,10 +33,6 @@ class PaymentStatus(StrEnum):
     withdrawn = "withdrawn"
 
 
-# A tranche has at most one request in these states (partial unique index).
-ACTIVE_PAYMENT_STATUSES = ("requested", "approved", "paid")
-
-
 class PaymentRequest(Base):
     __tablename__ = "payment_request"
 
@@ -58,6 +54,7 @@ class PaymentRequest(Base):
     __mapper_args__ = {"version_id_col": version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),
+        # A tranche has at most one live request (requested, approved or paid).
         Index(
             "uq_payment_request_active_tranche",
             "tranche_id",

@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
+from services.projects.access import MANAGERS, PAYMENT_READERS, REQUESTERS
 from services.projects.payments import service
 from services.projects.payments.models import PaymentAttempt, PaymentRequest
 from services.projects.payments.schemas import (
@@ -17,15 +18,13 @@ from services.projects.payments.schemas import (
     PaymentRequestOut,
 )
 from shared.app import API_PREFIX
-from shared.auth import CurrentPrincipal, Role, allow
+from shared.auth import CurrentPrincipal, allow
 from shared.concurrency import set_etag
 from shared.db import SessionDep
 from shared.errors import problem_responses
 
 router = APIRouter(prefix=f"{API_PREFIX}/projects/{{project_id}}", tags=["payments"])
-_READERS = allow(
-    Role.civil_affairs, Role.department_reviewer, Role.organization, Role.auditor, Role.service
-)
+_READERS = allow(*PAYMENT_READERS)
 
 
 def _present(request: PaymentRequest, attempts: list[PaymentAttempt]) -> PaymentRequestOut:
@@ -45,7 +44,7 @@ def _present(request: PaymentRequest, attempts: list[PaymentAttempt]) -> Payment
     response_model=PaymentRequestOut,
     operation_id="requestPayment",
     responses=problem_responses(401, 403, 404, 409, 422),
-    dependencies=[allow(Role.organization, Role.civil_affairs)],
+    dependencies=[allow(*REQUESTERS)],
 )
 async def request_payment(
     project_id: uuid.UUID,
@@ -84,7 +83,7 @@ async def list_payment_requests(
     response_model=PaymentRequestOut,
     operation_id="recordTransfer",
     responses=problem_responses(401, 403, 404, 409, 422),
-    dependencies=[allow(Role.civil_affairs, Role.department_reviewer)],
+    dependencies=[allow(*MANAGERS)],
 )
 async def record_transfer(
     project_id: uuid.UUID,

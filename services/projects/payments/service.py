@@ -16,9 +16,9 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import get_project, is_member, require_payer
 from services.projects.base import infra
 from services.projects.core import lifecycle
-from services.projects.core.access import get_project, is_member, require_payer
 from services.projects.core.models import Project, ProjectStage
 from services.projects.evaluation.models import Evaluation, EvaluationStatus, Grade
 from services.projects.payments.models import (
@@ -32,10 +32,10 @@ from services.projects.payments.schemas import PaymentExecution, PaymentRequestC
 from services.projects.procurement.contracts import contract_of, tranches_of
 from services.projects.procurement.models import Contract, Tranche
 from shared.auth import Principal, Role
+from shared.cases import request_case
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, NotFound
-from shared.interservice import CASE_REQUESTED_EVENT, CaseRequest
-from shared.outbox import record_event
+from shared.interservice import CaseRequest
 
 CASE_TYPE = "payment_request"
 PAYABLE_STAGES = (ProjectStage.implementing, ProjectStage.evaluating, ProjectStage.evaluated)
@@ -132,14 +132,7 @@ async def request_payment(
         title=f"{project.title}:第{tranche.seq}期付款 {tranche.amount_fen / 100:.2f} 元",
         materials=data.materials,
     )
-    await record_event(
-        session,
-        infra.outbox,
-        event_type=CASE_REQUESTED_EVENT,
-        subject_type="project",
-        subject_id=project.id,
-        data=case.model_dump(mode="json"),
-    )
+    await request_case(session, infra.outbox, case, subject_type="project", subject_id=project.id)
     return request
 
 

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import get_project, require_manager
 from services.projects.core import lifecycle
-from services.projects.core.access import get_project, require_manager
 from services.projects.core.models import Project, ProjectStage
 from services.projects.funds.models import AllocationKind
 from services.projects.funds.service import allocate

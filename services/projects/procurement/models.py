@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.projects.base import Base
-from services.projects.codes import ProcurementMethod
+from services.projects.reference.code_lists import ProcurementMethod
 from shared.db import str_enum
 
 

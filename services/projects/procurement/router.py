@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
+from services.projects.access import MANAGERS, PROCESS_READERS
 from services.projects.core.registry import RegistryDep, eligible_organization
 from services.projects.procurement import contracts, service
 from services.projects.procurement.schemas import (
@@ -28,15 +29,8 @@ from shared.errors import problem_responses
 from shared.interservice import AdmissionCriteria, OrganizationSummary
 
 router = APIRouter(prefix=f"{API_PREFIX}/projects/{{project_id}}", tags=["procurement"])
-_MANAGERS = allow(Role.civil_affairs, Role.department_reviewer)
-_READERS = allow(
-    Role.civil_affairs,
-    Role.department_reviewer,
-    Role.organization,
-    Role.auditor,
-    Role.service,
-    Role.evaluator,
-)
+_MANAGERS = allow(*MANAGERS)
+_READERS = allow(*PROCESS_READERS)
 
 
 @router.post(

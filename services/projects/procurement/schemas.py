@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from services.projects.codes import ProcurementMethod
 from services.projects.funds.schemas import MAX_FEN
 from services.projects.procurement.models import (
     AmendmentStatus,
@@ -17,6 +16,7 @@ from services.projects.procurement.models import (
     ProcurementStatus,
     TrancheTrigger,
 )
+from services.projects.reference.code_lists import ProcurementMethod
 from shared.dates import CalendarDate
 
 TRIGGER_ORDER = list(TrancheTrigger)

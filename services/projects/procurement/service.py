@@ -22,10 +22,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import get_project, require_manager
 from services.projects.calls.models import Call
-from services.projects.codes import MIN_BIDS, ProcurementMethod
 from services.projects.core import lifecycle
-from services.projects.core.access import get_project, require_manager
 from services.projects.core.models import Project, ProjectStage
 from services.projects.ocds.releases import remember_party
 from services.projects.procurement.models import Bid, Procurement, ProcurementStatus
@@ -37,6 +36,7 @@ from services.projects.procurement.schemas import (
     ProcurementCreate,
     ProcurementOut,
 )
+from services.projects.reference.code_lists import MIN_BIDS, ProcurementMethod
 from shared.auth import Principal
 from shared.db import utcnow
 from shared.errors import Conflict, FieldError, NotFound, ProblemError, Unprocessable

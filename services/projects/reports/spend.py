@@ -24,12 +24,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.projects import codes
-from services.projects.core.access import reads_everything, visible
+from services.projects.access import reads_everything, visible
 from services.projects.core.models import Project, ProjectStage
 from services.projects.funds.models import Allocation, AllocationKind, Fund, FundPool
 from services.projects.payments.models import LedgerEntry
 from services.projects.procurement.models import Contract, Tranche
+from services.projects.reference import code_lists
 from shared.auth import Principal
 
 GRANTS_KEY = "grants"
@@ -171,7 +171,7 @@ def _grants(year: int | None) -> Select[uuid.UUID, uuid.UUID, int]:
 
 def _key(group_by: GroupBy, raw: Any) -> str:
     if group_by is GroupBy.catalogue_slot:
-        raw = codes.slot_of(raw)
+        raw = code_lists.slot_of(raw)
     return str(raw.value if isinstance(raw, StrEnum) else raw or "none")
 
 
@@ -196,9 +196,9 @@ async def spend(
             bucket.granted_fen += int(granted)
     labels, budgets, available = _money_labels(group_by, pools) if by_money else ({}, {}, {})
     if group_by is GroupBy.department:
-        labels = {d.value: label for d, label in codes.DEPARTMENT_LABELS.items()}
+        labels = {d.value: label for d, label in code_lists.DEPARTMENT_LABELS.items()}
     elif group_by is GroupBy.catalogue_slot:
-        labels = {s.value: label for s, label in codes.CATALOGUE_SLOT_LABELS.items()}
+        labels = {s.value: label for s, label in code_lists.CATALOGUE_SLOT_LABELS.items()}
     rows = [
         figures.row(key, labels.get(key, key), budgets.get(key), available.get(key))
         for key, figures in sorted(sums.items())

@@ -17,14 +17,14 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import get_project, require_manager, require_member
 from services.projects.applications.models import MilestoneStatus, ProjectMilestone
 from services.projects.core import lifecycle
-from services.projects.core.access import get_project, require_manager, require_member
 from services.projects.core.models import Project, ProjectStage
-from services.projects.core.timezone import today
 from services.projects.procurement.contracts import contract_of
 from services.projects.supervision.schemas import MilestoneConfirmation, MilestoneReport
 from shared.auth import Principal
+from shared.clock import shanghai_date
 from shared.concurrency import require_version
 from shared.db import utcnow
 from shared.errors import Conflict, FieldError, NotFound, Unprocessable
@@ -66,7 +66,7 @@ async def report(
             f"The milestone is already {item.status.value}", code="milestone_not_scheduled"
         )
     now = utcnow()
-    if data.achieved_on > today(now):
+    if data.achieved_on > shanghai_date(now):
         raise _refuse_day("A deliverable cannot be achieved in the future", "achieved_in_future")
     contract = await contract_of(session, project)
     if data.achieved_on < contract.start_on:

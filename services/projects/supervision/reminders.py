@@ -18,12 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.projects.base import infra
-from services.projects.core.timezone import today
+from services.projects.config import get_projects_settings
 from services.projects.supervision.models import ProgressReport
 from services.projects.supervision.schedule import REMIND_DAYS_BEFORE
+from shared.clock import shanghai_date
 from shared.db import database, utcnow
 from shared.outbox import record_event
-from shared.settings import get_settings
 
 logger = logging.getLogger("sanshe.projects.reminders")
 
@@ -34,7 +34,7 @@ class SweepResult(BaseModel):
 
 
 async def sweep_reports(session: AsyncSession, *, now: datetime, limit: int = 500) -> SweepResult:
-    day = today(now)
+    day = shanghai_date(now)
     due_soon = (
         await session.execute(
             select(ProgressReport)
@@ -92,7 +92,7 @@ async def _event(session: AsyncSession, report: ProgressReport, event_type: str)
 
 async def sweep_forever(interval: float | None = None) -> None:
     """Sweep now, then every `interval` seconds, until cancelled; a failed sweep is retried."""
-    interval = interval or get_settings().projects_report_sweep_interval_seconds
+    interval = interval or get_projects_settings().projects_report_sweep_interval_seconds
     while True:
         try:
             async with database.transaction() as session:

@@ -6,8 +6,10 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
+from services.projects.access import MANAGERS, PROJECT_READERS, SWEEPERS
 from services.projects.core.schemas import MilestoneOut
 from services.projects.supervision import milestones, service
+from services.projects.supervision.reminders import SweepResult, sweep_reports
 from services.projects.supervision.schemas import (
     MilestoneConfirmation,
     MilestoneReport,
@@ -22,20 +24,12 @@ from services.projects.supervision.schemas import (
 from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, Role, allow
 from shared.concurrency import IfMatch, set_etag
-from shared.db import SessionDep
+from shared.db import SessionDep, utcnow
 from shared.errors import problem_responses
 
 router = APIRouter(prefix=f"{API_PREFIX}/projects/{{project_id}}", tags=["supervision"])
-_MANAGERS = allow(Role.civil_affairs, Role.department_reviewer)
-_READERS = allow(
-    Role.civil_affairs,
-    Role.department_reviewer,
-    Role.organization,
-    Role.evaluator,
-    Role.auditor,
-    Role.street_office,
-    Role.service,
-)
+_MANAGERS = allow(*MANAGERS)
+_READERS = allow(*PROJECT_READERS)
 
 
 @router.get(
@@ -213,3 +207,19 @@ async def resolve_rectification(
     )
     set_etag(response, item.version)
     return service.present_rectification(item)
+
+
+# The sweep `reminders.sweep_forever` runs hourly in each API process, on demand.
+sweeps_router = APIRouter(tags=["internal"])
+
+
+@sweeps_router.post(
+    f"{API_PREFIX}/internal/progress-report-sweeps",
+    response_model=SweepResult,
+    operation_id="sweepProgressReports",
+    responses=problem_responses(401, 403),
+    dependencies=[allow(*SWEEPERS)],
+)
+async def sweep_progress_reports(session: SessionDep, principal: CurrentPrincipal) -> SweepResult:
+    """Send due-soon reminders and overdue notices for progress reports, each at most once."""
+    return await sweep_reports(session, now=utcnow())

@@ -12,10 +12,9 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.projects.access import get_project, require_manager, require_member
 from services.projects.core import lifecycle
-from services.projects.core.access import get_project, require_manager, require_member
 from services.projects.core.models import Project, ProjectStage
-from services.projects.core.timezone import end_of_day, today
 from services.projects.supervision.models import (
     ProgressReport,
     Rectification,
@@ -32,6 +31,7 @@ from services.projects.supervision.schemas import (
     VisitOut,
 )
 from shared.auth import Principal
+from shared.clock import end_of_day, shanghai_today
 from shared.concurrency import require_version
 from shared.db import utcnow
 from shared.errors import Conflict, NotFound
@@ -40,7 +40,7 @@ SUPERVISED = (ProjectStage.implementing, ProjectStage.evaluating)
 
 
 def present_report(report: ProgressReport) -> ProgressReportOut:
-    overdue = report.submitted_at is None and today(utcnow()) > report.due_on
+    overdue = report.submitted_at is None and shanghai_today() > report.due_on
     return ProgressReportOut.model_validate(
         {
             **{c.key: getattr(report, c.key) for c in ProgressReport.__table__.columns},
@@ -50,7 +50,9 @@ def present_report(report: ProgressReport) -> ProgressReportOut:
 
 
 def present_rectification(item: Rectification) -> RectificationOut:
-    overdue = item.status is not RectificationStatus.resolved and today(utcnow()) > item.deadline_on
+    overdue = (
+        item.status is not RectificationStatus.resolved and shanghai_today() > item.deadline_on
+    )
     return RectificationOut.model_validate(
         {
             **{c.key: getattr(item, c.key) for c in Rectification.__table__.columns},

@@ -1,14 +1,13 @@
-"""Service-to-service endpoints: workflow outcomes and the reminder sweep."""
+"""The workflow's callback: a case's outcome, applied once (`service.py`)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.projects.internal.outcomes import OutcomeReceipt, apply_outcome
-from services.projects.supervision.reminders import SweepResult, sweep_reports
+from services.projects.outcomes.service import OutcomeReceipt, apply_outcome
 from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, Role, allow
-from shared.db import SessionDep, utcnow
+from shared.db import SessionDep
 from shared.errors import problem_responses
 from shared.interservice import CASE_OUTCOME_CALLBACK_PATH, CaseOutcome
 
@@ -28,15 +27,3 @@ async def receive_case_outcome(
 ) -> OutcomeReceipt:
     """Apply a workflow case's outcome (idempotent: a repeat changes nothing)."""
     return await apply_outcome(session, body)
-
-
-@router.post(
-    f"{API_PREFIX}/internal/progress-report-sweeps",
-    response_model=SweepResult,
-    operation_id="sweepProgressReports",
-    responses=problem_responses(401, 403),
-    dependencies=[allow(Role.service, Role.civil_affairs)],
-)
-async def sweep_progress_reports(session: SessionDep, principal: CurrentPrincipal) -> SweepResult:
-    """Send due-soon reminders and overdue notices for progress reports, each at most once."""
-    return await sweep_reports(session, now=utcnow())

@@ -19,15 +19,55 @@ from fastapi import Depends
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.projects.codes import FINANCE_DEPARTMENT
 from services.projects.core.models import Project
 from services.projects.evaluation.models import EvaluatorAssignment
+from services.projects.reference.code_lists import FINANCE_DEPARTMENT
 from shared.auth import Principal, Role
 from shared.clients import WorkflowClient
 from shared.errors import Forbidden, NotFound
 from shared.reviewers import cannot_check_tasks, reviews_subject, workflow_for
 
-READ_ALL = frozenset({Role.civil_affairs, Role.auditor, Role.service, Role.provincial_system})
+R = Role
+
+# Route-level gates (`allow(*SET)`): the roles each kind of endpoint admits. The scope
+# rules below then narrow what an admitted caller reaches (others answer 404).
+# Read one project and whatever hangs off it: everyone who may see some project.
+PROJECT_READERS = (
+    R.civil_affairs,
+    R.department_reviewer,
+    R.organization,
+    R.evaluator,
+    R.auditor,
+    R.street_office,
+    R.service,
+)
+# Procurement and evaluation records: the parties, not the street office.
+PROCESS_READERS = (
+    R.civil_affairs,
+    R.department_reviewer,
+    R.organization,
+    R.evaluator,
+    R.auditor,
+    R.service,
+)
+# Calls and payments: the purchasing side, the organizations, auditors and services.
+CALL_READERS = (R.civil_affairs, R.department_reviewer, R.organization, R.auditor, R.service)
+PAYMENT_READERS = CALL_READERS
+# Funds and the spend report: money as the bureau, departments and auditors see it.
+MONEY_READERS = (R.civil_affairs, R.department_reviewer, R.auditor, R.service)
+# Allocations of a fund: not services.
+ALLOCATION_READERS = (R.civil_affairs, R.department_reviewer, R.auditor)
+# Publish calls, record meetings, run procurement, supervise, decide payment requests:
+# the bureau, or the purchasing department on its own projects (`require_manager`).
+MANAGERS = (R.civil_affairs, R.department_reviewer)
+# Ask for a payment or for closure: the project's organization, or the bureau for it.
+REQUESTERS = (R.organization, R.civil_affairs)
+# Run the progress-report sweep on demand.
+SWEEPERS = (R.service, R.civil_affairs)
+# Read every score sheet before the conclusion (others see their own).
+SEE_ALL_SHEETS = frozenset({R.civil_affairs, R.auditor, R.service})
+
+READ_ALL = frozenset({R.civil_affairs, R.auditor, R.service, R.provincial_system})
 WorkflowDep = Annotated[WorkflowClient, Depends(workflow_for("projects"))]
 
 

@@ -1,9 +1,9 @@
 """Workflow case outcomes, applied at most once.
 
 The workflow POSTs a `CaseOutcome` until it gets a 2xx. The first delivery claims the
-case id in `case_outcome_receipt` in the same transaction as its effect; a repeat finds
-the receipt and answers 200 with `applied: false`, a contradicting repeat (another
-outcome for the same case) is a 409.
+case id in `case_outcome_receipt` (`shared.cases.claim_outcome`) in the same
+transaction as its effect; a repeat finds the receipt and answers 200 with
+`applied: false`, a contradicting repeat (another outcome for the same case) is a 409.
 """
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ from collections.abc import Awaitable, Callable
 
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.projects.applications import service as applications
+from services.projects.base import receipts
 from services.projects.closure import service as closure
-from services.projects.core.models import CaseOutcomeReceipt, Project
+from services.projects.core.models import Project
 from services.projects.payments import service as payments
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.cases import claim_outcome
+from shared.errors import NotFound, Unprocessable
 from shared.interservice import CaseOutcome
 
 
@@ -98,27 +99,7 @@ async def apply_outcome(session: AsyncSession, outcome: CaseOutcome) -> OutcomeR
             f"Projects has no {outcome.case_type} cases on {outcome.subject_type}",
             code="unknown_case_type",
         )
-    claimed = await session.execute(
-        pg_insert(CaseOutcomeReceipt)
-        .values(
-            case_id=outcome.case_id,
-            case_type=outcome.case_type,
-            subject_type=outcome.subject_type,
-            subject_id=outcome.subject_id,
-            outcome=outcome.outcome,
-        )
-        .on_conflict_do_nothing()
-        .returning(CaseOutcomeReceipt.case_id)
-    )
-    if claimed.first() is None:
-        # A redelivery (the insert waited for the first delivery's commit, if concurrent).
-        stored = await session.get(CaseOutcomeReceipt, outcome.case_id)
-        assert stored is not None
-        if stored.outcome != outcome.outcome or stored.subject_id != outcome.subject_id:
-            raise Conflict(
-                f"Case {outcome.case_id} was already applied as {stored.outcome}",
-                code="outcome_conflict",
-            )
+    if not await claim_outcome(session, receipts, outcome):
         return OutcomeReceipt(
             case_id=outcome.case_id,
             applied=False,

@@ -90,10 +90,6 @@ class Settings(BaseSettings):
     worker_job_timeout_seconds: int = 300
     worker_max_tries: int = 10
 
-    # Projects: how often each API process sweeps progress reports for reminders and
-    # late flags (due dates are days, so an hour is prompt enough).
-    projects_report_sweep_interval_seconds: float = Field(default=3600.0, gt=0)
-
     # Requests.
     max_body_bytes: int = 10 * 1024 * 1024
     idempotency_ttl_hours: int = 24

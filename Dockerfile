@@ -37,8 +37,9 @@ COPY services/ services/
 # `pip install .` registers the project itself (dependencies are already there).
 # The processes still import from the source tree in /app (PYTHONPATH above, and the
 # working directory that uvicorn, `python -m arq` and alembic put first on sys.path):
-# the wheel carries only .py files, not the YAML case definitions in
-# services/workflow/definitions/, nor migrations/ (not a package in pyproject).
+# the wheel carries the .py files and the YAML data of the packages (case definitions in
+# services/workflow/definitions/, services/workflow/calendar/holidays.yaml), but not
+# migrations/ (not a package in pyproject).
 RUN pip install --no-deps . \
     && rm -rf build ./*.egg-info
 

@@ -27,9 +27,9 @@ from arq import func
 from sqlalchemy import text
 
 from bench.harness import MemoryWatch, machine, scratch_environment, summary_ms
-from services.workflow.commands import submit
+from services.workflow.cases.commands import submit
+from services.workflow.cases.schemas import CaseSubmit
 from services.workflow.models import infra
-from services.workflow.schemas import CaseSubmit
 from services.workflow.worker import WorkerSettings, load_reference_data
 from shared.auth import Principal, Role
 from shared.db import database

@@ -26,6 +26,12 @@ class JobName(StrEnum):
     deliver_case_outcome = "workflow.deliver_outcome"
     # The workflow's periodic sweep (cron): timers, stuck pre-checks, due callbacks.
     workflow_sweep = "workflow.sweep"
+    # Provincial sync (services.workflow.sync): one delivery lane's pass over its due
+    # webhook deliveries, one received provincial message applied, and the sync's sweep
+    # (cron: re-enqueues due deliveries and inbound messages, purges old rows).
+    webhooks_deliver = "webhooks.deliver"
+    inbound_process = "inbound.process"
+    webhooks_sweep = "webhooks.sweep"
 
 
 def every(seconds: int) -> set[int]:

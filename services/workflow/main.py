@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from services.workflow import sync
-from services.workflow.models import infra
-from services.workflow.routers.cases import router as cases_router
-from services.workflow.routers.definitions import router as definitions_router
-from services.workflow.routers.tasks import router as tasks_router
+from services.workflow.base import infra
+from services.workflow.cases.router import router as cases_router
+from services.workflow.definitions.router import router as definitions_router
+from services.workflow.reviews.router import router as tasks_router
 from services.workflow.worker import load_reference_data
 from shared.app import create_service_app
 

@@ -12,15 +12,17 @@ from arq import cron, func
 from arq.connections import RedisSettings
 
 from services.workflow import sync
-from services.workflow.calendar import check_coverage, read_calendar_files, sync_calendar
-from services.workflow.definitions import load_case_definitions, read_definition_files
-from services.workflow.tasks import deliver_case_outcome, dispatch_event, sweep
+from services.workflow.calendar.service import check_coverage, read_calendar_files, sync_calendar
+from services.workflow.config import get_workflow_settings
+from services.workflow.definitions.loader import load_case_definitions, read_definition_files
+from services.workflow.jobs import deliver_case_outcome, dispatch_event, sweep
 from shared.db import database, utcnow
-from shared.jobs import JobName, deserialize_job, redis_settings, serialize_job
+from shared.jobs import JobName, deserialize_job, every, redis_settings, serialize_job
 from shared.logging import configure_logging
 from shared.settings import get_settings
 
 _settings = get_settings()
+_workflow = get_workflow_settings()
 
 
 async def load_reference_data() -> None:
@@ -43,10 +45,6 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     await database.dispose()
 
 
-def _every(seconds: int) -> set[int]:
-    return set(range(0, 60, seconds))
-
-
 class WorkerSettings:
     functions: ClassVar[list[Any]] = [
         func(dispatch_event, name=JobName.dispatch_event.value),  # type: ignore[arg-type]
@@ -57,12 +55,12 @@ class WorkerSettings:
         cron(
             sweep,
             name=JobName.workflow_sweep.value,
-            second=_every(_settings.workflow_sweep_interval_seconds),
+            second=every(_workflow.workflow_sweep_interval_seconds),
             run_at_startup=True,
             unique=True,
             # arq sizes every job's in-progress mark from the longest timeout: keep it the
             # job timeout, so a killed worker's jobs become visible again after that long.
-            timeout=_settings.worker_job_timeout_seconds,
+            timeout=_workflow.worker_job_timeout_seconds,
         ),
         *sync.cron_jobs,
     ]
@@ -71,7 +69,7 @@ class WorkerSettings:
     job_serializer = staticmethod(serialize_job)
     job_deserializer = staticmethod(deserialize_job)
     keep_result = _settings.arq_keep_result_seconds
-    max_tries = _settings.worker_max_tries
+    max_tries = _workflow.worker_max_tries
     # arq starts at most `max_jobs` jobs per poll and then sleeps `poll_delay` (0.5 s by
     # default) even when more are waiting: with jobs of tens of milliseconds that caps a
     # worker near 20 jobs/s. Poll often instead; each poll is one ZRANGEBYSCORE. The
@@ -80,7 +78,7 @@ class WorkerSettings:
     max_jobs = _settings.db_pool_size
     # A job of a killed worker becomes visible again once its in-progress mark expires
     # (about job_timeout later); the inbox and the case lock keep its effect single.
-    job_timeout = _settings.worker_job_timeout_seconds
+    job_timeout = _workflow.worker_job_timeout_seconds
     # On shutdown, let running jobs finish instead of cancelling them mid-transaction.
     job_completion_wait = 30
     health_check_interval = 10

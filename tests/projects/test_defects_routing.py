@@ -17,9 +17,9 @@ import httpx
 from sqlalchemy import select
 
 from services.projects.base import infra as projects_infra
+from services.workflow.jobs import dispatch_event
 from services.workflow.models import ApprovalCase
 from services.workflow.models import infra as workflow_infra
-from services.workflow.tasks import dispatch_event
 from shared.db import database
 from shared.interservice import CASE_REQUESTED_EVENT
 from shared.outbox import envelope_of

@@ -16,8 +16,8 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.models import infra as registry_infra
+from services.workflow.jobs import CONSUMER, dispatch_event
 from services.workflow.models import infra as workflow_infra
-from services.workflow.tasks import CONSUMER, dispatch_event
 from shared.db import Database, database
 from shared.jobs import EventEnvelope, JobName, create_queue, deserialize_job, serialize_job
 from shared.outbox import OutboxRelay, record_event

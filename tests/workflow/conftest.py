@@ -12,7 +12,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from services.workflow.definitions import DEFINITIONS_DIR
+from services.workflow.definitions.loader import DEFINITIONS_DIR
 from services.workflow.models import infra
 from shared.db import database
 from tests.polling import poll

@@ -14,10 +14,10 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import Table, select
 
-from services.workflow import callbacks
+from services.workflow.cases import callbacks
+from services.workflow.jobs import dispatch_event
 from services.workflow.models import ApprovalCase
 from services.workflow.models import infra as workflow_infra
-from services.workflow.tasks import dispatch_event
 from shared.clients import ServiceClient
 from shared.db import database
 from shared.outbox import envelope_of

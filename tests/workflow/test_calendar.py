@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from services.workflow.calendar import (
-    SHANGHAI,
-    WorkingCalendar,
-    read_calendar_files,
-    statutory_deadline,
-)
+from services.workflow.calendar.service import read_calendar_files
+from services.workflow.calendar.working_days import SHANGHAI, WorkingCalendar, statutory_deadline
 
 ROWS = read_calendar_files()
 CALENDAR = WorkingCalendar.from_days((r["day"], r["is_working_day"]) for r in ROWS)  # type: ignore[misc]

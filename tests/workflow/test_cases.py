@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from services.workflow.calendar import load_calendar
+from services.workflow.calendar.service import load_calendar
 from services.workflow.models import ApprovalCase, CaseCommand, CaseTransition
 from shared.db import database
 from tests.processes import ManagedProcess

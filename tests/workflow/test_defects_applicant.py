@@ -20,8 +20,8 @@ from arq import Retry
 
 from services.projects.base import infra as projects_infra
 from services.projects.main import app as projects_app
+from services.workflow.jobs import dispatch_event
 from services.workflow.models import ApprovalCase, CaseState
-from services.workflow.tasks import dispatch_event
 from shared.db import database, utcnow
 from shared.interservice import CASE_WITHDRAWAL_REQUESTED_EVENT, CaseRequest, CaseWithdrawalRequest
 from shared.jobs import EventEnvelope

@@ -20,9 +20,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
-from services.workflow import calendar as working_days
-from services.workflow import commands
-from services.workflow.calendar import SHANGHAI, read_calendar_files
+from services.workflow.calendar import service as calendar_service
+from services.workflow.calendar import working_days
+from services.workflow.calendar.service import read_calendar_files
+from services.workflow.calendar.working_days import SHANGHAI
+from services.workflow.cases import commands
 from services.workflow.models import ApprovalCase, infra
 from shared.db import database
 from tests.workflow.conftest import materials_for
@@ -129,7 +131,7 @@ async def test_startup_check_warns_when_the_longest_limit_leaves_the_calendar(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="sanshe.workflow.calendar")
     async with database.transaction() as session:
-        late = await working_days.check_coverage(
+        late = await calendar_service.check_coverage(
             session, now=shanghai(LAST_YEAR, 12, 24, 9).astimezone(UTC), longest_limit=10
         )
     assert late == date(LAST_YEAR, 12, 31)
@@ -139,7 +141,7 @@ async def test_startup_check_warns_when_the_longest_limit_leaves_the_calendar(
 
     caplog.clear()
     async with database.transaction() as session:
-        await working_days.check_coverage(
+        await calendar_service.check_coverage(
             session, now=shanghai(LAST_YEAR, 3, 2, 9).astimezone(UTC), longest_limit=10
         )
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
@@ -171,7 +173,7 @@ def test_an_operators_schedule_adds_years_and_overrides_shipped_days(tmp_path: P
         "  - {day: 2026-01-02, working: true, name: 更正}\n",
         "utf-8",
     )
-    rows = working_days.read_calendar_files([working_days.HOLIDAYS_FILE, notice])
+    rows = calendar_service.read_calendar_files([calendar_service.HOLIDAYS_FILE, notice])
     by_day = {row["day"]: row for row in rows}
     assert by_day[date(2099, 1, 1)]["is_working_day"] is False
     assert by_day[date(2026, 1, 2)] == {
@@ -187,5 +189,5 @@ def test_an_operators_schedule_adds_years_and_overrides_shipped_days(tmp_path: P
     assert 2099 in calendar.covered_years
     assert calendar.is_working_day(date(2026, 1, 2))
     # The setting is what the services read.
-    assert working_days.calendar_files()[0] == working_days.HOLIDAYS_FILE
-    assert os.environ["WORKFLOW_CALENDAR_FILE"] in map(str, working_days.calendar_files())
+    assert calendar_service.calendar_files()[0] == calendar_service.HOLIDAYS_FILE
+    assert os.environ["WORKFLOW_CALENDAR_FILE"] in map(str, calendar_service.calendar_files())

@@ -9,13 +9,13 @@ from typing import Any
 import httpx
 import pytest
 
-from services.workflow.commands import precheck
-from services.workflow.definitions import (
+from services.workflow.cases.commands import precheck
+from services.workflow.definitions.loader import (
     DefinitionConflict,
-    DefinitionContent,
     read_definition_files,
     sync_definitions,
 )
+from services.workflow.definitions.schemas import DefinitionContent
 from shared.db import database
 
 CASE_TYPES = {

@@ -12,8 +12,8 @@ from arq import ArqRedis
 from arq.jobs import Job, JobStatus
 from sqlalchemy import func, select, text
 
+from services.workflow.jobs import CONSUMER as WORKFLOW_CONSUMER
 from services.workflow.models import CaseTransition, infra
-from services.workflow.tasks import CONSUMER as WORKFLOW_CONSUMER
 from shared.db import database
 from shared.jobs import JobName, create_queue, deserialize_job
 from shared.outbox import envelope_of

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.workflow.definitions import JoinKind, JoinRule
-from services.workflow.machine import ALLOWED, TERMINAL, can_transition, join_outcome
+from services.workflow.cases.machine import ALLOWED, TERMINAL, can_transition, join_outcome
+from services.workflow.definitions.schemas import JoinKind, JoinRule
 from services.workflow.models import CaseState, TaskState
 
 A, R, OPEN, C = TaskState.approved, TaskState.rejected, TaskState.open, TaskState.cancelled

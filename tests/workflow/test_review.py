@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from services.workflow.commands import precheck
+from services.workflow.cases.commands import precheck
 from services.workflow.models import CaseTransition, infra
 from shared.db import database
 
@@ -246,8 +246,8 @@ async def test_fifty_concurrent_decisions_end_as_the_join_rule_says(
 ) -> None:
     # Two of three (n_of_m): 50 decisions, mixed, on one case. Whatever order the row lock
     # imposes, the outcome matches the tasks' recorded decisions and is taken once.
-    from services.workflow.definitions import JoinKind, JoinRule
-    from services.workflow.machine import join_outcome
+    from services.workflow.cases.machine import join_outcome
+    from services.workflow.definitions.schemas import JoinKind, JoinRule
     from services.workflow.models import TaskState
 
     case_id = await in_review(submit, "project_application", subject_department="women_federation")

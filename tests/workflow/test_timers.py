@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import func, update
 
+from services.workflow.cases.sweeps import fire_timers
 from services.workflow.models import ApprovalCase
-from services.workflow.sweeps import fire_timers
 from shared.db import database, utcnow
 from tests.workflow.conftest import case_events
 

@@ -13,11 +13,11 @@ from arq import Retry
 from sqlalchemy import delete, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from services.workflow import commands
-from services.workflow.commands import precheck
+from services.workflow.cases import commands
+from services.workflow.cases.commands import precheck
+from services.workflow.cases.schemas import CaseSubmit
+from services.workflow.jobs import retry_transient
 from services.workflow.models import ApprovalCase, infra
-from services.workflow.schemas import CaseSubmit
-from services.workflow.tasks import retry_transient
 from services.workflow.worker import WorkerSettings
 from shared.auth import Principal, Role
 from shared.db import database, utcnow

@@ -38,7 +38,7 @@ from services.workflow.sync.routers.events import router as events_router
 from services.workflow.sync.routers.inbound import router as inbound_router
 from services.workflow.sync.routers.webhooks import router as webhooks_router
 from shared.db import utcnow
-from shared.jobs import EventEnvelope
+from shared.jobs import EventEnvelope, every
 
 routers: list[APIRouter] = [webhooks_router, events_router, inbound_router]
 
@@ -47,10 +47,6 @@ async def on_event(session: AsyncSession, envelope: EventEnvelope) -> None:
     """Feed and fan out one event (exactly once: the caller's inbox claim guarantees it)."""
     if await append(session, envelope, now=utcnow()):
         kick_after_commit(session)
-
-
-def _every(seconds: int) -> set[int]:
-    return set(range(0, 60, seconds))
 
 
 # Jobs keep no result: the fixed ids of delivery jobs must be free as soon as they end.
@@ -63,7 +59,7 @@ cron_jobs: list[Any] = [
     cron(
         sweep,
         name=SWEEP_JOB,
-        second=_every(get_sync_settings().sweep_interval_seconds),
+        second=every(get_sync_settings().sweep_interval_seconds),
         run_at_startup=True,
         unique=True,
         keep_result=0,

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import ColumnElement, Table, and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.workflow.models import infra
+from services.workflow.base import infra
 from services.workflow.sync import payloads
 from services.workflow.sync.config import SyncSettings
 from services.workflow.sync.models import (

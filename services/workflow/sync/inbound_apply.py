@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.workflow.sync.config import SyncSettings
 from services.workflow.sync.models import InboundEvent, InboundStatus, InboundSubject
+from shared.backoff import backoff_delay
 from shared.clients import RegistryClient, ServiceCallError, ServiceUnavailable, registry_client
 from shared.db import database
 
@@ -109,8 +110,11 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], Change | None]] = {
 
 
 def backoff(attempts: int, settings: SyncSettings) -> timedelta:
-    seconds = settings.inbound_retry_base_seconds * 2.0 ** max(attempts - 1, 0)
-    return timedelta(seconds=min(seconds, settings.inbound_retry_max_seconds))
+    return backoff_delay(
+        attempts,
+        base=settings.inbound_retry_base_seconds,
+        cap=settings.inbound_retry_max_seconds,
+    )
 
 
 async def process(

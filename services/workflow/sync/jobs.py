@@ -48,12 +48,13 @@ from services.workflow.sync.models import (
 from services.workflow.sync.sender import send_all
 from services.workflow.sync.ssrf import AddressPolicy, guarded_client
 from shared.db import database, utcnow
+from shared.jobs import JobName
 
 logger = logging.getLogger("sanshe.workflow.sync.jobs")
 
-SWEEP_JOB = "webhooks.sweep"
-DELIVER_JOB = "webhooks.deliver"
-INBOUND_JOB = "inbound.process"
+SWEEP_JOB = JobName.webhooks_sweep.value
+DELIVER_JOB = JobName.webhooks_deliver.value
+INBOUND_JOB = JobName.inbound_process.value
 
 Clock = Callable[[], datetime]
 _PURGE_INTERVAL_SECONDS = 300.0

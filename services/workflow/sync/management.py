@@ -31,7 +31,7 @@ from shared.auth import Principal, Role
 from shared.concurrency import require_version
 from shared.errors import Conflict, FieldError, NotFound, Unprocessable
 from shared.jobs import EventEnvelope
-from shared.pagination import PageParams
+from shared.pagination import PageParams, paginate
 
 TEST_EVENT = "webhook.test"
 
@@ -97,20 +97,10 @@ async def create(
 async def list_page(
     session: AsyncSession, *, principal: Principal, page: PageParams
 ) -> tuple[Sequence[WebhookEndpoint], int]:
-    where = _visible(principal)
-    total = (
-        await session.execute(select(func.count()).select_from(WebhookEndpoint).where(where))
-    ).scalar_one()
-    rows = (
-        await session.execute(
-            select(WebhookEndpoint)
-            .where(where)
-            .order_by(WebhookEndpoint.created_at.desc(), WebhookEndpoint.id)
-            .offset(page.offset)
-            .limit(page.page_size)
-        )
-    ).scalars()
-    return list(rows), total
+    query = select(WebhookEndpoint).where(_visible(principal))
+    return await paginate(
+        session, query, page, order_by=(WebhookEndpoint.created_at.desc(), WebhookEndpoint.id)
+    )
 
 
 async def get(
@@ -227,19 +217,11 @@ async def list_deliveries(
     where = [WebhookDelivery.endpoint_id == endpoint.id]
     if status is not None:
         where.append(WebhookDelivery.status == status)
-    total = (
-        await session.execute(select(func.count()).select_from(WebhookDelivery).where(*where))
-    ).scalar_one()
-    deliveries = list(
-        (
-            await session.execute(
-                select(WebhookDelivery)
-                .where(*where)
-                .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id)
-                .offset(page.offset)
-                .limit(page.page_size)
-            )
-        ).scalars()
+    deliveries, total = await paginate(
+        session,
+        select(WebhookDelivery).where(*where),
+        page,
+        order_by=(WebhookDelivery.created_at.desc(), WebhookDelivery.id),
     )
     attempts = await _attempts_of(session, [d.id for d in deliveries])
     return [(d, attempts.get(d.id, [])) for d in deliveries], total

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.workflow.models import Base
+from services.workflow.base import Base
 from shared.db import str_enum
 from shared.feeds import XID8
 

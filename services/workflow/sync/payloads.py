@@ -25,7 +25,6 @@ import json
 from datetime import UTC
 from typing import Any
 
-from services.workflow.sync.config import MAX_PAYLOAD_BYTES
 from services.workflow.sync.models import SyncEvent
 
 _SCALAR_MAX_CHARS = 200
@@ -66,7 +65,3 @@ def thin(data: dict[str, Any]) -> dict[str, Any]:
     }
     kept["truncated"] = True
     return kept
-
-
-def fits(payload: dict[str, Any]) -> bool:
-    return size_of(payload) < MAX_PAYLOAD_BYTES

@@ -23,9 +23,9 @@ from sqlalchemy import Table, select
 
 from services.projects.base import infra as projects_infra
 from services.registry.models import infra as registry_infra
+from services.workflow.jobs import dispatch_event
 from services.workflow.models import ApprovalCase
 from services.workflow.sync.catalogue import catalogue
-from services.workflow.tasks import dispatch_event
 from shared.db import database
 from shared.outbox import envelope_of
 from tests.factories import application_body, call_body, fund_body, registered_org

@@ -2,7 +2,7 @@
 
 Every other test here builds its own app and worker from `services.workflow.sync`; these
 check that the deployed ones include it too. The wiring lives outside `sync/` (in
-`services/workflow/main.py`, `worker.py`, `tasks.py` and `migrations/metadata.py`),
+`services/workflow/main.py`, `worker.py`, `jobs.py` and `migrations/metadata.py`),
 so that a refactoring there cannot silently unplug the provincial sync.
 """
 
@@ -27,13 +27,13 @@ def test_the_workflow_app_serves_the_sync_routes() -> None:
 
 
 def test_the_worker_runs_the_sync_jobs_and_dispatch_feeds_every_event() -> None:
-    from services.workflow import tasks
+    from services.workflow import jobs
     from services.workflow.worker import WorkerSettings
 
     names = {getattr(f, "name", None) for f in WorkerSettings.functions}
     assert {sync.DELIVER_JOB, sync.INBOUND_JOB} <= names
     assert sync.SWEEP_JOB in {c.name for c in WorkerSettings.cron_jobs}
-    assert sync.on_event in tasks.EVENT_SUBSCRIBERS
+    assert sync.on_event in jobs.EVENT_SUBSCRIBERS
 
 
 def test_the_migration_metadata_knows_the_sync_tables_on_its_own() -> None:

@@ -12,13 +12,12 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response, status
-from sqlalchemy import select
 
-from services.workflow.sync import inbound
+from services.workflow.sync import inbound, repository
 from services.workflow.sync.catalogue import catalogue
 from services.workflow.sync.dependencies import NowDep, QueueDep, SyncSettingsDep
 from services.workflow.sync.jobs import enqueue_inbound
-from services.workflow.sync.models import InboundEvent, InboundSource, InboundStatus
+from services.workflow.sync.models import InboundSource, InboundStatus
 from services.workflow.sync.schemas import (
     EventTypeOut,
     InboundAck,
@@ -33,7 +32,7 @@ from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, Role, allow
 from shared.db import SessionDep, database
 from shared.errors import Conflict, NotFound, PayloadTooLarge, ProblemError, problem_responses
-from shared.pagination import Page, PageDep, count_rows
+from shared.pagination import Page, PageDep, to_page
 
 logger = logging.getLogger("sanshe.workflow.sync.inbound")
 
@@ -143,7 +142,7 @@ async def create_source(
     body: InboundSourceCreate, session: SessionDep, now: NowDep
 ) -> InboundSourceWithSecret:
     """Register a provincial sender; the answer holds its secret, shown only this once."""
-    if await session.get(InboundSource, body.name) is not None:
+    if await repository.get_source(session, body.name) is not None:
         raise Conflict("A source with this name exists", code="source_exists")
     source = InboundSource(
         name=body.name,
@@ -166,8 +165,7 @@ async def create_source(
 )
 async def list_sources(session: SessionDep) -> list[InboundSourceOut]:
     """Every provincial sender (never their secrets)."""
-    rows = await session.execute(select(InboundSource).order_by(InboundSource.name))
-    return [_present_source(s) for s in rows.scalars()]
+    return [_present_source(s) for s in await repository.list_sources(session)]
 
 
 @router.post(
@@ -181,7 +179,7 @@ async def rotate_source_secret(
     source: SourceName, session: SessionDep, settings: SyncSettingsDep, now: NowDep
 ) -> SecretRotated:
     """New secret for a sender; messages signed with the old one verify for 24 hours more."""
-    found = await session.get(InboundSource, source, with_for_update=True)
+    found = await repository.get_source(session, source, for_update=True)
     if found is None:
         raise NotFound("No such source", code="source_not_found")
     overlap = timedelta(hours=settings.secret_overlap_hours)
@@ -204,20 +202,9 @@ async def list_inbound_events(
     session: SessionDep, page: PageDep, status: InboundStatus | None = None
 ) -> Page[InboundEventOut]:
     """Messages received from provincial systems and what became of each, newest first."""
-    query = select(InboundEvent)
-    if status is not None:
-        query = query.where(InboundEvent.status == status)
-    total = await count_rows(session, query)
-    rows = await session.execute(
-        query.order_by(InboundEvent.received_at.desc(), InboundEvent.id)
-        .offset(page.offset)
-        .limit(page.page_size)
-    )
-    return Page(
-        items=[InboundEventOut.model_validate(r, from_attributes=True) for r in rows.scalars()],
-        page=page.page,
-        page_size=page.page_size,
-        total=total,
+    rows, total = await repository.list_inbound_events(session, status=status, page=page)
+    return to_page(
+        rows, total, page, lambda row: InboundEventOut.model_validate(row, from_attributes=True)
     )
 
 

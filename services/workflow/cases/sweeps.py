@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.workflow.machine import AWAITING_PRECHECK, CLOCK_RUNNING
-from services.workflow.models import ApprovalCase
-from services.workflow.transitions import emit
+from services.workflow.cases.machine import AWAITING_PRECHECK, CLOCK_RUNNING
+from services.workflow.cases.models import ApprovalCase
+from services.workflow.cases.transitions import emit
 
 
 @dataclass(frozen=True)

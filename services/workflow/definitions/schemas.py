@@ -1,28 +1,14 @@
-"""Case definitions: data files in `definitions/`, stored in Postgres by version.
-
-A file is `<case_type>.v<version>.yaml`. Stored versions are immutable: if a file's
-content differs from what is stored under the same version, start-up fails loudly
-(publish a new version instead), because running cases keep the version they began on.
-"""
+"""Case definitions as data: what a case type needs, who reviews it, how long it may take."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Self
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from services.workflow.models import CaseDefinition
-from shared.db import database
-
-DEFINITIONS_DIR = Path(__file__).parent / "definitions"
 
 
 class JoinKind(StrEnum):
@@ -96,51 +82,9 @@ class DefinitionContent(BaseModel):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class DefinitionConflict(RuntimeError):
-    """A definition file changed the content of an already stored version."""
-
-
-def read_definition_files(directory: Path = DEFINITIONS_DIR) -> list[DefinitionContent]:
-    definitions = []
-    for path in sorted(directory.glob("*.yaml")):
-        content = DefinitionContent.model_validate(yaml.safe_load(path.read_text("utf-8")))
-        expected = f"{content.case_type}.v{content.version}.yaml"
-        if path.name != expected:
-            raise ValueError(f"{path.name}: a definition file must be named {expected}")
-        definitions.append(content)
-    return definitions
-
-
-async def sync_definitions(session: AsyncSession, definitions: list[DefinitionContent]) -> None:
-    """Store new versions; refuse a stored version whose content changed."""
-    for definition in definitions:
-        digest = definition.sha256()
-        await session.execute(
-            pg_insert(CaseDefinition)
-            .values(
-                case_type=definition.case_type,
-                version=definition.version,
-                content=definition.model_dump(mode="json"),
-                content_sha256=digest,
-            )
-            .on_conflict_do_nothing(index_elements=["case_type", "version"])
-        )
-        stored = (
-            await session.execute(
-                select(CaseDefinition.content_sha256).where(
-                    CaseDefinition.case_type == definition.case_type,
-                    CaseDefinition.version == definition.version,
-                )
-            )
-        ).scalar_one()
-        if stored != digest:
-            raise DefinitionConflict(
-                f"{definition.case_type} v{definition.version} differs from the stored version; "
-                "publish it as a new version"
-            )
-
-
-async def load_case_definitions() -> None:
-    """Store the repository's definition files (API and worker start-up)."""
-    async with database.transaction() as session:
-        await sync_definitions(session, read_definition_files())
+class CaseDefinitionOut(BaseModel):
+    case_type: str
+    version: int
+    content_sha256: str
+    loaded_at: datetime
+    definition: DefinitionContent

@@ -6,21 +6,16 @@ import uuid
 
 from fastapi import APIRouter
 
-from services.workflow import repository, review
-from services.workflow.models import ReviewTask, TaskState
-from services.workflow.schemas import (
-    Command,
-    CommandResult,
-    CommentOut,
-    TaskCommentIn,
-    TaskDecision,
-    TaskOut,
-)
+from services.workflow.cases.models import TaskState
+from services.workflow.cases.schemas import Command, CommandResult, TaskOut
+from services.workflow.reviews import repository
+from services.workflow.reviews import service as review
+from services.workflow.reviews.schemas import CommentOut, TaskCommentIn, TaskDecision
 from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, Principal, Role, allow
 from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound, problem_responses
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, to_page
 
 router = APIRouter(
     prefix=f"{API_PREFIX}/tasks",
@@ -49,12 +44,7 @@ async def list_my_tasks(
     """The caller's department inbox (open and claimed tasks unless a state is given)."""
     department = _reviewer(principal)
     rows, total = await repository.inbox(session, department=department, state=state, page=page)
-    return Page(
-        items=[TaskOut.model_validate(r) for r in rows],
-        page=page.page,
-        page_size=page.page_size,
-        total=total,
-    )
+    return to_page(rows, total, page, TaskOut.model_validate)
 
 
 @router.get(
@@ -68,7 +58,7 @@ async def list_task_comments(
 ) -> list[CommentOut]:
     """Comments on one of the department's tasks."""
     department = _reviewer(principal)
-    task = await session.get(ReviewTask, task_id)
+    task = await repository.get_task(session, task_id)
     if task is None or task.department != department:
         raise NotFound("No such task in your department", code="task_not_found")
     return [CommentOut.model_validate(c) for c in await repository.comments_of(session, task_id)]

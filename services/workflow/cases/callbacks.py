@@ -15,7 +15,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from services.workflow.models import ApprovalCase, CaseState
+from services.workflow.cases.models import ApprovalCase, CaseState
+from services.workflow.config import get_workflow_settings
+from shared.backoff import backoff_delay
 from shared.clients import (
     ServiceCallError,
     ServiceClient,
@@ -25,7 +27,6 @@ from shared.clients import (
 )
 from shared.db import database, utcnow
 from shared.interservice import CaseOutcome
-from shared.settings import get_settings
 
 logger = logging.getLogger("sanshe.workflow.callbacks")
 
@@ -38,9 +39,12 @@ def default_client(service: str) -> ServiceClient:
 
 
 def backoff(attempts: int) -> timedelta:
-    settings = get_settings()
-    seconds = settings.workflow_callback_backoff_seconds * 2.0 ** max(attempts - 1, 0)
-    return timedelta(seconds=min(seconds, settings.workflow_callback_backoff_max_seconds))
+    settings = get_workflow_settings()
+    return backoff_delay(
+        attempts,
+        base=settings.workflow_callback_backoff_seconds,
+        cap=settings.workflow_callback_backoff_max_seconds,
+    )
 
 
 def outcome_of(case: ApprovalCase) -> CaseOutcome:

@@ -1,4 +1,4 @@
-"""Every read query of the workflow lives here, with the scoping rules of who sees what."""
+"""Every query of cases and their tasks lives here, with the scoping rules of who sees what."""
 
 from __future__ import annotations
 
@@ -6,23 +6,23 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, false, func, select, true
+from sqlalchemy import ColumnElement, exists, false, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.workflow.machine import TERMINAL
-from services.workflow.models import (
+from services.workflow.cases.machine import TERMINAL
+from services.workflow.cases.models import (
     ApprovalCase,
     CaseState,
     CaseTransition,
     ReviewTask,
-    TaskComment,
     TaskState,
 )
 from shared.auth import Principal, Role
 from shared.db import utcnow
 from shared.errors import Forbidden
-from shared.pagination import PageParams, count_rows
+from shared.pagination import PageParams, paginate
 
+OPEN_TASK_STATES = (TaskState.open, TaskState.claimed)
 _SEE_ALL = frozenset({Role.civil_affairs, Role.auditor, Role.service})
 
 
@@ -89,13 +89,9 @@ async def list_cases(
         query = query.where(ApprovalCase.applicant_org_id == filters.applicant_org_id)
     if filters.subject_id:
         query = query.where(ApprovalCase.subject_id == filters.subject_id)
-    total = await count_rows(session, query)
-    rows = await session.execute(
-        query.order_by(ApprovalCase.submitted_at.desc(), ApprovalCase.id)
-        .offset(page.offset)
-        .limit(page.page_size)
+    return await paginate(
+        session, query, page, order_by=(ApprovalCase.submitted_at.desc(), ApprovalCase.id)
     )
-    return rows.scalars().all(), total
 
 
 async def tasks_of(session: AsyncSession, case_id: uuid.UUID) -> Sequence[ReviewTask]:
@@ -110,28 +106,30 @@ async def timeline_of(session: AsyncSession, case_id: uuid.UUID) -> Sequence[Cas
     return (await session.execute(query)).scalars().all()
 
 
-async def inbox(
-    session: AsyncSession, *, department: str, state: TaskState | None, page: PageParams
-) -> tuple[Sequence[ReviewTask], int]:
-    query = select(ReviewTask).where(ReviewTask.department == department)
-    if state is not None:
-        query = query.where(ReviewTask.state == state)
-    else:
-        query = query.where(ReviewTask.state.in_([TaskState.open, TaskState.claimed]))
-    total = await count_rows(session, query)
-    rows = await session.execute(
-        query.order_by(ReviewTask.created_at, ReviewTask.id)
-        .offset(page.offset)
-        .limit(page.page_size)
-    )
-    return rows.scalars().all(), total
+async def task_departments(session: AsyncSession, case_id: uuid.UUID) -> set[str]:
+    query = select(ReviewTask.department).where(ReviewTask.case_id == case_id)
+    return set((await session.execute(query)).scalars())
 
 
-async def comments_of(session: AsyncSession, task_id: uuid.UUID) -> Sequence[TaskComment]:
-    query = (
-        select(TaskComment).where(TaskComment.task_id == task_id).order_by(TaskComment.created_at)
+async def has_open_task(
+    session: AsyncSession, case_id: uuid.UUID, *, department: str | None
+) -> bool:
+    """Whether `department` still has an open or claimed task on the case."""
+    query = select(ReviewTask.id).where(
+        ReviewTask.case_id == case_id,
+        ReviewTask.department == department,
+        ReviewTask.state.in_(OPEN_TASK_STATES),
     )
-    return (await session.execute(query)).scalars().all()
+    return (await session.execute(query)).first() is not None
+
+
+async def cancel_open_tasks(session: AsyncSession, case_id: uuid.UUID) -> None:
+    """The case is decided or withdrawn: its undecided tasks are cancelled."""
+    await session.execute(
+        update(ReviewTask)
+        .where(ReviewTask.case_id == case_id, ReviewTask.state.in_(OPEN_TASK_STATES))
+        .values(state=TaskState.cancelled)
+    )
 
 
 def is_overdue(case: ApprovalCase) -> bool:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import distinct_on
 
-from services.workflow.definitions import DefinitionContent
-from services.workflow.models import CaseDefinition
-from services.workflow.schemas import CaseDefinitionOut
+from services.workflow.definitions import repository
+from services.workflow.definitions.models import CaseDefinition
+from services.workflow.definitions.schemas import CaseDefinitionOut, DefinitionContent
 from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal
 from shared.db import SessionDep
@@ -41,10 +39,8 @@ async def list_case_definitions(
     all_versions: Annotated[bool, Query(description="Every version, not only the latest")] = False,
 ) -> list[CaseDefinitionOut]:
     """The case types with their materials, departments, join rule and time limits."""
-    query = select(CaseDefinition).order_by(CaseDefinition.case_type, CaseDefinition.version.desc())
-    if not all_versions:
-        query = query.ext(distinct_on(CaseDefinition.case_type))
-    return [_out(row) for row in (await session.execute(query)).scalars()]
+    rows = await repository.list_definitions(session, all_versions=all_versions)
+    return [_out(row) for row in rows]
 
 
 @router.get(
@@ -60,13 +56,7 @@ async def get_case_definition(
     version: Annotated[int, Path(ge=1, le=10_000)],
 ) -> CaseDefinitionOut:
     """One version of a case definition (the one a running case follows)."""
-    row = (
-        await session.execute(
-            select(CaseDefinition).where(
-                CaseDefinition.case_type == case_type, CaseDefinition.version == version
-            )
-        )
-    ).scalar_one_or_none()
+    row = await repository.get_version(session, case_type=case_type, version=version)
     if row is None:
         raise NotFound("No such case definition version", code="case_definition_not_found")
     return _out(row)

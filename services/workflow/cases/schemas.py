@@ -1,4 +1,4 @@
-"""Request and response models of the workflow API."""
+"""Request and response models of cases (and of their review tasks, as a case shows them)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.workflow.definitions import DefinitionContent
-from services.workflow.models import CaseState, TaskState
+from services.workflow.cases.models import CaseState, TaskState
 from shared.interservice import MaterialRef
-
-
-class CaseDefinitionOut(BaseModel):
-    case_type: str
-    version: int
-    content_sha256: str
-    loaded_at: datetime
-    definition: DefinitionContent
 
 
 class Command(BaseModel):
@@ -75,14 +66,6 @@ class Withdrawal(Command):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class TaskDecision(Command):
-    comment: str | None = Field(default=None, max_length=5000)
-
-
-class TaskCommentIn(Command):
-    body: str = Field(min_length=1, max_length=5000)
-
-
 class TransitionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -106,16 +89,6 @@ class TaskOut(BaseModel):
     decided_by: str | None
     decided_at: datetime | None
     decision_comment: str | None
-    created_at: datetime
-
-
-class CommentOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    task_id: uuid.UUID
-    author: str
-    body: str
     created_at: datetime
 
 

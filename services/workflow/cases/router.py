@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from services.workflow import commands, repository
-from services.workflow.models import ApprovalCase, CaseState
-from services.workflow.repository import CaseFilters
-from services.workflow.schemas import (
+from services.workflow.cases import commands, repository
+from services.workflow.cases.models import ApprovalCase, CaseState
+from services.workflow.cases.repository import CaseFilters
+from services.workflow.cases.schemas import (
     CaseDetail,
     CaseOut,
     CaseSubmit,

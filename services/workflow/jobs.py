@@ -22,11 +22,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.workflow import callbacks, commands, sync
-from services.workflow.models import infra
-from services.workflow.schemas import CaseSubmit
-from services.workflow.sweeps import due_callbacks, fire_timers, stale_prechecks
+from services.workflow import sync
+from services.workflow.base import infra
+from services.workflow.cases import callbacks, commands
+from services.workflow.cases.schemas import CaseSubmit
+from services.workflow.cases.sweeps import due_callbacks, fire_timers, stale_prechecks
+from services.workflow.config import get_workflow_settings
 from shared.auth import Principal, Role
+from shared.backoff import backoff_seconds
 from shared.db import database, utcnow
 from shared.interservice import (
     CASE_REQUESTED_EVENT,
@@ -37,9 +40,8 @@ from shared.interservice import (
 from shared.jobs import CaseOutcomeJob, EventEnvelope, JobName
 from shared.outbox import OutboxRelay, claim_event
 from shared.request_context import set_request_id
-from shared.settings import get_settings
 
-logger = logging.getLogger("sanshe.workflow.tasks")
+logger = logging.getLogger("sanshe.workflow.jobs")
 
 EventHandler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
 CONSUMER = "workflow"
@@ -75,7 +77,8 @@ def _retry(ctx: dict[str, Any], exc: BaseException) -> Retry:
     logger.warning(
         "transient error; retrying", extra={"error": type(exc).__name__, "attempt": attempt}
     )
-    return Retry(defer=min(2.0**attempt, 60.0))
+    # 2 s, 4 s, 8 s… up to a minute (attempt 1 is the first run, which already failed).
+    return Retry(defer=backoff_seconds(attempt + 1, base=1.0, cap=60.0))
 
 
 async def _open_requested_case(session: AsyncSession, envelope: EventEnvelope) -> None:
@@ -153,7 +156,7 @@ async def deliver_case_outcome(ctx: dict[str, Any], payload: dict[str, Any]) -> 
 
 async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
     """Fire timers, pre-check what a lost trigger left waiting, enqueue due callbacks."""
-    settings = get_settings()
+    settings = get_workflow_settings()
     now = utcnow()
     async with database.transaction() as session:
         timers = await fire_timers(session, now=now)

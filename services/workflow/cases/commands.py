@@ -10,22 +10,21 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.workflow.calendar import load_calendar, statutory_deadline
-from services.workflow.definitions import DefinitionContent
-from services.workflow.machine import AWAITING_PRECHECK, MAX_SUPPLEMENT_ROUNDS, TERMINAL
-from services.workflow.models import (
+from services.workflow.calendar.service import load_calendar
+from services.workflow.calendar.working_days import statutory_deadline
+from services.workflow.cases import repository
+from services.workflow.cases.machine import AWAITING_PRECHECK, MAX_SUPPLEMENT_ROUNDS, TERMINAL
+from services.workflow.cases.models import (
     ApprovalCase,
     CaseCommand,
-    CaseDefinition,
     CaseState,
     ReviewTask,
     TaskState,
 )
-from services.workflow.schemas import CaseSubmit, CommandResult, SupplementItem
-from services.workflow.transitions import (
+from services.workflow.cases.schemas import CaseSubmit, CommandResult, SupplementItem
+from services.workflow.cases.transitions import (
     SYSTEM,
     emit,
     lock_case,
@@ -34,6 +33,9 @@ from services.workflow.transitions import (
     remember,
     replayed,
 )
+from services.workflow.definitions import repository as definitions
+from services.workflow.definitions.models import CaseDefinition
+from services.workflow.definitions.schemas import DefinitionContent
 from shared.auth import Principal, Role
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, Unprocessable
@@ -55,14 +57,7 @@ def replay_result(stored: dict[str, Any]) -> CommandResult:
 
 
 async def latest_definition(session: AsyncSession, case_type: str) -> CaseDefinition:
-    definition = (
-        await session.execute(
-            select(CaseDefinition)
-            .where(CaseDefinition.case_type == case_type)
-            .order_by(CaseDefinition.version.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
+    definition = await definitions.latest_version(session, case_type)
     if definition is None:
         raise Unprocessable(f"Unknown case type {case_type!r}", code="unknown_case_type")
     return definition
@@ -215,13 +210,7 @@ async def precheck(session: AsyncSession, *, case_id: uuid.UUID) -> CaseState:
     case.accepted_at = case.accepted_at or now
     await emit(session, case, "case.accepted")
     move(session, case, CaseState.in_joint_review, actor=SYSTEM)
-    existing = set(
-        (
-            await session.execute(
-                select(ReviewTask.department).where(ReviewTask.case_id == case.id)
-            )
-        ).scalars()
-    )
+    existing = await repository.task_departments(session, case.id)
     departments = content.review_departments(case.subject_department)
     # All departments at once (部门联办): tasks are parallel, not a chain.
     session.add_all(
@@ -294,18 +283,12 @@ async def request_supplement(
 async def _authorize_send_back(session: AsyncSession, actor: Principal, case: ApprovalCase) -> None:
     if actor.role is Role.civil_affairs and case.state in AWAITING_PRECHECK:
         return
-    if actor.role is Role.department_reviewer and case.state is CaseState.in_joint_review:
-        has_task = (
-            await session.execute(
-                select(ReviewTask.id).where(
-                    ReviewTask.case_id == case.id,
-                    ReviewTask.department == actor.department,
-                    ReviewTask.state.in_([TaskState.open, TaskState.claimed]),
-                )
-            )
-        ).first()
-        if has_task:
-            return
+    if (
+        actor.role is Role.department_reviewer
+        and case.state is CaseState.in_joint_review
+        and await repository.has_open_task(session, case.id, department=actor.department)
+    ):
+        return
     raise Forbidden(
         "Only the acceptance window (before review) or a reviewing department with an open "
         "task may request a supplement",
@@ -452,11 +435,5 @@ async def conclude(
     case.paused_at = None
     if case.subject_service:
         case.next_callback_at = now
-    await session.execute(
-        update(ReviewTask)
-        .where(
-            ReviewTask.case_id == case.id, ReviewTask.state.in_([TaskState.open, TaskState.claimed])
-        )
-        .values(state=TaskState.cancelled)
-    )
+    await repository.cancel_open_tasks(session, case.id)
     await emit(session, case, "case.decided", outcome=outcome.value)

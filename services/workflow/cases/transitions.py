@@ -11,11 +11,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.workflow.machine import can_transition
-from services.workflow.models import ApprovalCase, CaseCommand, CaseState, CaseTransition, infra
+from services.workflow.base import infra
+from services.workflow.cases.machine import can_transition
+from services.workflow.cases.models import ApprovalCase, CaseCommand, CaseState, CaseTransition
 from shared.auth import Principal, Role
 from shared.errors import Conflict, NotFound
 from shared.outbox import record_event
@@ -139,13 +140,3 @@ async def emit(session: AsyncSession, case: ApprovalCase, event_type: str, **dat
             **data,
         },
     )
-
-
-async def transition_count(session: AsyncSession, case_id: uuid.UUID, to_state: CaseState) -> int:
-    return (
-        await session.execute(
-            select(func.count()).where(
-                CaseTransition.case_id == case_id, CaseTransition.to_state == to_state.value
-            )
-        )
-    ).scalar_one()

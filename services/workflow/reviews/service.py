@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.workflow.commands import conclude, definition_of, replay_result
-from services.workflow.machine import join_outcome
-from services.workflow.models import CaseState, ReviewTask, TaskComment, TaskState
-from services.workflow.schemas import CommandResult
-from services.workflow.transitions import emit, lock_case, remember, replayed
+from services.workflow.cases.commands import conclude, definition_of, replay_result
+from services.workflow.cases.machine import join_outcome
+from services.workflow.cases.models import CaseState, ReviewTask, TaskComment, TaskState
+from services.workflow.cases.schemas import CommandResult
+from services.workflow.cases.transitions import emit, lock_case, remember, replayed
+from services.workflow.reviews import repository
 from shared.auth import Principal, Role
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, NotFound
@@ -27,7 +27,7 @@ async def _task_of_department(
 ) -> ReviewTask:
     if actor.role is not Role.department_reviewer:
         raise Forbidden("Only department reviewers act on review tasks", code="role_forbidden")
-    task = await session.get(ReviewTask, task_id)
+    task = await repository.get_task(session, task_id)
     # Another department's task is indistinguishable from a missing one.
     if task is None or task.department != actor.department:
         raise NotFound("No such task in your department", code="task_not_found")
@@ -94,11 +94,9 @@ async def decide(
     task.decision_comment = comment
     await session.flush()
     await emit(session, case, "task.decided", department=task.department, decision=task.state.value)
-    states = (
-        await session.execute(select(ReviewTask.state).where(ReviewTask.case_id == case.id))
-    ).scalars()
+    states = await repository.task_states(session, case.id)
     content = await definition_of(session, case)
-    outcome = join_outcome(content.join_rule, list(states))
+    outcome = join_outcome(content.join_rule, states)
     if outcome is not None:
         await conclude(
             session,

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from services.workflow.definitions import JoinKind, JoinRule
-from services.workflow.models import CaseState, TaskState
+from services.workflow.cases.models import CaseState, TaskState
+from services.workflow.definitions.schemas import JoinKind, JoinRule
 
 TERMINAL = frozenset({CaseState.approved, CaseState.rejected, CaseState.withdrawn})
 # States whose clock runs (reminders and escalation apply).

@@ -79,17 +79,6 @@ class Settings(BaseSettings):
     arq_queue_name: str = "sanshe:queue"
     arq_keep_result_seconds: int = 24 * 3600
 
-    # Workflow worker: sweeps (timers, stuck pre-checks, outcome callbacks) and jobs.
-    workflow_sweep_interval_seconds: int = Field(default=5, ge=1, le=60)
-    workflow_precheck_stale_seconds: float = 30.0
-    workflow_callback_backoff_seconds: float = 2.0
-    workflow_callback_backoff_max_seconds: float = 600.0
-    # A holiday schedule (holidays.yaml format) loaded over the one shipped with the code:
-    # operators add a year's official notice here without waiting for a release.
-    workflow_calendar_file: Path | None = None
-    worker_job_timeout_seconds: int = 300
-    worker_max_tries: int = 10
-
     # Requests.
     max_body_bytes: int = 10 * 1024 * 1024
     idempotency_ttl_hours: int = 24

@@ -23,7 +23,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from services.registry.models import Organization
+from services.registry.organizations.models import Organization
 from services.registry.transfer.columns import IMPORTED
 from services.registry.transfer.reading import MAX_COLUMNS
 from shared.settings import get_settings

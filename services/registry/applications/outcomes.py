@@ -1,9 +1,11 @@
 """Apply a workflow case's outcome to its application, exactly once.
 
 The workflow POSTs a `CaseOutcome` until it gets a 2xx, so the same outcome may arrive
-many times: under the application's row lock, an application already decided with
-this case's outcome answers 2xx again (`applied: false`) and changes nothing; a
-contradicting outcome is refused (409). An approval that can no longer be applied
+many times. Under the application's row lock the case id is claimed in
+`case_outcome_receipt` (`shared.cases.claim_outcome`, as the projects service does):
+a repeat of the receipt's outcome answers 2xx again (`applied: false`) and changes
+nothing; a contradicting outcome is refused (409 `application_already_decided`, the
+code the registry has always answered). An approval that can no longer be applied
 (the organization was closed meanwhile, the change no longer valid) is recorded as
 `lapsed` with the reason rather than refused: refusing would make the workflow retry
 forever.
@@ -21,7 +23,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import events
-from services.registry.applications.models import Application
+from services.registry.applications.models import CASE_OUTCOME_RECEIPT, Application
 from services.registry.applications.schemas import CaseOutcomeReceipt, OrganizationProposal
 from services.registry.enums import (
     CASE_TYPES,
@@ -39,6 +41,7 @@ from services.registry.organizations.service import apply_changes
 from services.registry.organizations.uscc import authority_divisions, make_uscc
 from services.registry.standing import service as standing
 from shared.auth import Principal
+from shared.cases import claim_outcome
 from shared.errors import Conflict, NotFound, ProblemError, Unprocessable
 from shared.interservice import CaseOutcome
 
@@ -74,12 +77,17 @@ async def apply(
             f"The application is decided by case {application.case_id}, not this one",
             code="case_mismatch",
         )
+    try:
+        first = await claim_outcome(session, CASE_OUTCOME_RECEIPT, outcome)
+    except Conflict:
+        # The receipt holds another outcome of this case: answered as before the receipts.
+        raise Conflict(
+            f"The application was decided already ({application.state})",
+            code="application_already_decided",
+        ) from None
+    if not first:
+        return _receipt(application, applied=False)
     if application.state is not ApplicationState.pending:
-        already = _STATE_OF[outcome.outcome] is application.state or (
-            outcome.outcome == "approved" and application.state is ApplicationState.lapsed
-        )
-        if already and application.case_id == outcome.case_id:
-            return _receipt(application, applied=False)
         raise Conflict(
             f"The application was decided already ({application.state})",
             code="application_already_decided",

@@ -1,10 +1,11 @@
 """Applications decided by the workflow: registration (成立登记), change (变更登记),
 deregistration (注销登记) and the annual-inspection report (年检).
 
-Submitting writes the application row and, in the same transaction, a
-`workflow.case_requested` outbox event carrying a `CaseRequest` (subject: the
-application). Nothing touches the register until the workflow posts the approved
-outcome back (`outcomes.py`), so a rejected application leaves nothing half-done.
+Submitting writes the application row and, in the same transaction, asks the workflow
+for its case (`shared.cases.request_case`: a `workflow.case_requested` outbox command
+carrying a `CaseRequest`, subject: the application). Nothing touches the register until
+the workflow posts the approved outcome back (`outcomes.py`), so a rejected application
+leaves nothing half-done.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from services.registry.applications.schemas import (
     Material,
     RegistrationApplicationCreate,
 )
+from services.registry.base import infra
 from services.registry.enums import (
     CASE_TYPES,
     ApplicationKind,
@@ -40,19 +42,15 @@ from services.registry.enums import (
     Registration,
 )
 from services.registry.organizations import repository, service
+from services.registry.organizations.id_numbers import mask_id_number
 from services.registry.organizations.models import Organization
-from services.registry.organizations.uscc import authority_divisions, mask_id_number, uscc_errors
+from services.registry.organizations.uscc import authority_divisions, uscc_errors
 from services.registry.organizations.validation import organization_issues
+from shared import cases
 from shared.auth import Principal, Role
 from shared.clock import shanghai_today, utcnow
 from shared.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
-from shared.interservice import (
-    CASE_REQUESTED_EVENT,
-    CASE_WITHDRAWAL_REQUESTED_EVENT,
-    CaseRequest,
-    CaseWithdrawalRequest,
-    MaterialRef,
-)
+from shared.interservice import CaseRequest, CaseWithdrawalRequest, MaterialRef
 from shared.pagination import PageParams, paginate
 
 
@@ -102,12 +100,8 @@ async def create(
         title=title,
         materials=[MaterialRef(**m.model_dump()) for m in materials],
     )
-    await events.emit(
-        session,
-        CASE_REQUESTED_EVENT,
-        subject_type=events.APPLICATION,
-        subject_id=application.id,
-        data=request.model_dump(mode="json"),
+    await cases.request_case(
+        session, infra.outbox, request, subject_type=events.APPLICATION, subject_id=application.id
     )
     await events.emit(
         session,
@@ -298,12 +292,8 @@ async def request_withdrawal(
         reason=data.reason,
     )
     await session.flush()
-    await events.emit(
-        session,
-        CASE_WITHDRAWAL_REQUESTED_EVENT,
-        subject_type=events.APPLICATION,
-        subject_id=application.id,
-        data=request.model_dump(mode="json"),
+    await cases.request_withdrawal(
+        session, infra.outbox, request, subject_type=events.APPLICATION, subject_id=application.id
     )
     return application
 

@@ -19,9 +19,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import may_see_id_numbers
+from services.registry.organizations.id_numbers import mask_id_number
 from services.registry.organizations.models import ChangeRecord
 from services.registry.organizations.schemas import ChangeRecordOut
-from services.registry.organizations.uscc import mask_id_number
 from shared.auth import Principal
 from shared.pagination import PageParams, paginate
 from shared.request_context import current_request_id

@@ -20,6 +20,7 @@ from services.registry.access import (
 )
 from services.registry.enums import TERMINAL_STATUSES, OrganizationStatus, Registration
 from services.registry.organizations import history, repository
+from services.registry.organizations.id_numbers import mask_id_number
 from services.registry.organizations.models import Organization
 from services.registry.organizations.schemas import (
     REQUIRED_FIELDS,
@@ -30,7 +31,6 @@ from services.registry.organizations.schemas import (
     OrganizationUpdate,
     SortKey,
 )
-from services.registry.organizations.uscc import mask_id_number
 from services.registry.organizations.validation import issues_touching, organization_issues
 from shared.auth import Principal, Role
 from shared.clock import shanghai_today

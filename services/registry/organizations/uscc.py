@@ -1,19 +1,18 @@
-"""Identification codes: the Unified Social Credit Code and resident ID numbers.
+"""The Unified Social Credit Code (统一社会信用代码, GB 32100-2015) of an organization.
 
-`python-stdnum` checks the USCC's length, alphabet and GB 32100-2015 check character,
-and the resident ID number's date and GB 11643 check digit. The rules a civil-affairs
-register adds on top — registering authority `5`, the organization-type character
-matching the kind, the division code of the registering authority, the GB 11714
-check character of the organization code — are ours. Each failure has its own code.
+`python-stdnum` checks the USCC's length, alphabet and GB 32100-2015 check character.
+The rules a civil-affairs register adds on top — registering authority `5`, the
+organization-type character matching the kind, the division code of the registering
+authority, the GB 11714 check character of the organization code — are ours. Each
+failure has its own code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
 
-from stdnum.cn import ric, uscc
+from stdnum.cn import uscc
 
 from services.registry.enums import OrganizationKind
 
@@ -119,44 +118,3 @@ def uscc_errors(
             )
         )
     return errors
-
-
-def resident_id_error(number: str, *, today: date | None = None) -> CodeError | None:
-    """Why a Chinese resident ID number (GB 11643) is invalid, or None.
-
-    Each of stdnum's checks has its own code, so that a clerk knows what to look at;
-    a birth date after `today` is refused too (stdnum does not check it).
-    """
-    birth_date_error = CodeError(
-        "id_number_birth_date", "Characters 7-14 of the ID number are not a birth date"
-    )
-    try:
-        ric.validate(number)
-    except ric.InvalidLength:
-        return CodeError("id_number_length", "A resident ID number has 18 characters")
-    except ric.InvalidFormat:
-        return CodeError("id_number_format", "A resident ID number is 17 digits and a digit or X")
-    except ric.InvalidChecksum:
-        return CodeError(
-            "id_number_checksum", "The 18th character (check digit) of the ID number does not match"
-        )
-    except ric.InvalidComponent:
-        try:
-            ric.get_birth_date(number)
-        except ric.ValidationError:
-            return birth_date_error
-        return CodeError(
-            "id_number_region", "Characters 1-6 of the ID number are not a known division code"
-        )
-    except ric.ValidationError:
-        return CodeError("id_number_invalid", "Not a valid resident ID number")
-    if today is not None and ric.get_birth_date(number) > today:
-        return birth_date_error
-    return None
-
-
-def mask_id_number(number: str | None) -> str | None:
-    """Keep the region (first 6) and the last two characters: 340103**********3X."""
-    if not number:
-        return number
-    return number[:6] + "*" * (len(number) - 8) + number[-2:]

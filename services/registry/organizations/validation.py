@@ -12,7 +12,8 @@ from datetime import date
 from typing import Any
 
 from services.registry.enums import OrganizationKind, Registration
-from services.registry.organizations.uscc import authority_divisions, resident_id_error, uscc_errors
+from services.registry.organizations.id_numbers import resident_id_error
+from services.registry.organizations.uscc import authority_divisions, uscc_errors
 from shared.errors import FieldError
 
 

@@ -12,7 +12,7 @@ forever.
 
 An approved registration creates the organization, `active`, with the USCC the
 reviewer assigned to the application or, failing that, one the registry issues from
-its own serial range (`models.USCC_SERIAL`).
+its own serial range (`organizations.models.USCC_SERIAL`).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI, HTTPException
 
-from services.registry.schemas.organizations import OrganizationOut
+from services.registry.organizations.schemas import OrganizationOut
 
 # The ceiling (bench.registry_api) runs this very statement on a bare asyncpg pool.
 GET_BY_ID_SQL = "SELECT * FROM registry.organization WHERE id = $1"

@@ -30,7 +30,6 @@ import httpx
 import openpyxl
 
 from bench.harness import MemoryWatch, machine, scratch_environment, wait_ready
-from services.registry.codes import make_uscc
 from services.registry.demo import (
     FILED,
     REGISTERED,
@@ -38,6 +37,7 @@ from services.registry.demo import (
     iter_organizations,
 )
 from services.registry.enums import OrganizationKind
+from services.registry.organizations.uscc import make_uscc
 from services.registry.transfer.columns import IMPORTED, cell_value
 from shared.auth import Role, mint_token
 from shared.db import plain_dsn

@@ -7,8 +7,8 @@ import random
 from collections.abc import AsyncIterator
 from typing import Any
 
-from services.registry.codes import make_uscc
-from services.registry.models import OrganizationKind
+from services.registry.enums import OrganizationKind
+from services.registry.organizations.uscc import make_uscc
 
 LUYANG = "340103"
 STREET = "340103001"  # 亳州路街道

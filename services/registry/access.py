@@ -20,7 +20,7 @@ import uuid
 from sqlalchemy import ColumnElement, bindparam, false, true
 
 from services.registry.enums import Registration
-from services.registry.models import Organization, OrganizationTally
+from services.registry.organizations.models import Organization, OrganizationTally
 from shared.auth import Principal, Role
 from shared.errors import Forbidden
 

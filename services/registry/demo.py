@@ -24,7 +24,6 @@ import asyncpg
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from services.registry.codes import make_uscc
 from services.registry.enums import (
     Category,
     EvaluationGrade,
@@ -35,7 +34,10 @@ from services.registry.enums import (
     OrganizationStatus,
     Registration,
 )
-from services.registry.models import AnnualInspection, Organization, Region
+from services.registry.inspections.models import AnnualInspection
+from services.registry.organizations.models import Organization
+from services.registry.organizations.uscc import make_uscc
+from services.registry.reference.models import Region
 from shared.db import Database, database
 
 logger = logging.getLogger("sanshe.registry.demo")

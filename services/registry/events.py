@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.models import infra
+from services.registry.base import infra
 from shared.outbox import record_event
 
 ORGANIZATION = "organization"

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from services.registry.models import infra
-from services.registry.routers import (
-    applications,
-    inspections,
-    organizations,
-    reference,
-    standing,
-    transfer,
-)
+from services.registry.applications import router as applications
+from services.registry.base import infra
+from services.registry.incubation import router as incubation
+from services.registry.inspections import router as inspections
+from services.registry.organizations import router as organizations
+from services.registry.reference import router as reference
+from services.registry.spot_checks import router as spot_checks
+from services.registry.standing import router as standing
+from services.registry.transfer import router as transfer
 from shared.app import create_service_app
 
 app = create_service_app(
@@ -24,9 +24,11 @@ app = create_service_app(
         reference.router,
         transfer.router,
         standing.router,
+        incubation.router,
         organizations.router,
         applications.router,
         inspections.router,
+        spot_checks.router,
     ],
     infra=infra,
 )

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from services.registry.models import infra
+from services.registry.base import infra
 from shared.db import database
 
 Auth = Callable[..., dict[str, str]]

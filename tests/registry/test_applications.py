@@ -13,9 +13,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from services.registry.codes import uscc_errors
 from services.registry.enums import OrganizationKind
-from services.registry.models import Organization
+from services.registry.organizations.models import Organization
+from services.registry.organizations.uscc import uscc_errors
 from shared.db import database
 from shared.interservice import CASE_REQUESTED_EVENT, CaseRequest
 from tests.factories import LUYANG, filed_org, registered_org, uscc

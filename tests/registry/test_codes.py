@@ -8,14 +8,9 @@ import httpx
 import pytest
 from stdnum.cn import ric, uscc
 
-from services.registry.codes import (
-    _gb11714_check,
-    authority_divisions,
-    mask_id_number,
-    resident_id_error,
-    uscc_errors,
-)
 from services.registry.enums import OrganizationKind
+from services.registry.organizations.id_numbers import mask_id_number, resident_id_error
+from services.registry.organizations.uscc import _gb11714_check, authority_divisions, uscc_errors
 from tests.factories import VALID_ID_NUMBER, registered_org
 from tests.registry.helpers import ORGS, Auth, problem_codes
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
+from services.registry.base import infra as registry_infra
 from services.registry.main import app as registry_app
-from services.registry.models import infra as registry_infra
 from shared.clients import WorkflowClient
 from shared.interservice import CASE_WITHDRAWAL_REQUESTED_EVENT
 from shared.settings import get_settings

@@ -12,7 +12,10 @@ import random
 import httpx
 from sqlalchemy import exists, select
 
-from services.registry.models import AnnualInspection, Application, ListEntry, Organization
+from services.registry.applications.models import Application
+from services.registry.inspections.models import AnnualInspection
+from services.registry.organizations.models import Organization
+from services.registry.standing.models import ListEntry
 from shared.db import database
 from shared.pagination import count_rows
 from tests.factories import registered_org

@@ -23,7 +23,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from services.registry.models import Organization
+from services.registry.config import get_registry_settings
+from services.registry.organizations.models import Organization
 from services.registry.transfer.columns import IMPORTED
 from services.registry.transfer.reading import MAX_COLUMNS
 from shared.settings import get_settings
@@ -150,7 +151,7 @@ async def test_a_file_of_too_many_rows_is_refused_while_the_registry_keeps_answe
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
     assert problem["code"] == "import_too_many_rows"
-    limit = get_settings().registry_import_max_rows
+    limit = get_registry_settings().registry_import_max_rows
     assert f"{limit:,}" in problem["detail"]
     assert [error["field"] for error in problem["errors"]] == ["file"]
     assert await rows_in(Organization) == before + 1  # the probes' organization alone
@@ -159,7 +160,7 @@ async def test_a_file_of_too_many_rows_is_refused_while_the_registry_keeps_answe
 async def test_the_row_limit_is_a_setting(
     registry: httpx.AsyncClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(get_settings(), "registry_import_max_rows", 3)
+    monkeypatch.setattr(get_registry_settings(), "registry_import_max_rows", 3)
     bureau = auth("civil_affairs")
     bodies = [registered_org() for _ in range(4)]
     rows = [[str(body.get(code, "")) for code in CODES] for body in bodies]
@@ -192,7 +193,7 @@ async def test_a_workbook_unpacking_past_its_limit_is_refused_before_it_is_read(
     padding = "<row/>" * 2_000_000  # 12 MB of XML in a few KiB
     data = workbook(sheet(padding))
     assert len(data) < 100 * 1024
-    monkeypatch.setattr(get_settings(), "registry_import_max_unpacked_bytes", 8 * 2**20)
+    monkeypatch.setattr(get_registry_settings(), "registry_import_max_unpacked_bytes", 8 * 2**20)
 
     response = await registry.post(IMPORT, files={"file": ("bomb.xlsx", data)}, headers=bureau)
 

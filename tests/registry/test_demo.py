@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from sqlalchemy import func, select
 
-from services.registry.codes import uscc_errors
 from services.registry.demo import DISTRICT, PROVINCE, generate, load_if_empty
-from services.registry.models import AnnualInspection, Organization, OrganizationKind
+from services.registry.enums import OrganizationKind
+from services.registry.inspections.models import AnnualInspection
+from services.registry.organizations.models import Organization
+from services.registry.organizations.uscc import uscc_errors
 from shared.db import Database
 
 
@@ -66,7 +68,7 @@ async def test_loads_once_into_an_empty_register(empty_database: Database) -> No
 async def test_the_dashboard_shows_866_as_428_registered_and_438_filed(
     empty_database: Database,
 ) -> None:
-    from services.registry import service
+    from services.registry.organizations import service
     from shared.auth import Principal, Role
 
     await load_if_empty(db=empty_database)

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from services.registry.models import Application
+from services.registry.applications.models import Application
 from shared.db import database
 from shared.interservice import CaseRequest
 from tests.factories import registered_org

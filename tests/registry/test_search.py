@@ -17,8 +17,8 @@ from sqlalchemy.engine import make_url
 from services.registry.demo import STREETS as DEMO_STREETS
 from services.registry.demo import copy_organizations, iter_organizations
 from services.registry.enums import OrganizationKind
-from services.registry.models import Organization
-from services.registry.repository import OrganizationFilters, filtered, query_grams
+from services.registry.organizations.models import Organization
+from services.registry.organizations.repository import OrganizationFilters, filtered, query_grams
 from shared.auth import Principal, Role
 from tests.factories import filed_org, registered_org, unique_street, uscc
 from tests.registry.helpers import ORGS, Auth, created

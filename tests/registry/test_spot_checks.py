@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import httpx
 
-from services.registry.spot_checks import draw_sample
+from services.registry.spot_checks.sampling import draw_sample
 from tests.factories import filed_org, unique_street
 from tests.registry.helpers import Auth, created
 

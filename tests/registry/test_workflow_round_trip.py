@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from services.registry.codes import uscc_errors
 from services.registry.enums import OrganizationKind
+from services.registry.organizations.uscc import uscc_errors
 from tests.e2e.conftest import System, system, system_database
 from tests.factories import LUYANG, registered_org
 from tests.polling import poll

@@ -14,10 +14,10 @@ from enum import StrEnum
 from typing import Any
 
 from services.registry.access import may_see_id_numbers
-from services.registry.codes import mask_id_number
-from services.registry.models import Organization
-from services.registry.repository import OrganizationFilters, filtered, ordered
-from services.registry.schemas.organizations import SortKey
+from services.registry.organizations.id_numbers import mask_id_number
+from services.registry.organizations.models import Organization
+from services.registry.organizations.repository import OrganizationFilters, filtered, ordered
+from services.registry.organizations.schemas import SortKey
 from services.registry.transfer.columns import EXPORTED, cell_value
 from services.registry.transfer.xlsx_stream import XlsxStream
 from shared.auth import Principal

@@ -22,10 +22,10 @@ from pydantic import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.clock import today
 from services.registry.enums import TERMINAL_STATUSES, Registration
-from services.registry.models import Organization
-from services.registry.schemas.organizations import OrganizationCreate
+from services.registry.organizations.models import Organization
+from services.registry.organizations.schemas import OrganizationCreate
+from services.registry.organizations.validation import organization_issues
 from services.registry.transfer.columns import (
     BY_NAME,
     IMPORTED_CODES,
@@ -34,8 +34,8 @@ from services.registry.transfer.columns import (
     Column,
 )
 from services.registry.transfer.reading import Table
-from services.registry.validation import organization_issues
 from shared.auth import Principal, Role
+from shared.clock import shanghai_today
 
 # Fields an import never changes on an existing organization (they identify it or
 # change only through their own procedures).
@@ -142,7 +142,7 @@ def _read_row(
                 issues.append(Issue(number, column_code, str(detail["type"]), str(detail["msg"])))
         values = None
     if failed:
-        for issue in organization_issues(raw, today=today()):
+        for issue in organization_issues(raw, today=shanghai_today()):
             if issue.field not in failed:
                 issues.append(Issue(number, issue.field, issue.code, issue.message))
         return None
@@ -155,7 +155,7 @@ def _row_issues(
 ) -> list[Issue]:
     found = [
         Issue(number, issue.field, issue.code, issue.message)
-        for issue in organization_issues(values, today=today())
+        for issue in organization_issues(values, today=shanghai_today())
     ]
     if principal.role is Role.street_office and (
         values["registration"] is not Registration.filed

@@ -25,9 +25,9 @@ from xml.etree.ElementTree import ParseError
 
 from openpyxl import load_workbook
 
+from services.registry.config import get_registry_settings
 from services.registry.transfer.columns import EXPORTED
 from shared.errors import FieldError, PayloadTooLarge, ProblemError, Unprocessable
-from shared.settings import get_settings
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
@@ -64,7 +64,7 @@ class Limits:
 
     @classmethod
     def from_settings(cls) -> Limits:
-        settings = get_settings()
+        settings = get_registry_settings()
         return cls(
             max_rows=settings.registry_import_max_rows,
             max_unpacked_bytes=settings.registry_import_max_unpacked_bytes,

@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.registry.base import SCHEMA, infra
 from services.registry.enums import OrganizationStatus
-from services.registry.history import Action, Source, history_rows
-from services.registry.models import SCHEMA, infra
+from services.registry.organizations.history import Action, Source, history_rows
 from services.registry.transfer.columns import IMPORTED
 from services.registry.transfer.importer import Plan
 from shared.auth import Principal
-from shared.db import utcnow
+from shared.clock import utcnow
 from shared.request_context import current_request_id
 
 _FIELDS = [column.code for column in IMPORTED]

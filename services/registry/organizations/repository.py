@@ -1,0 +1,304 @@
+"""Every query on organizations: scoped reads, search, statistics, code look-ups."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.access import scope_values, tally_visible_to, visible_to
+from services.registry.applications.models import Application
+from services.registry.enums import (
+    TERMINAL_STATUSES,
+    ApplicationKind,
+    ApplicationState,
+    Category,
+    EvaluationGrade,
+    IncubationStage,
+    InspectionResult,
+    InspectionState,
+    OrganizationKind,
+    OrganizationStatus,
+    Registration,
+)
+from services.registry.inspections.models import AnnualInspection
+from services.registry.organizations.models import Organization, OrganizationTally
+from services.registry.organizations.schemas import SortKey
+from shared.auth import Principal, Role
+from shared.pagination import PageParams, count_rows
+from shared.reads import CompiledSelect, ReadPool
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationFilters:
+    name: str | None = None
+    uscc_prefix: str | None = None
+    filing_number: str | None = None
+    kinds: tuple[OrganizationKind, ...] = ()
+    registrations: tuple[Registration, ...] = ()
+    categories: tuple[Category, ...] = ()
+    statuses: tuple[OrganizationStatus, ...] = ()
+    grades: tuple[EvaluationGrade, ...] = ()
+    incubation_stages: tuple[IncubationStage, ...] = ()
+    district_code: str | None = None
+    street_codes: tuple[str, ...] = ()
+    community_code: str | None = None
+    tag: str | None = None
+    inspection_year: int | None = None
+    inspection_results: tuple[InspectionResult, ...] = ()
+    established_from: date | None = None
+    established_until: date | None = None
+
+
+def query_grams(text: str) -> list[str]:
+    """The grams a name must contain to contain `text` (see `registry.name_grams`).
+
+    Lower-cased one character at a time, as PostgreSQL's `lower()` does; the LIKE that
+    rechecks each candidate decides, so the grams only have to be implied by a match.
+    """
+    lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    if len(lowered) < 2:
+        return [lowered] if lowered else []
+    return sorted({lowered[i : i + 2] for i in range(len(lowered) - 1)})
+
+
+def _name_matches(text: str) -> ColumnElement[bool]:
+    grams = type_coerce(func.registry.name_grams(Organization.name), ARRAY(Text))
+    # Candidates from the GIN index, then the exact, case-insensitive substring test.
+    return grams.contains(query_grams(text)) & Organization.name.icontains(text, autoescape=True)
+
+
+def _where(filters: OrganizationFilters) -> list[ColumnElement[bool]]:
+    f = filters
+    conditions: list[ColumnElement[bool]] = []
+    if f.name:
+        conditions.append(_name_matches(f.name))
+    if f.uscc_prefix:
+        conditions.append(Organization.uscc.startswith(f.uscc_prefix.upper(), autoescape=True))
+    if f.filing_number:
+        conditions.append(Organization.filing_number == f.filing_number)
+    for column, values in (
+        (Organization.kind, f.kinds),
+        (Organization.registration, f.registrations),
+        (Organization.category, f.categories),
+        (Organization.status, f.statuses),
+        (Organization.evaluation_grade, f.grades),
+        (Organization.incubation_stage, f.incubation_stages),
+        (Organization.street_code, f.street_codes),
+    ):
+        if values:
+            conditions.append(column.in_(values))
+    if f.district_code:
+        conditions.append(Organization.district_code == f.district_code)
+    if f.community_code:
+        conditions.append(Organization.community_code == f.community_code)
+    if f.tag:
+        conditions.append(Organization.tags.any_() == f.tag)
+    if f.established_from:
+        conditions.append(Organization.established_on >= f.established_from)
+    if f.established_until:
+        conditions.append(Organization.established_on <= f.established_until)
+    if f.inspection_year is not None:
+        inspected = [
+            AnnualInspection.organization_id == Organization.id,
+            AnnualInspection.year == f.inspection_year,
+        ]
+        if f.inspection_results:
+            inspected += [
+                AnnualInspection.result.in_(f.inspection_results),
+                AnnualInspection.state == InspectionState.concluded,
+            ]
+        conditions.append(exists().where(*inspected))
+    return conditions
+
+
+def filtered(principal: Principal, filters: OrganizationFilters) -> Select[Organization]:
+    return select(Organization).where(visible_to(principal), *_where(filters))
+
+
+S = TypeVar("S", bound=Select[Any])
+
+_SORT_COLUMNS: dict[str, Any] = {
+    "created_at": Organization.created_at,
+    "name": Organization.name,
+    "established_on": Organization.established_on,
+    "registered_funds_fen": Organization.registered_funds_fen,
+    "updated_at": Organization.updated_at,
+}
+
+
+def ordered(query: S, sort: SortKey) -> S:
+    descending = sort.value.startswith("-")
+    column = _SORT_COLUMNS[sort.value.lstrip("-")]
+    key = column.desc().nulls_last() if descending else column.asc().nulls_last()
+    # The id breaks ties, so that pages never overlap or skip a row.
+    return query.order_by(key, Organization.id.desc() if descending else Organization.id)
+
+
+async def get_visible(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    organization_id: uuid.UUID,
+    for_update: bool = False,
+) -> Organization | None:
+    query = select(Organization).where(Organization.id == organization_id, visible_to(principal))
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+@cache
+def _visible_by_id(role: Role) -> CompiledSelect:
+    # Only the role shapes `visible_to`; the probe's values are replaced at each call.
+    return CompiledSelect(
+        select(Organization.__table__).where(
+            Organization.id == bindparam("organization_id"),
+            visible_to(Principal(sub="", role=role)),
+        )
+    )
+
+
+async def read_visible(
+    reads: ReadPool, *, principal: Principal, organization_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """`get_visible` in one round trip, as a row: for GET, which changes nothing."""
+    return await reads.fetchrow(
+        _visible_by_id(principal.role), organization_id=organization_id, **scope_values(principal)
+    )
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    filters: OrganizationFilters,
+    sort: SortKey,
+    page: PageParams,
+) -> tuple[Sequence[Organization], int]:
+    query = filtered(principal, filters)
+    if filters.name:
+        # A name search finds its candidates through the bigram index, then must read
+        # each of them (the LIKE recheck): one pass with a window count reads them once,
+        # where a count query and a page query would read them twice.
+        paged: Select[Any] = ordered(query.add_columns(func.count().over()), sort)
+        result = (await session.execute(paged.offset(page.offset).limit(page.page_size))).all()
+        if result:
+            return [row[0] for row in result], int(result[0][1])
+        if page.offset == 0:
+            return [], 0
+    # Otherwise the count is an index-only scan and the page reads 20 rows by an index.
+    total = await count_rows(session, query)
+    if total == 0 or page.offset >= total:
+        return [], total
+    rows = await session.execute(ordered(query, sort).offset(page.offset).limit(page.page_size))
+    return rows.scalars().all(), total
+
+
+# Each statistic is a GROUPING SET of one column, so one scan of the table serves all.
+STAT_COLUMNS: dict[str, Any] = {
+    "by_registration": Organization.registration,
+    "by_kind": Organization.kind,
+    "by_category": Organization.category,
+    "by_status": Organization.status,
+    "by_street": Organization.street_code,
+    "by_evaluation_grade": Organization.evaluation_grade,
+    "by_incubation_stage": Organization.incubation_stage,
+}
+
+
+def _stats_query(principal: Principal) -> Select[Any]:
+    """The grouping sets over the tally (kept by triggers), or the register itself.
+
+    The register is grouped only for an organization user, who sees one row anyway.
+    """
+    in_tally = tally_visible_to(principal)
+    if in_tally is None:
+        columns = list(STAT_COLUMNS.values())
+        return (
+            select(*columns, *(func.grouping(c) for c in columns), func.count())
+            .where(visible_to(principal))
+            .group_by(func.grouping_sets(*(tuple_(c) for c in columns)))
+        )
+    columns = [getattr(OrganizationTally, column.key) for column in STAT_COLUMNS.values()]
+    return (
+        select(*columns, *(func.grouping(c) for c in columns), func.sum(OrganizationTally.n))
+        .where(in_tally, OrganizationTally.n > 0)
+        .group_by(func.grouping_sets(*(tuple_(c) for c in columns)))
+    )
+
+
+async def grouped_counts(
+    session: AsyncSession, *, principal: Principal
+) -> dict[str, list[tuple[str | None, int]]]:
+    columns = list(STAT_COLUMNS.values())
+    query = _stats_query(principal)
+    counts: dict[str, list[tuple[str | None, int]]] = {name: [] for name in STAT_COLUMNS}
+    names = list(STAT_COLUMNS)
+    width = len(columns)
+    for row in (await session.execute(query)).all():
+        values, grouping, count = row[:width], row[width : 2 * width], row[-1]
+        # GROUPING(c) is 0 for the column this row is grouped by.
+        index = list(grouping).index(0)
+        value = values[index]
+        # The tally stores a missing value as ''.
+        key = None if value is None or value == "" else str(value)
+        counts[names[index]].append((key, int(count)))
+    for items in counts.values():
+        items.sort(key=lambda item: (-item[1], item[0] or ""))
+    return counts
+
+
+async def find_by_codes(
+    session: AsyncSession, *, uscc: str | None = None, filing_number: str | None = None
+) -> Organization | None:
+    conditions = []
+    if uscc:
+        conditions.append(Organization.uscc == uscc)
+    if filing_number:
+        conditions.append(Organization.filing_number == filing_number)
+    if not conditions:
+        return None
+    query = select(Organization).where(or_(*conditions)).limit(1)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def name_in_use(
+    session: AsyncSession, name: str, *, other_than: uuid.UUID | None = None
+) -> bool:
+    """Whether an organization not closed bears this name (names are unique in the register)."""
+    query: Select[Any] = select(literal_column("1")).where(
+        Organization.name == name, Organization.status.not_in(list(TERMINAL_STATUSES))
+    )
+    if other_than is not None:
+        query = query.where(Organization.id != other_than)
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def name_applied_for(session: AsyncSession, name: str) -> bool:
+    """Whether a pending registration application proposes this name."""
+    query: Select[Any] = select(literal_column("1")).where(
+        Application.kind == ApplicationKind.registration,
+        Application.state == ApplicationState.pending,
+        Application.proposal["name"].astext == name,
+    )
+    return (await session.execute(query.limit(1))).first() is not None

@@ -1,1 +1,0 @@
-"""Request and response models of the registry API, one module per concept."""

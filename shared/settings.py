@@ -83,12 +83,6 @@ class Settings(BaseSettings):
     max_body_bytes: int = 10 * 1024 * 1024
     idempotency_ttl_hours: int = 24
 
-    # Registry imports: the rows one file may hold (blank ones included; split a larger
-    # file), and how far an XLSX may unpack (a ZIP: a few KiB can unpack to gigabytes).
-    # 100,000 template rows unpack to about 110 MB of XLSX.
-    registry_import_max_rows: int = Field(default=100_000, ge=1)
-    registry_import_max_unpacked_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
-
     # Logs.
     log_level: str = "INFO"
     log_json: bool = True

@@ -1,7 +1,7 @@
 """Test harness: a real PostgreSQL and a real Redis, never the development data.
 
 The servers are the ones in DATABASE_URL / REDIS_URL when given (CI: the machine's
-own), else the embedded ones (`shared.dev.embedded`, under `var/test-servers`). Each
+own), else the embedded ones (`devtools.embedded`, under `var/test-servers`). Each
 run creates its own database (migrated with the real alembic history) and dropped at
 the end, uses its own Redis database index and queue name, and so never touches what
 `make run` uses.
@@ -42,7 +42,7 @@ def _server_urls() -> tuple[str, str]:
     redis_url = os.environ.get("REDIS_URL")
     if database_url and redis_url:
         return database_url, redis_url
-    from shared.dev.embedded import EmbeddedPostgres, EmbeddedRedis
+    from devtools.embedded import EmbeddedPostgres, EmbeddedRedis
     from shared.settings import get_settings
 
     settings = get_settings()

@@ -11,7 +11,7 @@ from typing import Any, Self
 import uvicorn
 from fastapi import FastAPI, Request, Response
 
-from shared.dev.processes import ManagedProcess, free_port
+from devtools.processes import ManagedProcess, free_port
 
 
 def worker_process(log_dir: str, **env: str) -> ManagedProcess:

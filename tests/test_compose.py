@@ -44,7 +44,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from shared.dev.processes import free_port
+from devtools.processes import free_port
 from shared.settings import PROJECT_ROOT, Settings
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.dev.embedded import EmbeddedRedis
-from shared.dev.processes import ManagedProcess, free_port
+from devtools.embedded import EmbeddedRedis
+from devtools.processes import ManagedProcess, free_port
 from tests.processes import worker_process
 from tests.workflow.sync.helpers import ReceiverProcess
 

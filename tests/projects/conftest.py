@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 
 from services.projects.main import app as projects_app
 from shared.clients import RegistryClient
-from shared.dev.processes import free_port
+from devtools.processes import free_port
 from shared.settings import get_settings
 from tests.processes import LoopbackApp
 from tests.projects.driver import Driver

@@ -10,7 +10,7 @@ from services.projects.base import infra
 from services.projects.core.models import Project
 from services.projects.main import app as projects_app
 from shared.db import database
-from shared.dev.processes import free_port
+from devtools.processes import free_port
 from shared.interservice import CASE_REQUESTED_EVENT, CaseRequest
 from tests.factories import application_body
 from tests.projects.conftest import StandInRegistry, fast_client

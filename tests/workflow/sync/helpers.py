@@ -18,7 +18,7 @@ from services.workflow.sync.delivery import Lane
 from services.workflow.sync.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from services.workflow.sync.ssrf import AddressPolicy, guarded_client
 from shared.db import database
-from shared.dev.processes import ManagedProcess, free_port
+from devtools.processes import ManagedProcess, free_port
 from shared.jobs import EventEnvelope
 from tests.polling import poll
 

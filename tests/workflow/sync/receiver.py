@@ -15,7 +15,7 @@ from typing import Any
 
 import uvicorn
 
-from shared.dev.processes import free_port
+from devtools.processes import free_port
 
 
 @dataclass(frozen=True)

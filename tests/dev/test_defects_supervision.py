@@ -23,9 +23,9 @@ import pytest
 
 from devtools.embedded import EmbeddedRedis
 from devtools.processes import ManagedProcess, free_port
-from tests.e2e.conftest import poll_sync
 from tests.e2e.steps import ok
-from tests.workflow.conftest import materials_for
+from tests.support.polling import poll_sync
+from tests.workflow.helpers import materials_for
 
 API_NAMES = ("registry", "projects", "workflow")
 # Generous: migrations, the demo register and four processes on two loaded cores.

@@ -15,8 +15,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from services.workflow.calendar import load_calendar
 from services.workflow.models import ApprovalCase, CaseCommand, CaseTransition
 from shared.db import database
-from tests.processes import ManagedProcess
-from tests.workflow.conftest import materials_for
+from tests.support.processes import ManagedProcess
+from tests.workflow.helpers import materials_for
 
 pytestmark = pytest.mark.usefixtures("worker")
 

@@ -18,8 +18,9 @@ from shared.db import database
 from shared.jobs import JobName, create_queue, deserialize_job
 from shared.outbox import envelope_of
 from shared.settings import get_settings
-from tests.polling import poll
-from tests.processes import ManagedProcess, RecordingServer, worker_process
+from tests.support.polling import poll
+from tests.support.processes import ManagedProcess, worker_process
+from tests.support.receiver import Receiver
 from tests.workflow.test_cases import transitions_to
 
 # Generous: the worker process may still be starting, on two cores shared with other runs.
@@ -165,7 +166,7 @@ async def test_outcome_callback_is_retried_until_the_subject_service_is_back(
     workflow: httpx.AsyncClient,
     auth: Callable[..., Any],
     worker: ManagedProcess,
-    callback_receiver: RecordingServer,
+    callback_receiver: Receiver,
 ) -> None:
     from tests.workflow.test_review import decide, in_review, tasks
 

@@ -286,7 +286,7 @@ async def test_fifty_concurrent_decisions_end_as_the_join_rule_says(
 async def test_a_department_sends_the_case_back_once_and_review_resumes(
     submit: Callable[..., Any], workflow: httpx.AsyncClient, auth: Callable[..., Any], org_id: str
 ) -> None:
-    from tests.workflow.conftest import materials_for
+    from tests.workflow.helpers import materials_for
 
     case_id = await in_review(submit, "organization_registration", org_id=org_id)
     t = await tasks(workflow, auth, case_id)

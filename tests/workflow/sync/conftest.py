@@ -37,7 +37,7 @@ from shared.clients import RegistryClient
 from shared.db import database
 from shared.jobs import EventEnvelope, deserialize_job, redis_settings, serialize_job
 from shared.outbox import claim_event
-from tests.workflow.sync.receiver import Receiver
+from tests.support.receiver import Receiver
 
 DISPATCH_JOB = "events.dispatch"
 TEST_CONSUMER = "workflow-sync-test"

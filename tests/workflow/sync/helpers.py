@@ -12,15 +12,15 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from devtools.processes import ManagedProcess, free_port
 from services.workflow.sync import feed, jobs
 from services.workflow.sync.config import SyncSettings
 from services.workflow.sync.delivery import Lane
 from services.workflow.sync.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from services.workflow.sync.ssrf import AddressPolicy, guarded_client
 from shared.db import database
-from devtools.processes import ManagedProcess, free_port
 from shared.jobs import EventEnvelope
-from tests.polling import poll
+from tests.support.polling import poll
 
 
 async def register(

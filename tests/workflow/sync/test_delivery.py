@@ -13,10 +13,10 @@ from arq.worker import Worker
 from standardwebhooks import Webhook
 
 from services.workflow.sync.models import DeliveryStatus
-from tests.polling import poll
+from tests.support.polling import poll
+from tests.support.receiver import Receiver
 from tests.workflow.sync.conftest import DISPATCH_JOB
 from tests.workflow.sync.helpers import deliveries, envelope, register
-from tests.workflow.sync.receiver import Receiver
 
 
 async def _dispatch(queue: ArqRedis, payload: dict[str, Any], job_id: str) -> None:

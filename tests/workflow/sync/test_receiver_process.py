@@ -21,7 +21,7 @@ from sqlalchemy import update
 
 from services.workflow.sync.models import DeliveryStatus, WebhookEndpoint
 from shared.db import database, utcnow
-from tests.polling import poll
+from tests.support.polling import poll
 from tests.workflow.sync.conftest import DISPATCH_JOB
 from tests.workflow.sync.helpers import ReceiverProcess, deliveries, envelope, register
 

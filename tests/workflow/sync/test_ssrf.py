@@ -20,6 +20,7 @@ from services.workflow.sync.ssrf import (
     check_destination,
     guarded_client,
 )
+from tests.support.receiver import Receiver
 from tests.workflow.sync.conftest import FakeClock
 from tests.workflow.sync.helpers import (
     DeliverPass,
@@ -29,7 +30,6 @@ from tests.workflow.sync.helpers import (
     envelope,
     register,
 )
-from tests.workflow.sync.receiver import Receiver
 
 STRICT = AddressPolicy()  # no allowlist: what production has unless an operator says otherwise
 

@@ -14,10 +14,10 @@ from services.workflow.sync.config import SyncSettings
 from services.workflow.sync.jobs import kick_after_commit
 from services.workflow.sync.models import WebhookEndpoint
 from shared.db import database
-from tests.polling import poll
+from tests.support.polling import poll
+from tests.support.receiver import Receiver
 from tests.workflow.sync.conftest import FakeClock
 from tests.workflow.sync.helpers import append, envelope, register
-from tests.workflow.sync.receiver import Receiver
 
 
 class RecordingQueue:

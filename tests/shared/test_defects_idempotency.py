@@ -17,7 +17,7 @@ import pytest
 
 from tests.factories import application_body, registered_org
 from tests.projects.driver import API, Driver
-from tests.registry.test_transfer import IMPORT, csv_bytes, find, mark, row_of
+from tests.registry.helpers import IMPORT, csv_bytes, find, mark, row_of
 from tests.workflow.helpers import materials_for
 
 

@@ -6,7 +6,7 @@ import random
 import tempfile
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -158,3 +158,23 @@ class ReceiverProcess:
     async def stop(self) -> None:
         await self.control.aclose()
         self.process.stop()
+
+
+DISPATCH_JOB = "events.dispatch"
+
+
+class FakeClock:
+    """A clock the test moves by hand (injected as `sync_clock`)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+    def set(self, when: datetime) -> None:
+        self.now = when

@@ -33,8 +33,7 @@ from tests.factories import application_body, call_body, fund_body, registered_o
 from tests.support.polling import poll
 from tests.support.receiver import Receiver
 from tests.workflow.helpers import materials_for
-from tests.workflow.sync.conftest import FakeClock
-from tests.workflow.sync.helpers import DeliverPass, register
+from tests.workflow.sync.helpers import DeliverPass, FakeClock, register
 
 # The projects app asks a stand-in registry for eligibility (tests/projects/conftest.py).
 

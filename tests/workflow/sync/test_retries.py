@@ -29,9 +29,9 @@ from services.workflow.sync.schedule import RETRY_SCHEDULE
 from shared.db import database
 from tests.support.polling import poll
 from tests.support.receiver import Answer, Receiver, Request
-from tests.workflow.sync.conftest import FakeClock
 from tests.workflow.sync.helpers import (
     DeliverPass,
+    FakeClock,
     append,
     attempts,
     deliveries,

@@ -21,9 +21,9 @@ from services.workflow.sync.ssrf import (
     guarded_client,
 )
 from tests.support.receiver import Receiver
-from tests.workflow.sync.conftest import FakeClock
 from tests.workflow.sync.helpers import (
     DeliverPass,
+    FakeClock,
     append,
     attempts,
     deliveries,

@@ -16,8 +16,7 @@ from services.workflow.sync.models import WebhookEndpoint
 from shared.db import database
 from tests.support.polling import poll
 from tests.support.receiver import Receiver
-from tests.workflow.sync.conftest import FakeClock
-from tests.workflow.sync.helpers import append, envelope, register
+from tests.workflow.sync.helpers import FakeClock, append, envelope, register
 
 
 class RecordingQueue:

@@ -56,7 +56,11 @@ _MAX_SOCKET_PATH = 107
 def _package_dir(name: str) -> Path:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(f"the {name!r} package is not installed (it provides a server binary)")
+        raise RuntimeError(
+            f"the {name!r} package is not installed (it provides a server binary): install "
+            "the `local` extra (`make install`, or pip install -e '.[local]'), or set "
+            "DATABASE_URL and REDIS_URL"
+        )
     return Path(next(iter(spec.submodule_search_locations))).resolve()
 
 

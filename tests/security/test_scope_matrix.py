@@ -33,7 +33,7 @@ from tests.factories import (
     unique_street,
 )
 from tests.security.matrix import Operation, Rules, call, operations
-from tests.security.test_authorization_matrix import RULES
+from tests.security.rules import RULES
 from tests.support.polling import poll_sync
 from tests.support.receiver import Receiver
 from tests.support.system import System

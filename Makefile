@@ -13,13 +13,13 @@ help: ## List the targets
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,local]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP) ## Create the virtualenv and install the project
 
 run: $(STAMP) ## Start Postgres+Redis (embedded unless DATABASE_URL/REDIS_URL), migrate, demo data, services, worker
-	$(PY) -m shared.dev.run
+	$(PY) -m devtools.run
 
 test: $(STAMP) ## Run the whole test suite against a real Postgres and Redis
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -38,13 +38,13 @@ typecheck: $(STAMP) ## mypy --strict
 check: lint typecheck test ## Everything CI cares about
 
 migrate: $(STAMP) ## Apply migrations to DATABASE_URL (or the embedded server)
-	$(PY) -m shared.dev.run migrate
+	$(PY) -m devtools.run migrate
 
 token: $(STAMP) ## Mint a dev token: make -s token role=civil_affairs [org_id=..] [street_code=..] [department=..]
 	@$(PY) -m shared.tokens role=$(role) $(if $(sub),sub=$(sub)) $(if $(org_id),org_id=$(org_id)) $(if $(street_code),street_code=$(street_code)) $(if $(department),department=$(department))
 
 clean-data: ## Stop the embedded servers and wipe ./var (dev data only)
-	-@test -x $(PY) && $(PY) -m shared.dev.run stop-servers
+	-@test -x $(PY) && $(PY) -m devtools.run stop-servers
 	rm -rf var
 
 bench: $(STAMP) ## Run the benchmarks and write bench/RESULTS.md

@@ -26,8 +26,8 @@ import httpx
 import psutil
 from sqlalchemy.engine import make_url
 
+from devtools.processes import ManagedProcess
 from shared.db import plain_dsn
-from shared.dev.processes import ManagedProcess
 from shared.settings import PROJECT_ROOT, get_settings
 
 
@@ -43,7 +43,7 @@ def server_urls() -> tuple[str, str]:
     if settings.database_url and settings.redis_url:
         return settings.database_url, settings.redis_url
     output = subprocess.run(
-        [sys.executable, "-m", "shared.dev.run", "servers"],
+        [sys.executable, "-m", "devtools.run", "servers"],
         cwd=PROJECT_ROOT,
         check=True,
         capture_output=True,

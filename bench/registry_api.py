@@ -31,11 +31,11 @@ import asyncpg
 
 from bench._bare_get import GET_BY_ID_SQL
 from bench.harness import MemoryWatch, machine, scratch_environment, summary_ms, wait_ready
+from devtools.processes import ManagedProcess, free_port
 from services.registry.demo import FILED, REGISTERED, copy_organizations, iter_organizations
 from services.registry.organizations.repository import query_grams
 from shared.auth import Role, mint_token
 from shared.db import plain_dsn
-from shared.dev.processes import ManagedProcess, free_port
 
 Request = Callable[[random.Random], str]
 Query = Callable[[asyncpg.Connection, random.Random], Awaitable[Any]]

@@ -30,6 +30,7 @@ import httpx
 import openpyxl
 
 from bench.harness import MemoryWatch, machine, scratch_environment, wait_ready
+from devtools.processes import ManagedProcess, free_port
 from services.registry.demo import (
     FILED,
     REGISTERED,
@@ -41,7 +42,6 @@ from services.registry.organizations.uscc import make_uscc
 from services.registry.transfer.columns import IMPORTED, cell_value
 from shared.auth import Role, mint_token
 from shared.db import plain_dsn
-from shared.dev.processes import ManagedProcess, free_port
 
 CODES = [column.code for column in IMPORTED]
 # Serials of the imported codes: above the generated register's, below the registry's own.

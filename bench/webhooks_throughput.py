@@ -37,13 +37,13 @@ from arq.worker import Worker
 from sqlalchemy import text
 
 from bench.harness import MemoryWatch, machine, scratch_environment, summary_ms
+from devtools.processes import ManagedProcess, free_port
 from services.workflow.sync import cron_jobs, feed, payloads, startup, worker_functions
 from services.workflow.sync import shutdown as sync_shutdown
 from services.workflow.sync.config import SyncSettings
 from services.workflow.sync.models import SyncEvent, WebhookEndpoint
 from services.workflow.sync.signing import new_secret
 from shared.db import database, utcnow
-from shared.dev.processes import ManagedProcess, free_port
 from shared.jobs import EventEnvelope, create_queue, deserialize_job, serialize_job
 from shared.settings import get_settings
 

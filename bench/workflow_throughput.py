@@ -27,13 +27,13 @@ from arq import func
 from sqlalchemy import text
 
 from bench.harness import MemoryWatch, machine, scratch_environment, summary_ms
+from devtools.processes import ManagedProcess
 from services.workflow.cases.commands import submit
 from services.workflow.cases.schemas import CaseSubmit
 from services.workflow.models import infra
 from services.workflow.worker import WorkerSettings, load_reference_data
 from shared.auth import Principal, Role
 from shared.db import database
-from shared.dev.processes import ManagedProcess
 from shared.interservice import MaterialRef
 from shared.jobs import create_queue
 from shared.outbox import OutboxRelay

@@ -26,7 +26,6 @@ from shared.auth import Role, mint_token
 from shared.backoff import backoff_seconds, jittered
 from shared.interservice import (
     AdmissionCriteria,
-    CaseDefinitionSummary,
     CaseOutcome,
     CaseSummary,
     Eligibility,
@@ -207,10 +206,6 @@ class ProjectsClient(ServiceClient):
 
 class WorkflowClient(ServiceClient):
     service = "workflow"
-
-    async def list_case_definitions(self) -> list[CaseDefinitionSummary]:
-        response = await self.request("GET", "/api/v1/case-definitions")
-        return [CaseDefinitionSummary.model_validate(item) for item in response.json()]
 
     async def department_has_task(
         self, *, department: str, subject_service: str, subject_type: str, subject_id: str

@@ -57,15 +57,10 @@ class Settings(BaseSettings):
     # own. With RS256, have the identity provider issue one.
     service_token: str | None = None
 
-    # Where each service listens (make run) and where the others reach it.
-    registry_port: int = 8001
-    projects_port: int = 8002
-    workflow_port: int = 8003
+    # Where the services reach each other.
     registry_url: str = "http://127.0.0.1:8001"
     projects_url: str = "http://127.0.0.1:8002"
     workflow_url: str = "http://127.0.0.1:8003"
-    # `make run`: how long startup waits for every API's /readyz before giving up.
-    run_ready_timeout_seconds: float = Field(default=60.0, gt=0)
 
     # Service-to-service HTTP.
     http_timeout_seconds: float = 10.0
@@ -90,13 +85,6 @@ class Settings(BaseSettings):
     # providers). Off unless asked for: the services export Prometheus metrics and JSON
     # logs, and asking the providers whether they are configured costs ~5% of a GET.
     otel_enabled: bool = False
-
-    # Embedded servers for development (used only when the URLs above are unset).
-    var_dir: Path = PROJECT_ROOT / "var"
-    embedded_pg_port: int = 54329
-    embedded_redis_port: int = 63790
-    embedded_pg_user: str = "sanshe-pg"
-    database_name: str = "sanshe"
 
     @model_validator(mode="after")
     def _refuse_development_secret_in_production(self) -> Settings:

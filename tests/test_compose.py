@@ -22,7 +22,6 @@ What differs from `docker compose up`, and why:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shlex
@@ -35,16 +34,15 @@ import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
-import httpx
 import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from shared.dev.processes import free_port
+from devtools.processes import ManagedProcess, ProcessExited, free_port, stop_all, wait_ready
 from shared.settings import PROJECT_ROOT, Settings
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
@@ -591,75 +589,18 @@ def localize_command(argv: Sequence[str], port: int | None) -> list[str]:
     return result
 
 
-@dataclass
-class Process:
-    name: str
-    argv: list[str]
-    log_path: Path
-    popen: subprocess.Popen[bytes]
-    log: IO[bytes]
-
-    def log_tail(self, lines: int = 40) -> str:
-        text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
-
-    def describe(self) -> str:
-        return f"{self.name} ({shlex.join(self.argv)}):\n{self.log_tail()}"
+def _start(name: str, argv: list[str], env: dict[str, str], logs: Path) -> ManagedProcess:
+    """The service as the image runs it: its command alone, its environment alone, from the
+    image's WORKDIR (the project root), in a process group of its own."""
+    return ManagedProcess(name, argv, env, logs, python=False, inherit_env=False).start()
 
 
-def _start(name: str, argv: list[str], env: dict[str, str], logs: Path) -> Process:
-    log_path = logs / f"{name}.log"
-    log = log_path.open("wb")
-    popen = subprocess.Popen(
-        argv,
-        cwd=PROJECT_ROOT,  # the image's WORKDIR
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        # Its own process group, so stopping it also stops anything it may have spawned.
-        process_group=0,
-    )
-    return Process(name, argv, log_path, popen, log)
-
-
-def _fail_if_exited(processes: Sequence[Process]) -> None:
+def _fail_if_exited(processes: Sequence[ManagedProcess]) -> None:
     for process in processes:
-        code = process.popen.poll()
-        if code is not None:
-            pytest.fail(f"exited with code {code}: {process.describe()}", pytrace=False)
-
-
-def _group_alive(process: Process) -> bool:
-    try:
-        os.killpg(process.popen.pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _stop(processes: Sequence[Process]) -> list[str]:
-    """SIGTERM (what `docker compose stop` sends), then SIGKILL after the grace period.
-    Returns what had to be killed: a service still running, or processes it left behind."""
-    for process in processes:
-        if process.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.popen.pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-    killed: list[str] = []
-    for process in processes:
-        try:
-            process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            killed.append(process.name)
-        if _group_alive(process):
-            if process.name not in killed:
-                killed.append(f"{process.name}'s left-over processes")
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.popen.pid, signal.SIGKILL)
-            process.popen.wait()
-        process.log.close()
-    return killed
+        if process.returncode is not None:
+            pytest.fail(
+                f"exited with code {process.returncode}: {process.describe()}", pytrace=False
+            )
 
 
 @pytest.fixture
@@ -752,7 +693,7 @@ def test_compose_services_run_as_local_processes(
     # 2. The long-running services, then their readiness, as compose's healthchecks see it.
     logs = tmp_path / "logs"
     logs.mkdir()
-    processes: list[Process] = []
+    processes: list[ManagedProcess] = []
     killed: list[str] = []
     try:
         for name in sorted(API_SERVICES | WORKER_SERVICES):
@@ -762,21 +703,12 @@ def test_compose_services_run_as_local_processes(
         ready_urls = {
             name: in_container(name, healthcheck_url(apps[name])) for name in API_SERVICES
         }
-        pending = set(ready_urls)
-        deadline = time.monotonic() + READY_DEADLINE_SECONDS
-        with httpx.Client(timeout=3.0) as client:
-            while pending:
-                _fail_if_exited(processes)
-                for name in sorted(pending):
-                    try:
-                        if client.get(ready_urls[name]).status_code == 200:
-                            pending.discard(name)
-                    except httpx.HTTPError:
-                        pass
-                if pending and time.monotonic() > deadline:
-                    details = "\n\n".join(by_name[name].describe() for name in sorted(pending))
-                    pytest.fail(f"not ready in {READY_DEADLINE_SECONDS:g}s:\n{details}")
-                time.sleep(POLL_SECONDS)
+        try:
+            wait_ready(ready_urls, by_name, READY_DEADLINE_SECONDS, interval=POLL_SECONDS)
+        except ProcessExited as exited:
+            pytest.fail(str(exited), pytrace=False)
+        except TimeoutError as timeout:
+            pytest.fail(str(timeout), pytrace=False)
 
         # The compose healthcheck commands themselves pass (python -c urllib, exit 0).
         for name in sorted(API_SERVICES):
@@ -814,17 +746,18 @@ def test_compose_services_run_as_local_processes(
                 f"{name} healthcheck failed: {result.stdout}{result.stderr}"
             )
     finally:
-        killed = _stop(processes)
+        # SIGTERM (what `docker compose stop` sends), SIGKILL after the grace period.
+        killed = stop_all(processes, STOP_TIMEOUT_SECONDS)
 
     # 3. Everything stopped on SIGTERM within the grace period, and nothing is left.
     assert not killed, f"had to SIGKILL: {killed}"
     for process in processes:
         # uvicorn re-raises the SIGTERM it handled once it has shut down (-15, what Docker
         # reports as 143); arq returns 0. Anything else is a failure while stopping.
-        assert process.popen.returncode in (0, -signal.SIGTERM), (
-            f"exit {process.popen.returncode} on SIGTERM: {process.describe()}"
+        assert process.returncode in (0, -signal.SIGTERM), (
+            f"exit {process.returncode} on SIGTERM: {process.describe()}"
         )
-        assert not _group_alive(process), f"{process.name} left processes behind"
+        assert not process.group_alive, f"{process.name} left processes behind"
     for name, (_, local) in api_ports.items():
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             assert sock.connect_ex((LOCALHOST, local)) != 0, f"{name} still listens on {local}"

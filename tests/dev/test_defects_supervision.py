@@ -1,6 +1,6 @@
 """`make run` supervises: a child that dies comes back, and the rest stay up.
 
-The orchestrator (`python -m shared.dev.run`) runs for real here, as a developer starts
+The orchestrator (`python -m devtools.run`) runs for real here, as a developer starts
 it, against the test's PostgreSQL (a fresh database) and a Redis of its own that the
 tests restart. Its children are found as its child processes in /proc.
 """
@@ -21,11 +21,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.dev.embedded import EmbeddedRedis
-from shared.dev.processes import ManagedProcess, free_port
-from tests.e2e.conftest import poll_sync
+from devtools.embedded import EmbeddedRedis
+from devtools.processes import ManagedProcess, free_port
 from tests.e2e.steps import ok
-from tests.workflow.conftest import materials_for
+from tests.support.polling import poll_sync
+from tests.workflow.helpers import materials_for
 
 API_NAMES = ("registry", "projects", "workflow")
 # Generous: migrations, the demo register and four processes on two loaded cores.
@@ -54,7 +54,7 @@ def children_of(pid: int) -> dict[int, str]:
 
 @dataclass
 class Orchestrated:
-    """A running `python -m shared.dev.run` and what it was given."""
+    """A running `python -m devtools.run` and what it was given."""
 
     process: ManagedProcess
     ports: dict[str, int]
@@ -114,7 +114,7 @@ def orchestrator_env(
 
 
 def run_orchestrator(env: dict[str, str], log_dir: Path) -> ManagedProcess:
-    return ManagedProcess("make-run", ["-m", "shared.dev.run"], env, str(log_dir)).start()
+    return ManagedProcess("make-run", ["-m", "devtools.run"], env, str(log_dir)).start()
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +175,7 @@ def wait_prechecked(client: httpx.Client, system: Orchestrated, auth: Auth, case
 
 
 def test_backoff_doubles_up_to_its_cap_and_starts_over_after_a_stable_run() -> None:
-    from shared.dev.supervision import RestartBackoff
+    from devtools.supervision import RestartBackoff
 
     backoff = RestartBackoff(initial=1, maximum=30, stable_after=60)
     assert [backoff.next_delay(ran_for=2) for _ in range(7)] == [1, 2, 4, 8, 16, 30, 30]

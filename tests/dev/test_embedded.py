@@ -12,8 +12,8 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
-from shared.dev.embedded import EmbeddedPostgres, EmbeddedRedis, wait_until
-from shared.dev.processes import free_port
+from devtools.embedded import EmbeddedPostgres, EmbeddedRedis
+from devtools.processes import free_port, wait_until
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 
 from services.projects.evaluation.scheme import read_scheme_files
-from tests.e2e.conftest import poll_sync
 from tests.factories import application_body, call_body, contract_body, fund_body, meeting_body
 from tests.factories import registered_org as registered_org_body
-from tests.workflow.conftest import materials_for
+from tests.support.polling import poll_sync
+from tests.workflow.helpers import materials_for
 
 API = "/api/v1"
 Auth = Callable[..., dict[str, str]]

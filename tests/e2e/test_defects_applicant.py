@@ -16,12 +16,11 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import System, http, poll_sync, system, system_database
 from tests.e2e.steps import API, WITHIN, Auth, Http, approve_case, case_in, ok
 from tests.factories import registered_org
-from tests.workflow.conftest import materials_for
-
-__all__ = ["http", "system", "system_database"]  # the fixtures, for pytest to find here
+from tests.support.polling import poll_sync
+from tests.support.system import System
+from tests.workflow.helpers import materials_for
 
 REGISTRATION = "organization_registration"
 

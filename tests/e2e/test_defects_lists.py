@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncpg
 
 from shared.db import plain_dsn
-from tests.e2e.conftest import System
 from tests.e2e.steps import API, Auth, Http, new_organization, ok
+from tests.support.system import System
 
 DEFAULT_PAGE_SIZE = 20
 ROWS = 2 * DEFAULT_PAGE_SIZE + 5  # three pages, the last one partly filled

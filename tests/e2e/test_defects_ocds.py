@@ -19,8 +19,9 @@ from typing import Any
 import jsonschema_rs
 
 from services.projects.ocds.schema import patched_release_schema
-from tests.e2e.conftest import System, poll_sync
 from tests.e2e.steps import API, WITHIN, Auth, Http, Project, new_organization, ok
+from tests.support.polling import poll_sync
+from tests.support.system import System
 
 SHANGHAI_MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?\+08:00$")
 DATE_KEYS = {"date", "startDate", "endDate", "dateSigned", "dueDate", "dateMet", "dateConcluded"}

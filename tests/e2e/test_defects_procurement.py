@@ -13,9 +13,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.e2e.conftest import System, poll_sync
 from tests.e2e.steps import API, WITHIN, Auth, Http, Project, new_organization, ok
 from tests.factories import contract_body
+from tests.support.polling import poll_sync
+from tests.support.system import System
 
 PURCHASER = "education"  # the department of the calls in tests.factories
 

@@ -18,11 +18,11 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import System, poll_sync
 from tests.e2e.steps import API, WITHIN, Auth, Http, approve_case, case_in, ok
 from tests.factories import application_body, call_body, fund_body, registered_org
-from tests.polling import poll
-from tests.workflow.conftest import materials_for
+from tests.support.polling import poll, poll_sync
+from tests.support.system import System
+from tests.workflow.helpers import materials_for
 from tests.workflow.sync.helpers import ReceiverProcess
 
 

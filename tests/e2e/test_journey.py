@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import System
 from tests.e2e.steps import (
     API,
     WITHIN,
@@ -29,7 +28,8 @@ from tests.e2e.steps import (
     register_organization,
     run_project_to_closure,
 )
-from tests.polling import poll
+from tests.support.polling import poll
+from tests.support.system import System
 from tests.workflow.sync.helpers import ReceiverProcess
 
 # What the journey must have told the province, at the least.

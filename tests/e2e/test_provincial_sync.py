@@ -14,8 +14,9 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import System, poll_sync
 from tests.factories import registered_org
+from tests.support.polling import poll_sync
+from tests.support.system import System
 from tests.workflow.sync.helpers import ReceiverProcess
 
 

@@ -11,10 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.e2e.conftest import System, poll_sync
 from tests.e2e.steps import API, apply_for_change, case_in, ok
 from tests.factories import application_body, call_body, fund_body, registered_org
-from tests.workflow.conftest import materials_for
+from tests.support.polling import poll_sync
+from tests.support.system import System
+from tests.workflow.helpers import materials_for
 
 CASES = 200
 

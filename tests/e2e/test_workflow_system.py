@@ -9,10 +9,11 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import System, poll_sync
 from tests.e2e.steps import apply_for_change
-from tests.processes import RecordingServer
-from tests.workflow.conftest import materials_for
+from tests.support.polling import poll_sync
+from tests.support.receiver import Receiver
+from tests.support.system import System
+from tests.workflow.helpers import materials_for
 
 
 def test_case_reaches_joint_review_and_logs_carry_no_secrets(
@@ -61,7 +62,7 @@ def test_logs_never_carry_tokens_secrets_or_id_numbers(
     workflow.get("/api/v1/cases", headers=headers)
 
     # Webhook secrets: issued, rotated, used by the worker to sign; an inbound source's.
-    receiver = RecordingServer().start()
+    receiver = Receiver().start()
     try:
         endpoint = workflow.post(
             "/api/v1/webhooks/endpoints",

@@ -289,3 +289,12 @@ class Driver:
             json={"result": "succeeded", "bank_reference": f"BANK-{uuid.uuid4().hex[:10]}"},
         )
         return paid
+
+
+async def close(driver: Driver, flow: Flow) -> dict[str, Any]:
+    project = await driver.request_closure(flow, {"summary": "项目全部完成。"})
+    assert project["stage"] == "closing"
+    response = await driver.outcome("project_closure", "project", flow.id)
+    assert response.status_code == 200, response.text
+    closed: dict[str, Any] = await driver.expect("GET", flow.path, 200, driver.bureau)
+    return closed

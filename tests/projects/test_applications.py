@@ -6,15 +6,15 @@ import uuid
 
 from sqlalchemy import func, select
 
+from devtools.processes import free_port
 from services.projects.base import infra
 from services.projects.core.models import Project
 from services.projects.main import app as projects_app
 from shared.db import database
-from shared.dev.processes import free_port
 from shared.interservice import CASE_REQUESTED_EVENT, CaseRequest
 from tests.factories import application_body
-from tests.projects.conftest import StandInRegistry, fast_client
 from tests.projects.driver import API, Driver
+from tests.support.registry import StandInRegistry, fast_client
 
 
 async def projects_of(org_id: str) -> int:

@@ -23,11 +23,15 @@ from shared.db import database
 from shared.interservice import AdmittedInspectionResult, GradeCode, RegistrationCode
 from tests.factories import application_body, call_body, filed_org, registered_org
 from tests.projects.driver import API, Driver
-from tests.projects.real_registry import registry_client
 from tests.registry.helpers import ORGS, Auth, created, outcome_body, post_outcome
 
 LAST_YEAR = date.today().year - 1
-__all__ = ["registry_client"]  # the real registry answers the projects app here
+
+
+@pytest.fixture
+def registry_client(real_registry_client: object) -> object:
+    """The real registry answers the projects app here (overrides the stand-in's)."""
+    return real_registry_client
 
 
 async def projects_of(org_id: str) -> int:

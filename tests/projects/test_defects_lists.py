@@ -9,8 +9,8 @@ import httpx
 from services.projects.calls.models import Call
 from services.projects.core.models import Project
 from services.projects.funds.models import Fund
-from tests.paging import assert_second_page_holds_the_next_rows, rows_in, walk
 from tests.projects.driver import API, Driver
+from tests.support.paging import assert_second_page_holds_the_next_rows, rows_in, walk
 
 
 async def test_unfiltered_project_fund_and_call_lists_count_every_row(

@@ -26,9 +26,9 @@ from services.projects.ocds.releases import publish
 from services.projects.ocds.schema import patched_release_schema, release_schema
 from shared.db import database
 from tests.factories import uscc
-from tests.polling import poll
-from tests.projects.conftest import StandInRegistry
 from tests.projects.driver import API, Driver, Flow
+from tests.support.polling import poll
+from tests.support.registry import StandInRegistry
 
 RELEASES = f"{API}/ocds/releases"
 RECORDS = f"{API}/ocds/records"

@@ -1,7 +1,7 @@
 """Item 8: procurement never sticks on an ineligible or unknown bidder.
 
 Bidders must be organizations of the register (the real registry app answers here, see
-`tests/projects/real_registry.py`), named by the registry; a bid can be disqualified with
+`tests/support/registry.py`), named by the registry; a bid can be disqualified with
 a reason (audited), the next-ranked qualified bid awarded, and a procurement cancelled
 with a reason, after which the project procures again. Each step is taken over HTTP by
 the purchasing department (a `department_reviewer` of the call's department) or the
@@ -21,10 +21,15 @@ from services.projects.base import infra
 from shared.db import database
 from tests.factories import contract_body
 from tests.projects.driver import Driver, Flow
-from tests.projects.real_registry import make_abnormal, new_organization, registry_client
 from tests.registry.helpers import Auth
+from tests.support.registry import make_abnormal, new_organization
 
-__all__ = ["registry_client"]  # the real registry answers the projects app here
+
+@pytest.fixture
+def registry_client(real_registry_client: object) -> object:
+    """The real registry answers the projects app here (overrides the stand-in's)."""
+    return real_registry_client
+
 
 PURCHASER = "education"  # the department of the calls in tests.factories
 

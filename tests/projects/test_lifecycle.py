@@ -13,7 +13,7 @@ from services.projects.base import infra
 from shared.db import database
 from shared.interservice import CASE_REQUESTED_EVENT, INTERNAL_EVENT_TYPES, CaseRequest
 from tests.factories import meeting_body
-from tests.projects.driver import API, Driver, Flow
+from tests.projects.driver import API, Driver, close
 
 
 async def events_of(project_id: str) -> list[Any]:
@@ -26,15 +26,6 @@ async def events_of(project_id: str) -> list[Any]:
             .order_by(outbox.c.position)
         )
         return list(rows)
-
-
-async def close(driver: Driver, flow: Flow) -> dict[str, Any]:
-    project = await driver.request_closure(flow, {"summary": "项目全部完成。"})
-    assert project["stage"] == "closing"
-    response = await driver.outcome("project_closure", "project", flow.id)
-    assert response.status_code == 200, response.text
-    closed: dict[str, Any] = await driver.expect("GET", flow.path, 200, driver.bureau)
-    return closed
 
 
 class TestFullLifecycle:

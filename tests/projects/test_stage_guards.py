@@ -15,8 +15,7 @@ from sqlalchemy import func, select
 from services.projects.base import infra
 from shared.db import database
 from tests.factories import contract_body
-from tests.projects.driver import Driver, Flow
-from tests.projects.test_lifecycle import close
+from tests.projects.driver import Driver, Flow, close
 
 # Each stage command: (path under the project, body) and the one stage it belongs to.
 COMMANDS: dict[str, tuple[str, dict[str, Any] | None, str]] = {

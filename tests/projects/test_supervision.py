@@ -15,8 +15,8 @@ from services.projects.supervision.models import ProgressReport, ReportKind
 from services.projects.supervision.reminders import sweep_forever
 from services.projects.supervision.schedule import schedule
 from shared.db import database
-from tests.polling import poll
 from tests.projects.driver import API, Driver
+from tests.support.polling import poll
 
 
 def test_monthly_reports_are_due_on_the_tenth_and_mid_term_after_the_midpoint() -> None:

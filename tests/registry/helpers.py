@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import secrets
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,6 +14,7 @@ import httpx
 from sqlalchemy import select
 
 from services.registry.base import infra
+from services.registry.transfer.columns import IMPORTED
 from shared.db import database
 
 Auth = Callable[..., dict[str, str]]
@@ -77,3 +81,32 @@ async def post_outcome(
 
 def problem_codes(response: httpx.Response) -> set[str]:
     return {error["code"] for error in response.json().get("errors", [])}
+
+
+IMPORT = f"{ORGS}/import"
+CODES = [column.code for column in IMPORTED]
+
+
+def row_of(body: dict[str, Any]) -> list[Any]:
+    values = {**body, "tags": ";".join(body.get("tags", []))}
+    return [values.get(code, "") if values.get(code) is not None else "" for code in CODES]
+
+
+def csv_bytes(rows: list[list[Any]], header: list[str] = CODES, encoding: str = "utf-8") -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+async def find(registry: httpx.AsyncClient, auth: Auth, **params: Any) -> list[dict[str, Any]]:
+    response = await registry.get(
+        ORGS, params={"page_size": 200, **params}, headers=auth("civil_affairs")
+    )
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+def mark() -> str:
+    return "导" + secrets.token_hex(3)

@@ -20,7 +20,6 @@ from shared.clients import WorkflowClient
 from shared.interservice import CASE_WITHDRAWAL_REQUESTED_EVENT
 from shared.settings import get_settings
 from tests.factories import registered_org
-from tests.polling import poll
 from tests.registry.helpers import (
     ORGS,
     Auth,
@@ -30,7 +29,8 @@ from tests.registry.helpers import (
     outcome_body,
     post_outcome,
 )
-from tests.workflow.conftest import materials_for
+from tests.support.polling import poll
+from tests.workflow.helpers import materials_for
 from tests.workflow.pump import deliver_outcome, dispatch_subject, run_case
 
 APPLICATIONS = "/api/v1/applications"

@@ -19,8 +19,8 @@ from services.registry.standing.models import ListEntry
 from shared.db import database
 from shared.pagination import count_rows
 from tests.factories import registered_org
-from tests.paging import assert_second_page_holds_the_next_rows, rows_in, walk
 from tests.registry.helpers import ORGS, Auth, created
+from tests.support.paging import assert_second_page_holds_the_next_rows, rows_in, walk
 
 
 async def _inspected(

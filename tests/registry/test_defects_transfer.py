@@ -29,9 +29,9 @@ from services.registry.transfer.columns import IMPORTED
 from services.registry.transfer.reading import MAX_COLUMNS
 from shared.settings import get_settings
 from tests.factories import registered_org
-from tests.paging import rows_in
-from tests.polling import poll
 from tests.registry.helpers import ORGS, Auth, created
+from tests.support.paging import rows_in
+from tests.support.polling import poll
 
 IMPORT = f"{ORGS}/import"
 EXPORT = f"{ORGS}/export"

@@ -14,24 +14,19 @@ import pytest
 from services.registry.transfer.columns import IMPORTED
 from shared.settings import get_settings
 from tests.factories import VALID_ID_NUMBER, filed_org, registered_org, streamed, unique_street
-from tests.registry.helpers import ORGS, Auth, events_of
+from tests.registry.helpers import (
+    CODES,
+    IMPORT,
+    ORGS,
+    Auth,
+    csv_bytes,
+    events_of,
+    find,
+    mark,
+    row_of,
+)
 
-IMPORT = f"{ORGS}/import"
 EXPORT = f"{ORGS}/export"
-CODES = [column.code for column in IMPORTED]
-
-
-def row_of(body: dict[str, Any]) -> list[Any]:
-    values = {**body, "tags": ";".join(body.get("tags", []))}
-    return [values.get(code, "") if values.get(code) is not None else "" for code in CODES]
-
-
-def csv_bytes(rows: list[list[Any]], header: list[str] = CODES, encoding: str = "utf-8") -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode(encoding)
 
 
 def xlsx_bytes(rows: list[list[Any]], header: list[str]) -> bytes:
@@ -56,18 +51,6 @@ async def upload(
     return await registry.post(
         IMPORT, files={"file": (filename, data)}, params=params, headers=headers
     )
-
-
-async def find(registry: httpx.AsyncClient, auth: Auth, **params: Any) -> list[dict[str, Any]]:
-    response = await registry.get(
-        ORGS, params={"page_size": 200, **params}, headers=auth("civil_affairs")
-    )
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
-
-
-def mark() -> str:
-    return "导" + secrets.token_hex(3)
 
 
 class TestImport:

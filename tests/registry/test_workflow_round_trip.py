@@ -19,13 +19,12 @@ import pytest
 
 from services.registry.enums import OrganizationKind
 from services.registry.organizations.uscc import uscc_errors
-from tests.e2e.conftest import System, system, system_database
 from tests.factories import LUYANG, registered_org
-from tests.polling import poll
-from tests.workflow.conftest import materials_for
+from tests.support.polling import poll
+from tests.support.system import System
+from tests.workflow.helpers import materials_for
 
 Auth = Callable[..., dict[str, str]]
-__all__ = ["system", "system_database"]  # the fixtures, for pytest to find here
 
 
 @pytest.fixture

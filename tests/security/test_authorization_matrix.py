@@ -1,7 +1,8 @@
 """Every endpoint × every role (and no token), generated from each service's OpenAPI.
 
 The rules tables (operation id -> roles admitted past its role gate) live beside each
-service's tests; the workflow's is here, with the provincial sync's folded in. An
+service's tests (`tests/<service>/rules.py`); the workflow's, with the provincial sync's
+folded in, and all of them together are in `tests/security/rules.py`. An
 operation without a rule fails (`tests/security/matrix.py`), so a new endpoint cannot
 ship without deciding who may call it. Tokens of the wrong scope on real resources:
 `test_scope_matrix.py`.
@@ -14,42 +15,9 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from shared.auth import Role
-from tests.projects.test_scoping import RULES as PROJECTS_RULES
-from tests.registry.test_authorization import RULES as REGISTRY_RULES
-from tests.security.matrix import Rules, gate_failures
-from tests.workflow.sync.test_authorization import RULES as SYNC_RULES
-from tests.workflow.sync.test_authorization import SIGNATURE_ONLY
-
-R = Role
-ANYONE = frozenset(Role)
-CASE_READERS = frozenset(
-    {R.civil_affairs, R.auditor, R.service, R.organization, R.department_reviewer}
-)
-
-WORKFLOW_RULES: Rules = {
-    "submitCase": frozenset({R.organization, R.service}),
-    "listCases": CASE_READERS,
-    "getCase": CASE_READERS,
-    "requestSupplement": frozenset({R.civil_affairs, R.department_reviewer}),
-    # The civil-affairs window acts for promoters whose organization does not exist yet.
-    "resubmitCase": frozenset({R.organization, R.service, R.civil_affairs}),
-    "withdrawCase": frozenset({R.organization, R.service, R.civil_affairs}),
-    "listMyTasks": frozenset({R.department_reviewer}),
-    "listTaskComments": frozenset({R.department_reviewer}),
-    "claimTask": frozenset({R.department_reviewer}),
-    "approveTask": frozenset({R.department_reviewer}),
-    "rejectTask": frozenset({R.department_reviewer}),
-    "commentOnTask": frozenset({R.department_reviewer}),
-    "listCaseDefinitions": ANYONE,
-    "getCaseDefinition": ANYONE,
-    **SYNC_RULES,
-}
-RULES: dict[str, Rules] = {
-    "registry": REGISTRY_RULES,
-    "projects": PROJECTS_RULES,
-    "workflow": WORKFLOW_RULES,
-}
+from tests.security.matrix import gate_failures
+from tests.security.rules import RULES
+from tests.workflow.sync.rules import SIGNATURE_ONLY
 
 
 @pytest.mark.parametrize("service", sorted(RULES))

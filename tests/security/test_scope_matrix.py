@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 
 from shared.auth import Role
-from tests.e2e.conftest import System, http, poll_sync, system, system_database
 from tests.e2e.steps import API, SCHEME, Http, Project, apply_for_change, case_in, material, ok
 from tests.factories import (
     STREET,
@@ -33,12 +32,12 @@ from tests.factories import (
     registered_org,
     unique_street,
 )
-from tests.processes import RecordingServer
 from tests.security.matrix import Operation, Rules, call, operations
-from tests.security.test_authorization_matrix import RULES
-from tests.workflow.conftest import materials_for
-
-__all__ = ["http", "system", "system_database"]  # the fixtures, for pytest to find here
+from tests.security.rules import RULES
+from tests.support.polling import poll_sync
+from tests.support.receiver import Receiver
+from tests.support.system import System
+from tests.workflow.helpers import materials_for
 
 Auth = Callable[..., dict[str, str]]
 R = Role
@@ -185,7 +184,7 @@ STRANGERS: dict[Role, dict[str, Any]] = {
 }
 
 
-def build_world(http: Http, auth: Auth, receiver: RecordingServer) -> World:
+def build_world(http: Http, auth: Auth, receiver: Receiver) -> World:
     """Resources of every kind a path names, each owned by one holder of each scoped role."""
     registry, workflow = http("registry"), http("workflow")
     bureau = auth("civil_affairs")
@@ -306,7 +305,7 @@ async def _probe(
 async def test_a_wrong_scope_token_of_the_right_role_reaches_no_one_elses_resource(
     system: System, http: Http, auth: Auth
 ) -> None:
-    receiver = RecordingServer().start()
+    receiver = Receiver().start()
     try:
         world = build_world(http, auth, receiver)
     finally:

@@ -12,7 +12,7 @@ import pytest
 from shared.auth import Role, mint_token
 from shared.settings import get_settings
 from tests.factories import OTHER_STREET, STREET, filed_org, registered_org
-from tests.polling import poll
+from tests.support.polling import poll
 
 
 def _problem(response: httpx.Response, status: int, code: str) -> None:

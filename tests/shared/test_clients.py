@@ -10,15 +10,14 @@ import pytest
 
 from services.projects.main import app as projects_app
 from services.registry.main import app as registry_app
-from services.workflow.main import app as workflow_app
 from shared.auth import decode_token
 from shared.clients import (
     ProjectsClient,
     RegistryClient,
     ServiceCallError,
     ServiceUnavailable,
-    WorkflowClient,
 )
+from shared.interservice import CaseDefinitionSummary
 from shared.request_context import set_request_id
 from shared.settings import get_settings
 from tests.factories import registered_org
@@ -70,10 +69,10 @@ async def test_projects_and_workflow_clients(
     ) as client:
         summary = await client.get_fund(fund["id"])
     assert summary.pools[0].amount_fen == 500_000_000
-    async with WorkflowClient(
-        "http://w", caller="registry", transport=httpx.ASGITransport(app=workflow_app)
-    ) as client:
-        definitions = await client.list_case_definitions()
+    # The services read the workflow's case definitions over plain HTTP with a service token.
+    listed = await workflow.get("/api/v1/case-definitions", headers=auth("service"))
+    assert listed.status_code == 200, listed.text
+    definitions = [CaseDefinitionSummary.model_validate(item) for item in listed.json()]
     assert {d.case_type for d in definitions} >= {"organization_registration", "payment_request"}
 
 

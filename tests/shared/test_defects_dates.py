@@ -17,10 +17,14 @@ import pytest
 
 from shared.settings import get_settings
 from tests.factories import call_body, contract_body, meeting_body, registered_org, streamed
-from tests.projects.conftest import registry_client, stand_in_registry
 from tests.projects.driver import API, Driver
 
-__all__ = ["registry_client", "stand_in_registry"]
+
+@pytest.fixture(autouse=True)
+def registry_client(stand_in_registry_client: object) -> object:
+    """The projects app asks the stand-in registry (tests/support/registry.py)."""
+    return stand_in_registry_client
+
 
 Auth = Callable[..., dict[str, str]]
 FAR_DAYS = ["9999-12-31", "0001-01-01", "1899-12-31", "2101-01-01"]

@@ -13,14 +13,18 @@ import uuid
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from tests.factories import application_body, registered_org
-from tests.projects.conftest import registry_client, stand_in_registry
 from tests.projects.driver import API, Driver
-from tests.registry.test_transfer import IMPORT, csv_bytes, find, mark, row_of
-from tests.workflow.conftest import materials_for
+from tests.registry.helpers import IMPORT, csv_bytes, find, mark, row_of
+from tests.workflow.helpers import materials_for
 
-__all__ = ["registry_client", "stand_in_registry"]
+
+@pytest.fixture(autouse=True)
+def registry_client(stand_in_registry_client: object) -> object:
+    """The projects app asks the stand-in registry (tests/support/registry.py)."""
+    return stand_in_registry_client
 
 
 async def test_one_person_for_two_organizations_gets_each_its_own_project(

@@ -18,8 +18,8 @@ import pytest
 from pydantic import BaseModel, Field, ValidationError
 
 from shared.logging import JsonFormatter, TextFormatter, redact
-from tests.e2e.conftest import System
 from tests.factories import registered_org
+from tests.support.system import System
 
 _PHONE = "13912345678"
 _CONTACT = "欧阳娜娜"

@@ -23,8 +23,8 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.e2e.conftest import System
-from tests.polling import poll
+from tests.support.polling import poll
+from tests.support.system import System
 
 Auth = Callable[..., dict[str, str]]
 POOL_TIMEOUT = 1.0

@@ -22,7 +22,7 @@ from shared.db import Database, database
 from shared.jobs import EventEnvelope, JobName, create_queue, deserialize_job, serialize_job
 from shared.outbox import OutboxRelay, record_event
 from shared.settings import get_settings
-from tests.polling import poll
+from tests.support.polling import poll
 
 outbox = registry_infra.outbox
 

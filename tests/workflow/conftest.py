@@ -4,59 +4,28 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
-from sqlalchemy import func, select
 
-from services.workflow.definitions.loader import DEFINITIONS_DIR
-from services.workflow.models import infra
-from shared.db import database
-from tests.polling import poll
-from tests.processes import ManagedProcess, RecordingServer, free_port, worker_process
-
-
-async def case_events(case_id: str, event_type: str) -> int:
-    """How many outbox events of this type the workflow wrote for the case."""
-    outbox = infra.outbox
-    async with database.transaction() as session:
-        return (
-            await session.execute(
-                select(func.count()).where(
-                    outbox.c.subject_id == case_id, outbox.c.event_type == event_type
-                )
-            )
-        ).scalar_one()
-
-
-def materials_for(case_type: str, *, leave_out: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    path = next(Path(DEFINITIONS_DIR).glob(f"{case_type}.v*.yaml"))
-    definition = yaml.safe_load(path.read_text("utf-8"))
-    return [
-        {
-            "code": m["code"],
-            "name": m["name"],
-            "document_url": f"https://files.example.cn/{m['code']}.pdf",
-        }
-        for m in definition["materials"]
-        if m["code"] not in leave_out
-    ]
+from tests.support.polling import poll
+from tests.support.processes import ManagedProcess, free_port, worker_process
+from tests.support.receiver import Receiver
+from tests.workflow.helpers import materials_for
 
 
 @pytest.fixture(scope="module")
-def callback_receiver() -> Iterator[RecordingServer]:
+def callback_receiver() -> Iterator[Receiver]:
     """A stand-in for the subject services' callback endpoint, started by the tests needing it."""
-    server = RecordingServer(port=free_port())
+    server = Receiver(port=free_port())
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
 def worker(
-    tmp_path_factory: pytest.TempPathFactory, callback_receiver: RecordingServer
+    tmp_path_factory: pytest.TempPathFactory, callback_receiver: Receiver
 ) -> Iterator[ManagedProcess]:
     log_dir = str(tmp_path_factory.mktemp("worker"))
     process = worker_process(

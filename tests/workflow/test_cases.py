@@ -13,23 +13,12 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from services.workflow.calendar.service import load_calendar
-from services.workflow.models import ApprovalCase, CaseCommand, CaseTransition
+from services.workflow.models import ApprovalCase, CaseCommand
 from shared.db import database
-from tests.processes import ManagedProcess
-from tests.workflow.conftest import materials_for
+from tests.support.processes import ManagedProcess
+from tests.workflow.helpers import materials_for, transitions_to
 
 pytestmark = pytest.mark.usefixtures("worker")
-
-
-async def transitions_to(case_id: str, state: str) -> int:
-    async with database.transaction() as session:
-        return (
-            await session.execute(
-                select(func.count()).where(
-                    CaseTransition.case_id == uuid.UUID(case_id), CaseTransition.to_state == state
-                )
-            )
-        ).scalar_one()
 
 
 async def test_complete_application_reaches_joint_review_with_all_tasks_at_once(

@@ -26,12 +26,17 @@ from shared.db import database, utcnow
 from shared.interservice import CASE_WITHDRAWAL_REQUESTED_EVENT, CaseRequest, CaseWithdrawalRequest
 from shared.jobs import EventEnvelope
 from tests.factories import application_body, call_body, fund_body
-from tests.projects.conftest import registry_client, stand_in_registry
-from tests.workflow.conftest import materials_for
+from tests.workflow.helpers import materials_for
 from tests.workflow.pump import case_of_subject, deliver_outcome, dispatch_subject, run_case
 
 # The projects app asks a stand-in registry for eligibility (tests/projects/conftest.py).
-__all__ = ["registry_client", "stand_in_registry"]
+
+
+@pytest.fixture(autouse=True)
+def registry_client(stand_in_registry_client: object) -> object:
+    """The projects app asks the stand-in registry (tests/support/registry.py)."""
+    return stand_in_registry_client
+
 
 Auth = Callable[..., dict[str, str]]
 CASES = "/api/v1/cases"

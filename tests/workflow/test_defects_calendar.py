@@ -27,7 +27,7 @@ from services.workflow.calendar.working_days import SHANGHAI
 from services.workflow.cases import commands
 from services.workflow.models import ApprovalCase, infra
 from shared.db import database
-from tests.workflow.conftest import materials_for
+from tests.workflow.helpers import materials_for
 
 ROWS = read_calendar_files()
 # The last year the loaded schedules cover (the shipped one and the test harness's

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from services.workflow.models import ApprovalCase
-from tests.paging import assert_second_page_holds_the_next_rows, rows_in, walk
+from tests.support.paging import assert_second_page_holds_the_next_rows, rows_in, walk
 
 CASES = "/api/v1/cases"
 

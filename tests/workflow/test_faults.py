@@ -18,9 +18,10 @@ from shared.db import database
 from shared.jobs import JobName, create_queue, deserialize_job
 from shared.outbox import envelope_of
 from shared.settings import get_settings
-from tests.polling import poll
-from tests.processes import ManagedProcess, RecordingServer, worker_process
-from tests.workflow.test_cases import transitions_to
+from tests.support.polling import poll
+from tests.support.processes import ManagedProcess, worker_process
+from tests.support.receiver import Receiver
+from tests.workflow.helpers import transitions_to
 
 # Generous: the worker process may still be starting, on two cores shared with other runs.
 WITHIN = 90.0
@@ -165,9 +166,9 @@ async def test_outcome_callback_is_retried_until_the_subject_service_is_back(
     workflow: httpx.AsyncClient,
     auth: Callable[..., Any],
     worker: ManagedProcess,
-    callback_receiver: RecordingServer,
+    callback_receiver: Receiver,
 ) -> None:
-    from tests.workflow.test_review import decide, in_review, tasks
+    from tests.workflow.helpers import decide, in_review, tasks
 
     # The subject service ("registry") is down: nothing listens on its port yet.
     case_id = await in_review(submit, "organization_change", service=True)

@@ -13,35 +13,7 @@ from sqlalchemy import func, select
 from services.workflow.cases.commands import precheck
 from services.workflow.models import CaseTransition, infra
 from shared.db import database
-
-
-async def in_review(submit: Callable[..., Any], case_type: str, **kwargs: Any) -> str:
-    """A case in joint review, pre-checked right here (no worker needed)."""
-    case_id: str = await submit(case_type, **kwargs)
-    async with database.transaction() as session:
-        await precheck(session, case_id=uuid.UUID(case_id))
-    return case_id
-
-
-async def tasks(
-    workflow: httpx.AsyncClient, auth: Callable[..., Any], case_id: str
-) -> dict[str, str]:
-    case = (await workflow.get(f"/api/v1/cases/{case_id}", headers=auth("civil_affairs"))).json()
-    return {t["department"]: t["id"] for t in case["tasks"]}
-
-
-async def decide(
-    workflow: httpx.AsyncClient,
-    auth: Callable[..., Any],
-    department: str,
-    task_id: str,
-    verdict: str,
-) -> httpx.Response:
-    return await workflow.post(
-        f"/api/v1/tasks/{task_id}/{verdict}",
-        json={"command_id": str(uuid.uuid4()), "comment": f"{department} {verdict}"},
-        headers=auth("department_reviewer", department=department, sub=f"reviewer-{department}"),
-    )
+from tests.workflow.helpers import decide, in_review, tasks
 
 
 async def test_all_rule_needs_every_department(
@@ -286,7 +258,7 @@ async def test_fifty_concurrent_decisions_end_as_the_join_rule_says(
 async def test_a_department_sends_the_case_back_once_and_review_resumes(
     submit: Callable[..., Any], workflow: httpx.AsyncClient, auth: Callable[..., Any], org_id: str
 ) -> None:
-    from tests.workflow.conftest import materials_for
+    from tests.workflow.helpers import materials_for
 
     case_id = await in_review(submit, "organization_registration", org_id=org_id)
     t = await tasks(workflow, auth, case_id)

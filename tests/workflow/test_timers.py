@@ -13,7 +13,7 @@ from sqlalchemy import func, update
 from services.workflow.cases.sweeps import fire_timers
 from services.workflow.models import ApprovalCase
 from shared.db import database, utcnow
-from tests.workflow.conftest import case_events
+from tests.workflow.helpers import case_events
 
 
 async def _sweep_at(now: Any) -> None:

@@ -23,9 +23,9 @@ from shared.auth import Principal, Role
 from shared.db import database, utcnow
 from shared.interservice import CASE_REQUESTED_EVENT, CaseRequest, MaterialRef
 from shared.jobs import EventEnvelope, JobName, create_queue
-from tests.polling import poll
-from tests.processes import ManagedProcess
-from tests.workflow.conftest import case_events, materials_for
+from tests.support.polling import poll
+from tests.support.processes import ManagedProcess
+from tests.workflow.helpers import case_events, materials_for
 
 
 async def test_a_service_request_opens_one_case_however_often_it_arrives(

@@ -37,27 +37,10 @@ from shared.clients import RegistryClient
 from shared.db import database
 from shared.jobs import EventEnvelope, deserialize_job, redis_settings, serialize_job
 from shared.outbox import claim_event
-from tests.workflow.sync.receiver import Receiver
+from tests.support.receiver import Receiver
+from tests.workflow.sync.helpers import DISPATCH_JOB, FakeClock
 
-DISPATCH_JOB = "events.dispatch"
 TEST_CONSUMER = "workflow-sync-test"
-
-
-class FakeClock:
-    """A clock the test moves by hand (injected as `sync_clock`)."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-    def set(self, when: datetime) -> None:
-        self.now = when
 
 
 @pytest.fixture

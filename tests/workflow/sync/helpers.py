@@ -6,21 +6,21 @@ import random
 import tempfile
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 
+from devtools.processes import ManagedProcess, free_port
 from services.workflow.sync import feed, jobs
 from services.workflow.sync.config import SyncSettings
 from services.workflow.sync.delivery import Lane
 from services.workflow.sync.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from services.workflow.sync.ssrf import AddressPolicy, guarded_client
 from shared.db import database
-from shared.dev.processes import ManagedProcess, free_port
 from shared.jobs import EventEnvelope
-from tests.polling import poll
+from tests.support.polling import poll
 
 
 async def register(
@@ -158,3 +158,23 @@ class ReceiverProcess:
     async def stop(self) -> None:
         await self.control.aclose()
         self.process.stop()
+
+
+DISPATCH_JOB = "events.dispatch"
+
+
+class FakeClock:
+    """A clock the test moves by hand (injected as `sync_clock`)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+    def set(self, when: datetime) -> None:
+        self.now = when

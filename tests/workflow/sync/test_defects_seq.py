@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import Table, select
 
 from services.projects.base import infra as projects_infra
@@ -29,15 +30,19 @@ from services.workflow.sync.catalogue import catalogue
 from shared.db import database
 from shared.outbox import envelope_of
 from tests.factories import application_body, call_body, fund_body, registered_org
-from tests.polling import poll
-from tests.projects.conftest import registry_client, stand_in_registry
-from tests.workflow.conftest import materials_for
-from tests.workflow.sync.conftest import FakeClock
-from tests.workflow.sync.helpers import DeliverPass, register
-from tests.workflow.sync.receiver import Receiver
+from tests.support.polling import poll
+from tests.support.receiver import Receiver
+from tests.workflow.helpers import materials_for
+from tests.workflow.sync.helpers import DeliverPass, FakeClock, register
 
 # The projects app asks a stand-in registry for eligibility (tests/projects/conftest.py).
-__all__ = ["registry_client", "stand_in_registry"]
+
+
+@pytest.fixture(autouse=True)
+def registry_client(stand_in_registry_client: object) -> object:
+    """The projects app asks the stand-in registry (tests/support/registry.py)."""
+    return stand_in_registry_client
+
 
 API = "/api/v1"
 

@@ -13,10 +13,9 @@ from arq.worker import Worker
 from standardwebhooks import Webhook
 
 from services.workflow.sync.models import DeliveryStatus
-from tests.polling import poll
-from tests.workflow.sync.conftest import DISPATCH_JOB
-from tests.workflow.sync.helpers import deliveries, envelope, register
-from tests.workflow.sync.receiver import Receiver
+from tests.support.polling import poll
+from tests.support.receiver import Receiver
+from tests.workflow.sync.helpers import DISPATCH_JOB, deliveries, envelope, register
 
 
 async def _dispatch(queue: ArqRedis, payload: dict[str, Any], job_id: str) -> None:

@@ -17,7 +17,7 @@ from services.workflow.sync import feed
 from services.workflow.sync.models import SyncEvent
 from shared.db import database, utcnow
 from shared.feeds import FeedCursor
-from tests.polling import poll
+from tests.support.polling import poll
 from tests.workflow.sync.helpers import append, envelope
 
 

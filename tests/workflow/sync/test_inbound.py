@@ -17,8 +17,8 @@ from standardwebhooks import Webhook
 from services.workflow.sync.config import SyncSettings
 from services.workflow.sync.models import InboundEvent, InboundSource
 from shared.db import database
-from tests.polling import poll
-from tests.workflow.sync.receiver import Answer, Receiver
+from tests.support.polling import poll
+from tests.support.receiver import Answer, Receiver
 
 Message = tuple[bytes, dict[str, str]]
 

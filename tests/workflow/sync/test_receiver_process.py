@@ -21,9 +21,14 @@ from sqlalchemy import update
 
 from services.workflow.sync.models import DeliveryStatus, WebhookEndpoint
 from shared.db import database, utcnow
-from tests.polling import poll
-from tests.workflow.sync.conftest import DISPATCH_JOB
-from tests.workflow.sync.helpers import ReceiverProcess, deliveries, envelope, register
+from tests.support.polling import poll
+from tests.workflow.sync.helpers import (
+    DISPATCH_JOB,
+    ReceiverProcess,
+    deliveries,
+    envelope,
+    register,
+)
 
 
 @pytest.fixture(scope="module")

@@ -27,10 +27,11 @@ from services.workflow.sync.delivery import Lane
 from services.workflow.sync.models import DeliveryStatus
 from services.workflow.sync.schedule import RETRY_SCHEDULE
 from shared.db import database
-from tests.polling import poll
-from tests.workflow.sync.conftest import FakeClock
+from tests.support.polling import poll
+from tests.support.receiver import Answer, Receiver, Request
 from tests.workflow.sync.helpers import (
     DeliverPass,
+    FakeClock,
     append,
     attempts,
     deliveries,
@@ -38,7 +39,6 @@ from tests.workflow.sync.helpers import (
     envelope,
     register,
 )
-from tests.workflow.sync.receiver import Answer, Receiver, Request
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from services.workflow.sync.config import SyncSettings
 from services.workflow.sync.models import WebhookEndpoint
 from shared.db import database, utcnow
-from tests.polling import poll
+from tests.support.polling import poll
+from tests.support.receiver import Answer, Receiver, Request
 from tests.workflow.sync.helpers import DeliverPass, append, envelope, register
-from tests.workflow.sync.receiver import Answer, Receiver, Request
 
 
 @pytest.fixture

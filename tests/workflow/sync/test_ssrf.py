@@ -20,16 +20,16 @@ from services.workflow.sync.ssrf import (
     check_destination,
     guarded_client,
 )
-from tests.workflow.sync.conftest import FakeClock
+from tests.support.receiver import Receiver
 from tests.workflow.sync.helpers import (
     DeliverPass,
+    FakeClock,
     append,
     attempts,
     deliveries,
     envelope,
     register,
 )
-from tests.workflow.sync.receiver import Receiver
 
 STRICT = AddressPolicy()  # no allowlist: what production has unless an operator says otherwise
 

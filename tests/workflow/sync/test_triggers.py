@@ -14,10 +14,9 @@ from services.workflow.sync.config import SyncSettings
 from services.workflow.sync.jobs import kick_after_commit
 from services.workflow.sync.models import WebhookEndpoint
 from shared.db import database
-from tests.polling import poll
-from tests.workflow.sync.conftest import FakeClock
-from tests.workflow.sync.helpers import append, envelope, register
-from tests.workflow.sync.receiver import Receiver
+from tests.support.polling import poll
+from tests.support.receiver import Receiver
+from tests.workflow.sync.helpers import FakeClock, append, envelope, register
 
 
 class RecordingQueue:

@@ -1,15 +1,15 @@
 """`make run`: start the whole system locally, in the foreground, until Ctrl-C.
 
-    python -m shared.dev.run                # servers if needed, migrations, demo data, services
-    python -m shared.dev.run servers        # only ensure the embedded servers; print their URLs
-    python -m shared.dev.run stop-servers   # stop the embedded servers
+    python -m devtools.run                # servers if needed, migrations, demo data, services
+    python -m devtools.run servers        # only ensure the embedded servers; print their URLs
+    python -m devtools.run stop-servers   # stop the embedded servers
 
-Embedded PostgreSQL / Redis (see shared.dev.embedded) are started only for DATABASE_URL /
+Embedded PostgreSQL / Redis (see devtools.embedded) are started only for DATABASE_URL /
 REDIS_URL left unset, and their URLs are passed to every child process. `run` stops on exit
 only the embedded servers it started itself, so a session started by `servers` survives.
 
 Once everything is ready, `run` supervises: a service or the worker that exits is started
-again with backoff (shared.dev.supervision) while the rest keep running. Each child's output
+again with backoff (devtools.supervision) while the rest keep running. Each child's output
 is shown prefixed with its name and kept in `var/log/<name>.log`. Startup waits at most
 RUN_READY_TIMEOUT_SECONDS for every API's /readyz, and on failure quotes the end of the
 failing child's log.
@@ -18,12 +18,10 @@ failing child's log.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import ctypes
 import ctypes.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -34,9 +32,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from shared.dev.embedded import EmbeddedPostgres, EmbeddedRedis
-from shared.dev.supervision import Child, ChildLog
-from shared.settings import PROJECT_ROOT, Settings, get_settings
+from devtools.embedded import EmbeddedPostgres, EmbeddedRedis
+from devtools.processes import port_free, signal_group
+from devtools.settings import DevSettings, get_dev_settings
+from devtools.supervision import Child, ChildLog
+from shared.settings import PROJECT_ROOT
 
 TERMINATE_TIMEOUT_SECONDS = 10.0
 POLL_INTERVAL_SECONDS = 0.2
@@ -84,7 +84,7 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def embedded_postgres(settings: Settings) -> EmbeddedPostgres:
+def embedded_postgres(settings: DevSettings) -> EmbeddedPostgres:
     return EmbeddedPostgres(
         settings.var_dir.resolve() / "postgres",
         settings.embedded_pg_port,
@@ -92,14 +92,14 @@ def embedded_postgres(settings: Settings) -> EmbeddedPostgres:
     )
 
 
-def embedded_redis(settings: Settings) -> EmbeddedRedis:
+def embedded_redis(settings: DevSettings) -> EmbeddedRedis:
     return EmbeddedRedis(settings.var_dir.resolve() / "redis", settings.embedded_redis_port)
 
 
 # -- servers / stop-servers -------------------------------------------------------------------
 
 
-def cmd_servers(settings: Settings, database: str) -> int:
+def cmd_servers(settings: DevSettings, database: str) -> int:
     postgres = embedded_postgres(settings)
     redis = embedded_redis(settings)
     _say(f"embedded PostgreSQL on 127.0.0.1:{postgres.port} (data in {postgres.data_dir})")
@@ -112,7 +112,7 @@ def cmd_servers(settings: Settings, database: str) -> int:
     return 0
 
 
-def cmd_migrate(settings: Settings) -> int:
+def cmd_migrate(settings: DevSettings) -> int:
     """Apply migrations to DATABASE_URL, or to the embedded server when it is unset."""
     env = dict(os.environ)
     if not settings.database_url:
@@ -126,7 +126,7 @@ def cmd_migrate(settings: Settings) -> int:
     return result.returncode
 
 
-def cmd_stop_servers(settings: Settings) -> int:
+def cmd_stop_servers(settings: DevSettings) -> int:
     failed = False
     servers: tuple[tuple[str, EmbeddedRedis | EmbeddedPostgres], ...] = (
         ("Redis", embedded_redis(settings)),
@@ -173,18 +173,8 @@ def _parent_death_signal() -> Callable[[], None] | None:
     return hook
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 class Orchestrator:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: DevSettings) -> None:
         self.settings = settings
         self.python = sys.executable
         self.postgres: EmbeddedPostgres | None = None
@@ -286,7 +276,7 @@ class Orchestrator:
         }
 
     def _check_ports(self) -> None:
-        busy = [f"{name} ({port})" for name, port in self._ports().items() if not _port_free(port)]
+        busy = [f"{name} ({port})" for name, port in self._ports().items() if not port_free(port)]
         if busy:
             # Otherwise /readyz could be answered by whatever already holds the port.
             raise StartupFailed(f"ports already in use: {', '.join(busy)}")
@@ -403,7 +393,7 @@ class Orchestrator:
                 if delay is not None:
                     assert child.process is not None
                     # Whatever the child left in its process group goes with it.
-                    _signal_group(child, signal.SIGKILL)
+                    _signal_child(child, signal.SIGKILL)
                     _say(
                         f"{child.name} exited (code {child.process.returncode}) after "
                         f"{now - child.started_at:.1f}s; restarting it in {delay:g}s"
@@ -438,7 +428,7 @@ class Orchestrator:
     def _terminate_children(self) -> bool:
         running = [c for c in self.children if c.process is not None and c.process.poll() is None]
         for child in running:
-            _signal_group(child, signal.SIGTERM)
+            _signal_child(child, signal.SIGTERM)
         deadline = time.monotonic() + TERMINATE_TIMEOUT_SECONDS
         ok = True
         for child in running:
@@ -447,18 +437,16 @@ class Orchestrator:
                 child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 _say(f"{child.name} did not stop in {TERMINATE_TIMEOUT_SECONDS:g}s: killing it")
-                _signal_group(child, signal.SIGKILL)
+                _signal_child(child, signal.SIGKILL)
                 child.process.wait()
                 ok = False
         self._show_output()
         return ok
 
 
-def _signal_group(child: Child, signum: int) -> None:
-    if child.process is None:
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(child.process.pid, signum)
+def _signal_child(child: Child, signum: int) -> None:
+    if child.process is not None:
+        signal_group(child.process.pid, signum)
 
 
 # -- entry point ----------------------------------------------------------------------------
@@ -466,7 +454,7 @@ def _signal_group(child: Child, signum: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m shared.dev.run", description="Run Sanshe locally (`make run`)."
+        prog="python -m devtools.run", description="Run Sanshe locally (`make run`)."
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="start everything in the foreground (default)")
@@ -478,7 +466,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("migrate", help="apply migrations (embedded server unless DATABASE_URL)")
     args = parser.parse_args(argv)
 
-    settings = get_settings()
+    settings = get_dev_settings()
     try:
         if args.command == "servers":
             return cmd_servers(settings, args.database or settings.database_name)

@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.e2e.conftest import System
 from tests.e2e.steps import API, Auth, ok, run_project_to_closure
 from tests.factories import application_body, call_body, fund_body, registered_org
+from tests.support.system import System
 
 
 def test_a_project_from_call_to_closure_across_the_services_and_the_worker(

@@ -31,12 +31,13 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from devtools.processes import wait_until
 
 __all__ = ["EmbeddedPostgres", "EmbeddedRedis", "wait_until"]
 
@@ -55,26 +56,12 @@ _MAX_SOCKET_PATH = 107
 def _package_dir(name: str) -> Path:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(f"the {name!r} package is not installed (it provides a server binary)")
+        raise RuntimeError(
+            f"the {name!r} package is not installed (it provides a server binary): install "
+            "the `local` extra (`make install`, or pip install -e '.[local]'), or set "
+            "DATABASE_URL and REDIS_URL"
+        )
     return Path(next(iter(spec.submodule_search_locations))).resolve()
-
-
-def wait_until(
-    predicate: Callable[[], bool],
-    timeout: float,
-    *,
-    interval: float = 0.1,
-    description: str = "condition",
-) -> None:
-    """Poll `predicate` until it returns True; raise TimeoutError after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError(f"timed out after {timeout:g}s waiting for {description}")
-        time.sleep(min(interval, remaining))
 
 
 def _tail(path: Path, lines: int = 25) -> str:
@@ -214,7 +201,7 @@ class EmbeddedPostgres:
                     raise RuntimeError(
                         f"the embedded PostgreSQL in {self.pgdata} is already running on port "
                         f"{running_port}, not {self.port}: stop it first "
-                        "(python -m shared.dev.run stop-servers) or use that port"
+                        "(python -m devtools.run stop-servers) or use that port"
                     )
                 return
             if self._stale_pid_file():

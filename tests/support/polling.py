@@ -22,3 +22,15 @@ async def poll(
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {within}s")
         await asyncio.sleep(every)
+
+
+def poll_sync(check: Callable[[], Any], *, within: float = 30.0, every: float = 0.1) -> Any:
+    """The synchronous twin of `poll`, for tests driving real processes."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {within}s")
+        time.sleep(every)

@@ -1,21 +1,20 @@
-"""A real HTTP receiver on loopback (uvicorn in a thread) that records and answers as told.
+"""The one loopback HTTP receiver of the tests: records every request, answers as told.
 
-It stands in for a provincial system's webhook endpoint, and for the registry's status
-endpoint in inbound tests. `respond` decides each answer from the request.
+It stands in for a provincial system's webhook endpoint, for the subject services'
+case-outcome callbacks, and for the registry's status endpoint in inbound tests. By
+default it answers 200 `{"ok":true}`; `answer_with` decides each answer from the request.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
-
-from shared.dev.processes import free_port
+from tests.support.processes import LoopbackApp, free_port
 
 
 @dataclass(frozen=True)
@@ -38,17 +37,11 @@ class Answer:
 Responder = Callable[[Request], Answer]
 
 
-class Receiver:
-    def __init__(self) -> None:
-        self.port = free_port()
+class Receiver(LoopbackApp):
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.requests: list[Request] = []
         self.respond: Responder = lambda _: Answer()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def answer_with(self, responder: Responder | Answer) -> None:
         self.respond = responder if callable(responder) else (lambda _: responder)
@@ -56,7 +49,13 @@ class Receiver:
     def to(self, path: str) -> list[Request]:
         return [r for r in self.requests if r.path == path]
 
-    async def _app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    def json_bodies(self, path: str) -> list[Any]:
+        return [json.loads(r.body) for r in self.to(path)]
+
+    def _app(self) -> Callable[..., Any]:
+        return self._asgi
+
+    async def _asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
         chunks = []
@@ -80,27 +79,3 @@ class Receiver:
         headers += [(k.encode(), v.encode()) for k, v in answer.headers.items()]
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": answer.body})
-
-    def start(self) -> Receiver:
-        config = uvicorn.Config(
-            self._app,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="off",
-            interface="asgi3",
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise TimeoutError("receiver did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)

@@ -6,19 +6,27 @@ other over HTTP on their real ports, exactly as `make run` wires them.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
-from shared.dev.embedded import EmbeddedRedis
-from shared.dev.processes import ManagedProcess, free_port
-from tests.processes import worker_process
-from tests.workflow.sync.helpers import ReceiverProcess
+from tests.support.processes import (
+    ManagedProcess,
+    ProcessExited,
+    free_port,
+    service_process,
+    stop_all,
+    wait_ready,
+    worker_process,
+)
+
+if TYPE_CHECKING:
+    from devtools.embedded import EmbeddedRedis
+    from tests.workflow.sync.helpers import ReceiverProcess
 
 SERVICES = ("registry", "projects", "workflow")
 
@@ -46,16 +54,8 @@ class System:
         if name == "worker":
             self.processes[name] = worker_process(self.log_dir, **env).start()
             return
-        argv = [
-            "-m",
-            "uvicorn",
-            f"services.{name}.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.ports[name]),
-        ]
-        self.processes[name] = ManagedProcess(name, argv, env, self.log_dir).start()
+        process = service_process(name, self.ports[name], env, self.log_dir)
+        self.processes[name] = process.start()
         if wait:
             self.wait_ready(name)
 
@@ -67,22 +67,16 @@ class System:
         self.processes[name].stop()
 
     def wait_ready(self, name: str, within: float = 60.0) -> None:
-        deadline = time.monotonic() + within
-        while True:
-            try:
-                if httpx.get(f"{self.url(name)}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if not self.processes[name].alive:
-                raise RuntimeError(f"{name} exited:\n{self.processes[name].output()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{name} not ready:\n{self.processes[name].output()[-3000:]}")
-            time.sleep(0.1)
+        process = self.processes[name]
+        try:
+            wait_ready({name: f"{self.url(name)}/readyz"}, {name: process}, within)
+        except ProcessExited:
+            raise RuntimeError(f"{name} exited:\n{process.output()[-3000:]}") from None
+        except TimeoutError:
+            raise TimeoutError(f"{name} not ready:\n{process.output()[-3000:]}") from None
 
     def stop_all(self) -> None:
-        for process in self.processes.values():
-            process.stop()
+        stop_all(self.processes.values())
         if self.redis is not None:
             self.redis.stop()
 
@@ -103,6 +97,9 @@ async def system_database(
 
 @pytest.fixture(scope="module")
 def system(system_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    # The system's own Redis: a `redis-server` from the `local` extra.
+    from devtools.embedded import EmbeddedRedis
+
     log_dir = str(tmp_path_factory.mktemp("e2e"))
     # A Redis of the system's own, so fault tests can flush or restart it freely.
     redis = EmbeddedRedis(tmp_path_factory.mktemp("redis"), free_port())
@@ -132,6 +129,8 @@ def system(system_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
 @pytest.fixture(scope="module")
 async def province() -> AsyncIterator[ReceiverProcess]:
     """A provincial subscriber of its own process, verifying with `standardwebhooks` alone."""
+    from tests.workflow.sync.helpers import ReceiverProcess
+
     running = await ReceiverProcess().start()
     yield running
     await running.stop()
@@ -149,15 +148,3 @@ def http(system: System) -> Iterator[Callable[[str], httpx.Client]]:
     yield client
     for c in clients:
         c.close()
-
-
-def poll_sync(check: Callable[[], Any], *, within: float = 30.0, every: float = 0.1) -> Any:
-    """The synchronous twin of tests.polling.poll, for tests driving real processes."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {within}s")
-        time.sleep(every)

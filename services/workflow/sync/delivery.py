@@ -34,7 +34,7 @@ from services.workflow.sync.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from services.workflow.sync.schedule import Verdict, decide
+from services.workflow.sync.retry_schedule import Verdict, decide
 from services.workflow.sync.sender import Job, Result
 from services.workflow.sync.signing import SigningKeys
 from shared.outbox import record_event

@@ -25,7 +25,7 @@ from services.workflow.sync import dependencies
 from services.workflow.sync.config import SyncSettings
 from services.workflow.sync.delivery import Lane
 from services.workflow.sync.models import DeliveryStatus
-from services.workflow.sync.schedule import RETRY_SCHEDULE
+from services.workflow.sync.retry_schedule import RETRY_SCHEDULE
 from shared.db import database
 from tests.support.polling import poll
 from tests.support.receiver import Answer, Receiver, Request

@@ -1,4 +1,4 @@
-"""The house shape (README "Layout"): one layout for the three services, checked by reading the tree.
+"""The house shape (README "Layout"): one layout for the three services, read from the tree.
 
 A newcomer finds a rule from folder and file names alone, so these hold by construction:
 routers do not build queries, every service is laid out by domain, no two modules of the

@@ -61,9 +61,12 @@ def test_a_token_naming_a_key_verifies_only_with_that_key() -> None:
     unknown = jwt.encode(claims, OLD, algorithm="HS256", headers={"kid": "k9"})
     with pytest.raises(Unauthorized):
         decode_token(unknown, settings)
-    assert decode_token(
-        jwt.encode(claims, OLD, algorithm="HS256", headers={"kid": "k1"}), settings
-    ).sub == "x"
+    assert (
+        decode_token(
+            jwt.encode(claims, OLD, algorithm="HS256", headers={"kid": "k1"}), settings
+        ).sub
+        == "x"
+    )
 
 
 def test_keys_come_from_a_file_and_are_never_shown(tmp_path: Path) -> None:

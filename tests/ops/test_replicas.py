@@ -339,7 +339,7 @@ async def test_two_replicas_of_everything_do_each_thing_once_and_lose_nothing(
                 for schema in SERVICES
             ),
         )
-        return sum(row["n"] for row in rows) == 0
+        return sum(int(row["n"]) for row in rows) == 0
 
     await poll(all_confirmed, within=WITHIN, every=0.5)
 

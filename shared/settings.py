@@ -33,8 +33,9 @@ class Settings(BaseSettings):
 
     # Connections. Unset in development: `make run` / `make test` start embedded servers
     # and pass their URLs to every child process.
-    database_url: str | None = None
-    redis_url: str | None = None
+    # repr=False: the URLs carry passwords, and a logged Settings must not show them.
+    database_url: str | None = Field(default=None, repr=False)
+    redis_url: str | None = Field(default=None, repr=False)
     db_pool_size: int = Field(default=10, ge=1)
     # How long a request waits for a free connection (or for a new one to open) before
     # it is answered 503 with Retry-After: while PostgreSQL stalls, requests fail fast
@@ -47,7 +48,15 @@ class Settings(BaseSettings):
 
     # Authentication (JWT bearer tokens).
     jwt_algorithm: str = Field(default="HS256", pattern="^(HS256|RS256)$")
-    jwt_secret: str = DEVELOPMENT_JWT_SECRET
+    # One HS256 key (no `kid`): simple deployments and development.
+    jwt_secret: str = Field(default=DEVELOPMENT_JWT_SECRET, repr=False)
+    # Several keys for rotation without a hard cutover: `kid:secret` pairs separated by
+    # commas or whitespace (a file: one per line). The first signs new tokens (its kid in
+    # the token header); every one verifies. Set, it replaces JWT_SECRET.
+    jwt_secrets: str | None = Field(default=None, repr=False)
+    # Either value from a file instead (a Docker or Kubernetes secret), read at start.
+    jwt_secret_file: Path | None = None
+    jwt_secrets_file: Path | None = None
     jwt_jwks_url: str | None = None
     jwt_issuer: str = "sanshe"
     jwt_audience: str = "sanshe"
@@ -55,7 +64,7 @@ class Settings(BaseSettings):
     dev_token_ttl_seconds: int = 12 * 3600
     # A service-role token for outgoing calls. Unset with HS256: each service mints its
     # own. With RS256, have the identity provider issue one.
-    service_token: str | None = None
+    service_token: str | None = Field(default=None, repr=False)
 
     # Where the services reach each other.
     registry_url: str = "http://127.0.0.1:8001"
@@ -86,13 +95,49 @@ class Settings(BaseSettings):
     # logs, and asking the providers whether they are configured costs ~5% of a GET.
     otel_enabled: bool = False
 
+    # The arq worker's own /healthz and /metrics port (shared.metrics): one per process,
+    # unlike arq's health key, which is one per queue. Unset: not served.
+    worker_metrics_port: int | None = Field(default=None, ge=0, le=65535)
+
+    @model_validator(mode="after")
+    def _read_secret_files(self) -> Settings:
+        # Files win over the variables: the file is what the operator mounted on purpose.
+        # A file that cannot be read stops the process (named, never printed).
+        if self.jwt_secret_file is not None:
+            self.jwt_secret = _read_secret(self.jwt_secret_file, "JWT_SECRET_FILE")
+        if self.jwt_secrets_file is not None:
+            self.jwt_secrets = _read_secret(self.jwt_secrets_file, "JWT_SECRETS_FILE")
+        if self.jwt_secrets is not None:
+            self.jwt_keys  # noqa: B018 - parses the pairs: a malformed value stops the start
+        return self
+
+    @property
+    def jwt_keys(self) -> tuple[tuple[str | None, str], ...]:
+        """The HS256 keys as (kid, secret), the signing one first. JWT_SECRET alone is one
+        key without a kid."""
+        if self.jwt_secrets is None:
+            return ((None, self.jwt_secret),)
+        keys: list[tuple[str | None, str]] = []
+        for item in self.jwt_secrets.replace(",", " ").split():
+            kid, sep, secret = item.partition(":")
+            if not sep or not kid or not secret:
+                raise ValueError("JWT_SECRETS must be kid:secret pairs")
+            if any(kid == seen for seen, _ in keys):
+                raise ValueError("JWT_SECRETS names a kid twice")
+            keys.append((kid, secret))
+        if not keys:
+            raise ValueError("JWT_SECRETS holds no kid:secret pair")
+        return tuple(keys)
+
     @model_validator(mode="after")
     def _refuse_development_secret_in_production(self) -> Settings:
         if self.env is Environment.production:
-            if self.jwt_algorithm == "HS256" and self.jwt_secret == DEVELOPMENT_JWT_SECRET:
-                raise ValueError("JWT_SECRET must be set to a private value when ENV=production")
-            if self.jwt_algorithm == "HS256" and len(self.jwt_secret) < 32:
-                raise ValueError("JWT_SECRET must be at least 32 characters in production")
+            name = "JWT_SECRET" if self.jwt_secrets is None else "JWT_SECRETS"
+            secrets = [secret for _, secret in self.jwt_keys]
+            if self.jwt_algorithm == "HS256" and DEVELOPMENT_JWT_SECRET in secrets:
+                raise ValueError(f"{name} must be set to a private value when ENV=production")
+            if self.jwt_algorithm == "HS256" and min(map(len, secrets)) < 32:
+                raise ValueError(f"{name} must be at least 32 characters in production")
             if self.jwt_algorithm == "RS256" and not self.jwt_jwks_url:
                 raise ValueError("JWT_JWKS_URL is required when JWT_ALGORITHM=RS256")
         return self
@@ -110,6 +155,13 @@ class Settings(BaseSettings):
                 "REDIS_URL is not set: use `make run` (embedded servers) or set it explicitly"
             )
         return self.redis_url
+
+
+def _read_secret(path: Path, name: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"{name} cannot be read ({type(exc).__name__})") from None
 
 
 @lru_cache

@@ -49,6 +49,10 @@ COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 VENV_BIN = Path(sys.executable).parent
 # ENV=production refuses the development secret and anything under 32 characters.
 JWT_SECRET = "compose-test-" + "s" * 40
+# What `docker compose` needs from its shell: the file defaults cover everything else.
+REQUIRED_VARIABLES = ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "JWT_SECRETS_FILE")
+# Where compose mounts each secret in a container.
+SECRETS_DIR = "/run/secrets/"
 
 # The /api/v1 resources each service owns: the contract the gateway must follow.
 OWNERS: dict[str, tuple[str, ...]] = {
@@ -80,8 +84,8 @@ WORKER_SERVICES = {"workflow-worker"}
 MIGRATE_TIMEOUT_SECONDS = 180.0
 READY_DEADLINE_SECONDS = 90.0
 WORKER_ALIVE_SECONDS = 3.0
-# Below the compose stop_grace_period (30 s), after which Docker would SIGKILL.
-STOP_TIMEOUT_SECONDS = 25.0
+# Below the compose stop_grace_period (45 s), after which Docker would SIGKILL.
+STOP_TIMEOUT_SECONDS = 40.0
 POLL_SECONDS = 0.25
 LOCALHOST = "127.0.0.1"
 CONTAINER_SELF = {"127.0.0.1", "localhost"}
@@ -144,12 +148,35 @@ def load_compose(variables: Mapping[str, str]) -> dict[str, Any]:
     raw = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
     assert isinstance(raw, dict)
     document: dict[str, Any] = _interpolate_tree(raw, variables)
+    # Where each service's secrets come from on this host, for environment_of: a
+    # `*_FILE` variable naming /run/secrets/<name> names that file outside Docker.
+    sources = document.get("secrets") or {}
+    for spec in (document.get("services") or {}).values():
+        files: dict[str, str] = {}
+        for entry in spec.get("secrets") or []:
+            source = entry if isinstance(entry, str) else entry["source"]
+            target = entry if isinstance(entry, str) else entry.get("target", source)
+            files[f"{SECRETS_DIR}{target}"] = str(
+                (COMPOSE_FILE.parent / sources[source]["file"]).resolve()
+            )
+        spec["x-local-secret-files"] = files
     return document
 
 
+def compose_variables(directory: Path) -> dict[str, str]:
+    """The shell of `docker compose` as an operator sets it up (docs/operations.md)."""
+    secrets = directory / "jwt_secrets"
+    secrets.write_text(f"k1:{JWT_SECRET}\n", encoding="utf-8")
+    return {
+        "POSTGRES_PASSWORD": "compose-test-database-password",
+        "REDIS_PASSWORD": "compose-test-redis-password",
+        "JWT_SECRETS_FILE": str(secrets),
+    }
+
+
 @pytest.fixture(scope="module")
-def compose() -> dict[str, Any]:
-    return load_compose({"JWT_SECRET": JWT_SECRET})
+def compose(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return load_compose(compose_variables(tmp_path_factory.mktemp("compose")))
 
 
 def _services(compose: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -173,9 +200,11 @@ def environment_of(spec: Mapping[str, Any], variables: Mapping[str, str]) -> dic
         environment = dict(
             item.split("=", 1) if "=" in item else (item, None) for item in environment
         )
-    # A bare name (no value) takes the value from the shell of `docker compose`.
+    # A bare name (no value) takes the value from the shell of `docker compose`; a
+    # mounted secret's path is, outside Docker, the file compose would mount there.
+    secret_files: Mapping[str, str] = spec.get("x-local-secret-files") or {}
     return {
-        key: variables.get(key, "") if value is None else str(value)
+        key: variables.get(key, "") if value is None else secret_files.get(str(value), str(value))
         for key, value in environment.items()
     }
 
@@ -237,9 +266,26 @@ def test_interpolation_follows_compose_rules() -> None:
         interpolate("${EMPTY:?must}", variables)
 
 
-def test_operators_must_provide_the_jwt_secret() -> None:
-    with pytest.raises(InterpolationError, match="JWT_SECRET"):
-        load_compose({})
+@pytest.mark.parametrize("missing", REQUIRED_VARIABLES)
+def test_operators_must_provide_passwords_and_keys(missing: str, tmp_path: Path) -> None:
+    """No default password or key reaches production: compose refuses to start."""
+    variables = compose_variables(tmp_path)
+    del variables[missing]
+    with pytest.raises(InterpolationError, match=missing):
+        load_compose(variables)
+
+
+def _seconds(duration: str) -> float:
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", duration)
+    assert parts and "".join(n + u for n, u in parts) == duration, duration
+    return sum(float(number) * units[unit] for number, unit in parts)
+
+
+def _bytes(size: str) -> int:
+    match = re.fullmatch(r"(\d+)([kmg]?)b?", size.lower())
+    assert match, size
+    return int(match[1]) * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match[2]]
 
 
 def test_compose_structure(compose: dict[str, Any]) -> None:
@@ -276,19 +322,107 @@ def test_compose_structure(compose: dict[str, Any]) -> None:
     for name, spec in apps.items():
         environment = environment_of(spec, {})
         assert environment["ENV"] == "production", name
-        assert environment["JWT_SECRET"] == JWT_SECRET, name
+        # The keys come from the Docker secret, never from the environment.
+        assert "JWT_SECRET" not in environment and "JWT_SECRETS" not in environment, name
+        assert spec["environment"]["JWT_SECRETS_FILE"] == f"{SECRETS_DIR}jwt_secrets", name
+        assert "jwt_secrets" in spec["secrets"], name
         assert urlsplit(environment["DATABASE_URL"]).hostname == "postgres", name
-        assert urlsplit(environment["REDIS_URL"]).hostname == "redis", name
+        redis_url = urlsplit(environment["REDIS_URL"])
+        assert redis_url.hostname == "redis" and redis_url.password, name
         for api in API_SERVICES:
             url = urlsplit(environment[f"{api.upper()}_URL"])
             assert (url.hostname, url.port) == (api, container_port(services[api])), name
-        # The settings validate as they will in the container.
-        Settings.model_validate({key.lower(): value for key, value in environment.items()})
+        # The settings validate as they will in the container (the keys file included).
+        settings = Settings.model_validate(
+            {key.lower(): value for key, value in environment.items()}
+        )
+        assert settings.jwt_keys == (("k1", JWT_SECRET),), name
 
     for name in API_SERVICES:
         url = urlsplit(healthcheck_url(services[name]))
         assert url.hostname in CONTAINER_SELF and url.path == "/readyz", name
         assert url.port == container_port(services[name]), name
+
+
+def test_compose_is_fit_for_production(compose: dict[str, Any]) -> None:
+    services = _services(compose)
+    apps = app_services(compose)
+    for name, spec in services.items():
+        # Third-party images at an exact release (PostgreSQL numbers them major.minor) or
+        # digest: a pull never moves them.
+        if name not in apps:
+            assert re.search(r":v?\d+\.\d+[.\w-]*$|@sha256:[0-9a-f]{64}$", spec["image"]), name
+        # Rotated logs.
+        logging = spec["logging"]
+        assert logging["driver"] == "json-file", name
+        assert _bytes(logging["options"]["max-size"]) <= 100 * 1024**2, name
+        assert int(logging["options"]["max-file"]) >= 2, name
+        # Bounded resources.
+        limits = spec["deploy"]["resources"]["limits"]
+        assert float(limits["cpus"]) > 0 and _bytes(limits["memory"]) > 0, name
+    # Our own image is tagged with a version, not `latest`.
+    (image,) = {spec["image"] for spec in apps.values()}
+    assert not image.endswith(":latest") and ":" in image
+
+    # Redis: a password, bounded memory, and never evicting queued jobs.
+    redis_command = command_of(services["redis"])
+    assert option_value(redis_command, "--requirepass") == "compose-test-redis-password"
+    assert _bytes(option_value(redis_command, "--maxmemory") or "") > 0
+    assert option_value(redis_command, "--maxmemory-policy") == "noeviction"
+    assert services["redis"]["environment"]["REDISCLI_AUTH"] == "compose-test-redis-password"
+
+    # The JWT keys: a Docker secret from the file the operator names.
+    assert compose["secrets"]["jwt_secrets"]["file"].endswith("jwt_secrets")
+
+    # Docker waits longer than the worker lets running jobs finish, and longer than
+    # uvicorn's graceful shutdown, before it SIGKILLs.
+    from services.workflow.worker import WorkerSettings
+
+    for name, spec in apps.items():
+        grace = _seconds(spec["stop_grace_period"])
+        assert grace > WorkerSettings.job_completion_wait, name
+        graceful = option_value(command_of(spec), "--timeout-graceful-shutdown")
+        assert graceful is None or grace > float(graceful), name
+
+    # Two replicas of each API and of the worker fit under max_connections: each process
+    # holds at most 3 x DB_POOL_SIZE (pool, overflow, read pool; shared.db), and a few
+    # stay free for migrate, psql and pg_dump.
+    max_connections = int(
+        next(
+            arg.split("=", 1)[1]
+            for arg in command_of(services["postgres"])
+            if arg.startswith("max_connections=")
+        )
+    )
+    needed = 0
+    for name in API_SERVICES | WORKER_SERVICES:
+        pool = int(environment_of(apps[name], {})["DB_POOL_SIZE"])
+        needed += 2 * 3 * pool
+    assert needed + 10 <= max_connections, (needed, max_connections)
+
+    # Each worker replica has its own health: the healthcheck asks this process (its
+    # metrics port), not arq's health key, which is one per queue.
+    for name in WORKER_SERVICES:
+        spec = apps[name]
+        assert environment_of(spec, {})["WORKER_METRICS_PORT"], name
+        assert healthcheck_argv(spec)[-3:] == ["-m", "shared.metrics", "check"], name
+
+    # The gateway can scale: no fixed address; the APIs trust the backend network for
+    # X-Forwarded-For, and the gateway's published side is another network.
+    gateway = services["gateway"]
+    assert isinstance(gateway["networks"], list), "the gateway must not be pinned to an IP"
+    subnets = {
+        network: [pool["subnet"] for pool in (spec or {}).get("ipam", {}).get("config", [])]
+        for network, spec in compose["networks"].items()
+    }
+    for name, spec in apps.items():
+        trusted = environment_of(spec, {})["FORWARDED_ALLOW_IPS"]
+        (network,) = spec["networks"]
+        assert subnets[network] == [trusted], name
+        assert network in gateway["networks"], name
+    assert any(not subnets[network] for network in gateway["networks"]), (
+        "the gateway's published port should be on a network the APIs do not trust"
+    )
 
 
 def _strings(node: Any) -> Iterator[str]:
@@ -535,11 +669,11 @@ def test_gateway_limits_and_headers(compose: dict[str, Any], gateway: Gateway) -
     headers = {d.args[0].lower(): d.args[1] for d in server.children("proxy_set_header")}
     assert headers["x-request-id"].startswith("$")
     assert headers["x-forwarded-for"] == "$proxy_add_x_forwarded_for"
-    # The APIs believe X-Forwarded-For from the gateway's address, and only from it.
+    # The APIs believe X-Forwarded-For from the network the gateway shares with them
+    # (test_compose_is_fit_for_production checks the subnets).
     networks = _services(compose)[name]["networks"]
-    addresses = {network["ipv4_address"] for network in networks.values()}
     for app, spec in app_services(compose).items():
-        assert environment_of(spec, {})["FORWARDED_ALLOW_IPS"] in addresses, app
+        assert set(spec["networks"]) <= set(networks), app
     # A proxy_set_header inside a location drops every one inherited from the server.
     for location in server.children("location"):
         if location.children("proxy_pass"):
@@ -638,6 +772,7 @@ def test_compose_services_run_as_local_processes(
     api_ports = {name: (container_port(apps[name]), free_port()) for name in API_SERVICES}
     assert len({local for _, local in api_ports.values()}) == len(api_ports)
     ports = {(name, inner): local for name, (inner, local) in api_ports.items() if inner}
+    worker_metrics_port = free_port()
 
     def environment(name: str) -> dict[str, str]:
         compose_env = environment_of(apps[name], {"JWT_SECRET": JWT_SECRET})
@@ -646,6 +781,8 @@ def test_compose_services_run_as_local_processes(
         assert urlsplit(compose_env["REDIS_URL"]).hostname == "redis"
         env = {key: localize(value, hosts, ports) for key, value in compose_env.items()}
         env.update(DATABASE_URL=compose_database, REDIS_URL=redis_url)
+        if "WORKER_METRICS_PORT" in env:  # a fixed port in the container, a free one here
+            env["WORKER_METRICS_PORT"] = str(worker_metrics_port)
         image_env = {
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
             "LANG": "C.UTF-8",
@@ -730,7 +867,7 @@ def test_compose_services_run_as_local_processes(
             _fail_if_exited(processes)
             time.sleep(POLL_SECONDS)
 
-        # The worker's compose healthcheck (`arq --check`) passes: it is polling Redis.
+        # The worker's compose healthcheck (its own /healthz, shared.metrics) passes.
         for name in sorted(WORKER_SERVICES):
             check = healthcheck_argv(apps[name])
             check[0] = str(VENV_BIN / check[0]) if (VENV_BIN / check[0]).exists() else check[0]

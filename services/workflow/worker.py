@@ -19,6 +19,12 @@ from services.workflow.jobs import deliver_case_outcome, dispatch_event, sweep
 from shared.db import database, utcnow
 from shared.jobs import JobName, deserialize_job, every, redis_settings, serialize_job
 from shared.logging import configure_logging
+from shared.metrics import (
+    count_job_end,
+    count_job_start,
+    serve_worker_metrics,
+    stop_worker_metrics,
+)
 from shared.settings import get_settings
 
 _settings = get_settings()
@@ -38,9 +44,12 @@ async def startup(ctx: dict[str, Any]) -> None:
     configure_logging("workflow-worker", level=_settings.log_level, json_logs=_settings.log_json)
     await load_reference_data()
     await sync.startup(ctx)
+    # This replica's own /healthz and /metrics (arq's health key is one per queue).
+    await serve_worker_metrics(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    await stop_worker_metrics(ctx)
     await sync.shutdown(ctx)
     await database.dispose()
 
@@ -84,3 +93,5 @@ class WorkerSettings:
     health_check_interval = 10
     on_startup = startup
     on_shutdown = shutdown
+    on_job_start = count_job_start
+    on_job_end = count_job_end

@@ -501,3 +501,49 @@ def run_project_to_closure(
     project.close()
     project.check_books()
     return project
+
+
+# What the journey must have told the province, at the least.
+JOURNEY_EVENT_TYPES = {
+    "application.submitted",
+    "application.decided",
+    "organization.created",
+    "case.submitted",
+    "case.supplement_requested",
+    "case.resubmitted",
+    "case.accepted",
+    "case.review_started",
+    "task.decided",
+    "case.decided",
+    "inspection.submitted",
+    "inspection.concluded",
+    "fund.created",
+    "call.published",
+    "project.stage_changed",
+    "procurement.awarded",
+    "contract.signed",
+    "meeting.recorded",
+    "payment.requested",
+    "payment.approved",
+    "payment.paid",
+    "progress_report.submitted",
+    "rectification.opened",
+    "rectification.resolved",
+    "evaluation.started",
+    "evaluation.concluded",
+    "project.closed",
+}
+
+
+def read_feed(
+    workflow: httpx.Client, auth: Auth, after: str | None
+) -> tuple[list[Any], str | None]:
+    """Every feed item after the cursor, and the cursor at the end."""
+    items: list[Any] = []
+    while True:
+        params: dict[str, Any] = {"limit": 200} | ({"after": after} if after else {})
+        page = ok(workflow.get(f"{API}/events", params=params, headers=auth("provincial_system")))
+        items += page["items"]
+        after = page["next_cursor"]
+        if not page["has_more"]:
+            return items, after

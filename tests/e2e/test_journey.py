@@ -16,64 +16,21 @@ import uuid
 from collections import Counter
 from typing import Any
 
-import httpx
-
 from tests.e2e.steps import (
     API,
+    JOURNEY_EVENT_TYPES,
     WITHIN,
     Auth,
     Http,
     inspect_annually,
     ok,
+    read_feed,
     register_organization,
     run_project_to_closure,
 )
 from tests.support.polling import poll
 from tests.support.system import System
 from tests.workflow.sync.helpers import ReceiverProcess
-
-# What the journey must have told the province, at the least.
-EXPECTED_TYPES = {
-    "application.submitted",
-    "application.decided",
-    "organization.created",
-    "case.submitted",
-    "case.supplement_requested",
-    "case.resubmitted",
-    "case.accepted",
-    "case.review_started",
-    "task.decided",
-    "case.decided",
-    "inspection.submitted",
-    "inspection.concluded",
-    "fund.created",
-    "call.published",
-    "project.stage_changed",
-    "procurement.awarded",
-    "contract.signed",
-    "meeting.recorded",
-    "payment.requested",
-    "payment.approved",
-    "payment.paid",
-    "progress_report.submitted",
-    "rectification.opened",
-    "rectification.resolved",
-    "evaluation.started",
-    "evaluation.concluded",
-    "project.closed",
-}
-
-
-def _feed(workflow: httpx.Client, auth: Auth, after: str | None) -> tuple[list[Any], str | None]:
-    """Every feed item after the cursor, and the cursor at the end."""
-    items: list[Any] = []
-    while True:
-        params: dict[str, Any] = {"limit": 200} | ({"after": after} if after else {})
-        page = ok(workflow.get(f"{API}/events", params=params, headers=auth("provincial_system")))
-        items += page["items"]
-        after = page["next_cursor"]
-        if not page["has_more"]:
-            return items, after
 
 
 async def test_registration_inspection_and_a_project_reach_the_province_once_each(
@@ -92,7 +49,7 @@ async def test_registration_inspection_and_a_project_reach_the_province_once_eac
         201,
     )
     await province.verify_with(path, ours=endpoint["secret"])
-    _, start = _feed(workflow, auth, None)
+    _, start = read_feed(workflow, auth, None)
 
     org_id, registration_case = register_organization(http, auth)
     inspection_case = inspect_annually(http, auth, org_id)
@@ -109,12 +66,12 @@ async def test_registration_inspection_and_a_project_reach_the_province_once_eac
 
     # The province holds exactly the feed since it subscribed: each event once, signed.
     async def caught_up() -> tuple[list[Any], list[dict[str, Any]]] | None:
-        fed, _ = _feed(workflow, auth, start)
+        fed, _ = read_feed(workflow, auth, start)
         received = await province.log(path)
         ids = {e["webhook_id"] for e in received}
         # The feed holds back an event while an older transaction is still open, so a
         # prefix can be "caught up" too: wait for the journey's last kinds as well.
-        complete = {e["type"] for e in fed} >= EXPECTED_TYPES
+        complete = {e["type"] for e in fed} >= JOURNEY_EVENT_TYPES
         return (fed, received) if complete and ids == {e["id"] for e in fed} else None
 
     fed, received = await poll(caught_up, within=WITHIN, every=0.2)
@@ -123,7 +80,7 @@ async def test_registration_inspection_and_a_project_reach_the_province_once_eac
     assert all(e["verified"] == {"ours": True} for e in received)
     by_id = {e["id"]: e for e in fed}
     assert all(e["payload"] == by_id[e["webhook_id"]] for e in received)
-    assert EXPECTED_TYPES - {e["type"] for e in fed} == set()
+    assert JOURNEY_EVENT_TYPES - {e["type"] for e in fed} == set()
     subjects = {e["subject"]["id"] for e in fed}
     assert {org_id, project.id, *cases} <= subjects
     # The sender's side agrees: one delivery per event, each taking a single attempt.

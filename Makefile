@@ -5,7 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check lint fmt typecheck migrate token demo clean-data bench fuzz
+.PHONY: help install run test check lint fmt typecheck migrate token demo clean-data bench fuzz \
+	gateway-routes
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,3 +53,6 @@ bench: $(STAMP) ## Run the benchmarks and write bench/RESULTS.md
 
 fuzz: $(STAMP) ## Longer OpenAPI fuzzing of every service (schemathesis, 300 examples per operation)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(PY) -m pytest tests/e2e/test_fuzz.py $(PYTEST_ARGS)
+
+gateway-routes: $(STAMP) ## Rewrite deploy/gateway.conf's /api/v1 route table from the apps
+	$(PY) -m tools.gateway_routes

@@ -46,35 +46,16 @@ from sqlalchemy.engine import make_url
 
 from shared.dev.processes import free_port
 from shared.settings import PROJECT_ROOT, Settings
+from tools.specs import is_public_path, owners, service_spec
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 VENV_BIN = Path(sys.executable).parent
 # ENV=production refuses the development secret and anything under 32 characters.
 JWT_SECRET = "compose-test-" + "s" * 40
 
-# The /api/v1 resources each service owns: the contract the gateway must follow.
-OWNERS: dict[str, tuple[str, ...]] = {
-    "registry": (
-        "organizations",
-        "inspections",
-        "spot-checks",
-        "imports",
-        "exports",
-        "applications",
-    ),
-    "projects": (
-        "funds",
-        "calls",
-        "projects",
-        "contracts",
-        "payments",
-        "evaluations",
-        "sppe-schemes",
-        "meetings",
-        "ocds",
-    ),
-    "workflow": ("cases", "tasks", "case-definitions", "webhooks", "events", "inbound"),
-}
+# The /api/v1 resources each service owns, read from the three apps' OpenAPI paths (not
+# a hand-kept list): the contract the gateway must follow.
+OWNERS: dict[str, tuple[str, ...]] = owners()
 ONE_SHOT_SERVICES = {"migrate"}
 API_SERVICES = set(OWNERS)
 WORKER_SERVICES = {"workflow-worker"}
@@ -504,6 +485,31 @@ def test_gateway_routes_every_prefix_to_its_service(
             assert gateway.route(f"/api/v1/{prefix}x") is None, prefix
     for uri in ("/api/v1/unknown", "/api/v1/", "/metrics", "/readyz", "/"):
         assert gateway.route(uri) is None, f"{uri} should not reach a service"
+    # Nothing is routed that no service serves, and the internal calls stay internal.
+    routed = set(re.findall(r"[a-z][a-z-]*", " ".join(_api_route_patterns(gateway))))
+    served = {prefix for prefixes in OWNERS.values() for prefix in prefixes}
+    assert routed - {"api", "v"} == served
+    assert gateway.route("/api/v1/internal/case-outcomes") is None
+
+
+def _api_route_patterns(gateway: Gateway) -> list[str]:
+    return [entry.name for entry in gateway.maps["api_upstream"].block or []][1:]
+
+
+def test_gateway_routes_every_published_path_of_the_apps(
+    compose: dict[str, Any], gateway: Gateway
+) -> None:
+    """Each path template of each app's OpenAPI document reaches that app unchanged."""
+    services = _services(compose)
+    for owner in OWNERS:
+        for path in service_spec(owner)["paths"]:
+            uri = re.sub(r"\{[^}]+\}", "0193b2c4", path)
+            upstream = gateway.route(uri)
+            if not is_public_path(path):
+                assert upstream is None, f"{path} must not be published"
+                continue
+            assert upstream is not None, f"{path} of {owner} is not routed"
+            assert (upstream.host, upstream.port) == (owner, container_port(services[owner]))
 
 
 def test_gateway_serves_each_service_documentation(

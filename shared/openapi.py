@@ -24,7 +24,7 @@ _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
-def install_openapi(app: FastAPI) -> None:
+def install_openapi(app: FastAPI, *, service: str | None = None) -> None:
     original = app.openapi
 
     def openapi() -> dict[str, Any]:

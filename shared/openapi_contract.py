@@ -213,13 +213,16 @@ def complete_document(schema: dict[str, Any]) -> None:
 
 
 def _type_decimals(node: Any, name: str | None) -> None:
-    """Pydantic declares a Decimal as number-or-string: say which one the API writes."""
+    """Pydantic declares a Decimal as number-or-string: say which one the API writes.
+    (And drops the `anyOf` of `Any | None`, which linters call illogical.)"""
     if isinstance(node, list):
         for item in node:
             _type_decimals(item, name)
         return
     if not isinstance(node, dict):
         return
+    if any(option == {} for option in node.get("anyOf", ())):
+        del node["anyOf"]  # `Any | None`: one of the options is any value already
     for key, value in node.items():
         if isinstance(value, dict) and _is_decimal(value):
             node[key] = _decimal_schema(value, key if name == "properties" else name)

@@ -525,6 +525,25 @@ def test_gateway_serves_each_service_documentation(
         assert gateway.route(f"/{api}/metrics") is None
 
 
+def test_gateway_serves_the_merged_spec_and_its_docs_page(
+    compose: dict[str, Any], gateway: Gateway
+) -> None:
+    name, _ = gateway_config_path(compose)
+    mounts = {}
+    for volume in _services(compose)[name]["volumes"]:
+        source, target = volume.split(":")[:2]
+        mounts[target.rstrip("/")] = (COMPOSE_FILE.parent / source).resolve()
+    for uri, committed in (("/openapi.json", "sanshe.json"), ("/docs", "docs.html")):
+        found = gateway.location_for(uri)
+        assert found is not None and found[0].args == ["=", uri], uri
+        (alias,) = found[0].children("alias")
+        directory, file_name = alias.args[0].rsplit("/", 1)
+        assert file_name == committed
+        assert directory in mounts, f"{directory} is not mounted into the gateway"
+        assert (mounts[directory] / file_name).is_file(), uri
+        assert mounts[directory] == PROJECT_ROOT / "openapi"
+
+
 def test_gateway_limits_and_headers(compose: dict[str, Any], gateway: Gateway) -> None:
     name, _ = gateway_config_path(compose)
     server = gateway.server

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
-import pytest
 
+from tests.contract.servers import gateway, nginx_binary, nginx_conf
 from tools import gateway_routes
 from tools.specs import SERVICES, owners
 
@@ -41,33 +38,11 @@ def test_every_service_serves_something_and_none_shares_a_prefix() -> None:
 # -- the real nginx, where it is installed (Debian: nginx-light) ---------------------------
 
 
-@pytest.fixture
-def nginx_prefix(tmp_path: Path) -> tuple[str, Path]:
-    nginx = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-    )
-    if nginx is None:
-        pytest.skip("nginx is not installed")
-    return nginx, tmp_path
-
-
-def _nginx_conf(prefix: Path, gateway: str) -> Path:
-    (prefix / "gateway.conf").write_text(gateway, encoding="utf-8")
-    conf = prefix / "nginx.conf"
-    conf.write_text(
-        f"pid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\ndaemon off;\n"
-        "events {}\nhttp {\n  include /etc/nginx/mime.types;\n"
-        f"  client_body_temp_path {prefix};\n  include {prefix}/gateway.conf;\n}}\n",
-        encoding="utf-8",
-    )
-    return conf
-
-
-def test_nginx_accepts_the_gateway_configuration(nginx_prefix: tuple[str, Path]) -> None:
-    nginx, prefix = nginx_prefix
-    conf = _nginx_conf(prefix, gateway_routes.GATEWAY_CONF.read_text(encoding="utf-8"))
+def test_nginx_accepts_the_gateway_configuration(tmp_path: Path) -> None:
+    nginx = nginx_binary()
+    conf = nginx_conf(tmp_path, gateway_routes.GATEWAY_CONF.read_text(encoding="utf-8"))
     result = subprocess.run(
-        [nginx, "-t", "-c", str(conf), "-p", str(prefix)],
+        [nginx, "-t", "-c", str(conf), "-p", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=30,
@@ -76,30 +51,8 @@ def test_nginx_accepts_the_gateway_configuration(nginx_prefix: tuple[str, Path])
     assert result.returncode == 0, result.stderr
 
 
-def test_nginx_serves_the_docs_page_and_the_merged_document(
-    nginx_prefix: tuple[str, Path],
-) -> None:
-    nginx, prefix = nginx_prefix
-    port = _free_port()
-    text = gateway_routes.GATEWAY_CONF.read_text(encoding="utf-8")
-    text = text.replace("listen 80;", f"listen 127.0.0.1:{port};")
-    text = text.replace("/usr/share/nginx/sanshe/", f"{gateway_routes.ROOT}/openapi/")
-    conf = _nginx_conf(prefix, text)
-    process = subprocess.Popen(
-        [nginx, "-c", str(conf), "-p", str(prefix)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                httpx.get(f"{url}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and process.poll() is None
-                time.sleep(0.1)
+def test_nginx_serves_the_docs_page_and_the_merged_document(tmp_path: Path) -> None:
+    with gateway(tmp_path, {}) as url:
         spec = httpx.get(f"{url}/openapi.json", headers={"Accept-Encoding": "gzip"})
         assert spec.status_code == 200 and spec.headers["content-encoding"] == "gzip"
         assert spec.json()["info"]["title"] == "Sanshe API"
@@ -111,12 +64,3 @@ def test_nginx_serves_the_docs_page_and_the_merged_document(
         assert unknown.status_code == 404
         assert unknown.headers["content-type"] == "application/problem+json"
         assert httpx.options(f"{url}/api/v1/internal/case-outcomes").status_code == 404
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

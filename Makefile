@@ -5,7 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check lint fmt typecheck migrate token demo clean-data bench fuzz lock image
+.PHONY: help install run test check lint fmt typecheck migrate token demo clean-data bench fuzz \
+	lock image gateway-routes openapi openapi-check openapi-breaking openapi-lint node-tools
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -67,3 +68,25 @@ image: ## Build the image sanshe:<package version> (needs Docker with BuildKit)
 	docker build --build-arg SANSHE_VERSION=$(VERSION) \
 	  --build-arg SANSHE_REVISION=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) \
 	  -t sanshe:$(VERSION) .
+
+gateway-routes: $(STAMP) ## Rewrite deploy/gateway.conf's /api/v1 route table from the apps
+	$(PY) -m tools.gateway_routes
+
+openapi: $(STAMP) gateway-routes ## Regenerate openapi/*.json and openapi/docs.html from the apps
+	$(PY) -m tools.openapi_build
+
+openapi-check: $(STAMP) ## Fail if a committed spec (or the gateway routes) differs from the apps
+	$(PY) -m tools.openapi_build --check
+
+openapi-breaking: $(STAMP) ## Breaking changes of openapi/*.json against BASE (default HEAD~1)
+	$(PY) -m tools.openapi_breaking --base $${BASE:-HEAD~1}
+
+NODE_TOOLS := tools/node/node_modules/.installed
+$(NODE_TOOLS): tools/node/package.json tools/node/package-lock.json
+	cd tools/node && npm ci --no-audit --no-fund
+	@touch $@
+
+node-tools: $(NODE_TOOLS) ## Install the pinned redocly CLI, openapi-typescript and tsc
+
+openapi-lint: node-tools ## redocly lint of every committed spec (0 errors)
+	cd tools/node && npm run --silent lint

@@ -1,6 +1,7 @@
 """The application factory every service uses, so that all three behave alike.
 
 It wires logging, problem+json errors, request ids, body limits, idempotency keys,
+OPTIONS answers, gzip, CORS (when origins are configured),
 the operational endpoints, the queue connection and the outbox relay.
 """
 
@@ -15,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from shared.db import database
 from shared.errors import install_problem_handlers
@@ -22,7 +24,13 @@ from shared.health import operational_router
 from shared.idempotency import IdempotencyMiddleware, purge_expired_keys
 from shared.jobs import create_queue
 from shared.logging import configure_logging
-from shared.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from shared.middleware import (
+    BodyLimitMiddleware,
+    CORSMiddleware,
+    OptionsMiddleware,
+    RequestContextMiddleware,
+    cors_middleware_options,
+)
 from shared.openapi import install_openapi
 from shared.outbox import InfraTables, OutboxRelay
 from shared.settings import get_settings
@@ -109,6 +117,17 @@ def create_service_app(
     # Added last = outermost: the request id is bound before anything else runs.
     app.add_middleware(IdempotencyMiddleware, database=database, table=infra.idempotency)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(OptionsMiddleware)
+    if settings.gzip_minimum_bytes:
+        app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
+    if settings.cors_allow_origins:
+        # Outside OPTIONS: a preflight from an allowed origin is answered here.
+        app.add_middleware(
+            CORSMiddleware,
+            **cors_middleware_options(
+                settings.cors_allow_origins, max_age=settings.cors_max_age_seconds
+            ),
+        )
     app.add_middleware(RequestContextMiddleware, service=service)
-    install_openapi(app)
+    install_openapi(app, service=service)
     return app

@@ -246,6 +246,11 @@ def allow(*roles: Role) -> Any:
     return Depends(require_roles(*roles))
 
 
+# Every role gate made by `require_roles`, with the roles it admits: the OpenAPI document
+# reads a route's dependencies against it to declare who may call it (`x-roles`).
+ROLE_GATES: dict[Callable[..., Any], frozenset[Role]] = {}
+
+
 def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """A dependency admitting only the given roles (403 for any other authenticated one)."""
     allowed = frozenset(roles)
@@ -258,4 +263,5 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]
             )
         return principal
 
+    ROLE_GATES[dependency] = allowed
     return dependency

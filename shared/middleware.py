@@ -1,12 +1,19 @@
-"""ASGI middleware every service runs: request id, access log and metrics, body limit."""
+"""ASGI middleware every service runs: request id, access log and metrics, body limit,
+OPTIONS answers and, when configured, CORS."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
+from typing import Any
 
+import fastapi.routing
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import metrics
@@ -132,3 +139,82 @@ class BodyLimitMiddleware:
             detail=f"The request body exceeds {self.max_bytes} bytes",
         )
         await response(scope, receive, send)
+
+
+class OptionsMiddleware:
+    """Answers `OPTIONS` on any path the app serves: 204 with the methods that path takes.
+
+    Without it the router answered 405 with an `Allow` naming the methods of whichever
+    route matched first. A CORS preflight is answered by `CORSMiddleware` before this
+    (when origins are configured); one that reaches here gets no CORS headers, which a
+    browser reads as a refusal. A path no route serves falls through to the 404.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "OPTIONS" or "app" not in scope:
+            await self.app(scope, receive, send)
+            return
+        methods = allowed_methods(scope["app"].router.routes, scope)
+        if not methods:
+            await self.app(scope, receive, send)
+            return
+        response = Response(status_code=204, headers={"Allow": ", ".join(methods)})
+        await response(scope, receive, send)
+
+
+def allowed_methods(routes: list[BaseRoute], scope: Scope) -> list[str]:
+    """Every method some route serves at this scope's path, OPTIONS included."""
+    methods: set[str] = set()
+    for route in _flat_routes(routes):
+        route_methods = getattr(route, "methods", None)
+        if not route_methods:
+            continue
+        match, _ = route.matches(scope)
+        if match is not Match.NONE:
+            methods |= set(route_methods)
+    return sorted(methods | {"OPTIONS"}) if methods else []
+
+
+def _flat_routes(routes: list[BaseRoute]) -> Iterable[Any]:
+    """Each route with its full path: FastAPI >= 0.16x keeps an included router as one
+    entry and flattens it through `iter_route_contexts`; earlier versions list them all."""
+    flatten = getattr(fastapi.routing, "iter_route_contexts", None)
+    return routes if flatten is None else flatten(routes)
+
+
+# What a browser page may send and read across origins (beyond the CORS-safelisted ones).
+CORS_ALLOWED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+CORS_ALLOWED_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "Accept-Language",
+    "Idempotency-Key",
+    "If-Match",
+    REQUEST_ID_HEADER,
+)
+CORS_EXPOSED_HEADERS = ("ETag", "Location", "Retry-After", "Content-Disposition", REQUEST_ID_HEADER)
+
+
+def cors_middleware_options(origins: list[str], *, max_age: int) -> dict[str, Any]:
+    """`CORSMiddleware`'s arguments for these origins. Tokens travel in `Authorization`,
+    not cookies, so credentials are never allowed (and `*` stays a plain wildcard)."""
+    return {
+        "allow_origins": origins,
+        "allow_methods": list(CORS_ALLOWED_METHODS),
+        "allow_headers": list(CORS_ALLOWED_HEADERS),
+        "expose_headers": list(CORS_EXPOSED_HEADERS),
+        "allow_credentials": False,
+        "max_age": max_age,
+    }
+
+
+__all__ = [
+    "BodyLimitMiddleware",
+    "CORSMiddleware",
+    "OptionsMiddleware",
+    "RequestContextMiddleware",
+    "cors_middleware_options",
+]

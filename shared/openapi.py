@@ -7,6 +7,9 @@ here each operation gets the errors any request can meet — 400 (unreadable bod
 or the database busy or stalled: send it again after `Retry-After`), and 401/403 when it
 needs a token — and every
 4xx/5xx response is given the problem+json content.
+
+Then `shared.openapi_contract` declares what a front-end needs beyond that: summaries,
+roles, headers, problem codes, examples, tags, Decimal types.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from shared.errors import PROBLEM_MEDIA_TYPE, Problem, status_title
+from shared.openapi_contract import complete_document, complete_operation, route_facts
 
 _ALWAYS = (400, 422, 500, 503)
 _WITH_BODY = (413,)
@@ -24,7 +28,7 @@ _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
-def install_openapi(app: FastAPI) -> None:
+def install_openapi(app: FastAPI, *, service: str | None = None) -> None:
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -32,10 +36,13 @@ def install_openapi(app: FastAPI) -> None:
             return app.openapi_schema
         schema = original()
         _add_problem_schema(schema)
-        for path_item in schema.get("paths", {}).values():
-            for operation in path_item.values():
+        facts = route_facts(app)
+        for path, path_item in schema.get("paths", {}).items():
+            for method, operation in path_item.items():
                 if isinstance(operation, dict) and "responses" in operation:
                     _document_errors(operation)
+                    complete_operation(operation, method=method, facts=facts.get((path, method)))
+        complete_document(schema)
         _drop_unused_validation_schemas(schema)
         app.openapi_schema = schema
         return schema

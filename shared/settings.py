@@ -8,9 +8,10 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The development secret is public (it is in this file): production refuses it.
 DEVELOPMENT_JWT_SECRET = "sanshe-development-secret-do-not-use-in-production"  # noqa: S105
@@ -128,6 +129,30 @@ class Settings(BaseSettings):
         if not keys:
             raise ValueError("JWT_SECRETS holds no kid:secret pair")
         return tuple(keys)
+
+    # Browsers: the origins (scheme://host[:port]) whose pages may call the APIs directly
+    # (CORS), comma-separated. Empty (the default): no CORS headers at all, as behind the
+    # gateway, where the front-end and the APIs share one origin. `*` is refused in
+    # production.
+    cors_allow_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # How long a browser may cache a preflight answer.
+    cors_max_age_seconds: int = Field(default=600, ge=0)
+    # Responses at least this large are gzip-compressed when the client accepts it
+    # (0 turns compression off).
+    gzip_minimum_bytes: int = Field(default=1024, ge=0)
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_any_origin_in_production(self) -> Settings:
+        if self.env is Environment.production and "*" in self.cors_allow_origins:
+            raise ValueError("CORS_ALLOW_ORIGINS must list origins, not *, when ENV=production")
+        return self
 
     @model_validator(mode="after")
     def _refuse_development_secret_in_production(self) -> Settings:

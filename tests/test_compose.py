@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import signal
 import socket
 import subprocess
@@ -44,43 +43,33 @@ from sqlalchemy.engine import make_url
 
 from devtools.processes import ManagedProcess, ProcessExited, free_port, stop_all, wait_ready
 from shared.settings import PROJECT_ROOT, Settings
+from tests.support.compose import (
+    API_SERVICES,
+    COMPOSE_FILE,
+    JWT_SECRET,
+    ONE_SHOT_SERVICES,
+    OWNERS,
+    REQUIRED_VARIABLES,
+    SECRETS_DIR,
+    VARIABLE,
+    WORKER_SERVICES,
+    InterpolationError,
+    app_services,
+    command_of,
+    completion_dependencies,
+    compose_variables,
+    container_port,
+    environment_of,
+    healthcheck_argv,
+    healthcheck_url,
+    interpolate,
+    load_compose,
+    option_value,
+    services_of,
+)
+from tools.specs import is_public_path, service_spec
 
-COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 VENV_BIN = Path(sys.executable).parent
-# ENV=production refuses the development secret and anything under 32 characters.
-JWT_SECRET = "compose-test-" + "s" * 40
-# What `docker compose` needs from its shell: the file defaults cover everything else.
-REQUIRED_VARIABLES = ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "JWT_SECRETS_FILE")
-# Where compose mounts each secret in a container.
-SECRETS_DIR = "/run/secrets/"
-
-# The /api/v1 resources each service owns: the contract the gateway must follow.
-OWNERS: dict[str, tuple[str, ...]] = {
-    "registry": (
-        "organizations",
-        "inspections",
-        "spot-checks",
-        "imports",
-        "exports",
-        "applications",
-    ),
-    "projects": (
-        "funds",
-        "calls",
-        "projects",
-        "contracts",
-        "payments",
-        "evaluations",
-        "sppe-schemes",
-        "meetings",
-        "ocds",
-    ),
-    "workflow": ("cases", "tasks", "case-definitions", "webhooks", "events", "inbound"),
-}
-ONE_SHOT_SERVICES = {"migrate"}
-API_SERVICES = set(OWNERS)
-WORKER_SERVICES = {"workflow-worker"}
-
 MIGRATE_TIMEOUT_SECONDS = 180.0
 READY_DEADLINE_SECONDS = 90.0
 WORKER_ALIVE_SECONDS = 3.0
@@ -91,166 +80,9 @@ LOCALHOST = "127.0.0.1"
 CONTAINER_SELF = {"127.0.0.1", "localhost"}
 
 
-# -- compose: interpolation and loading ---------------------------------------------------
-
-_VARIABLE = re.compile(
-    r"\$(?:(?P<escaped>\$)"
-    r"|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}"
-    r"|(?P<named>[A-Za-z_][A-Za-z0-9_]*))"
-)
-
-
-class InterpolationError(ValueError):
-    pass
-
-
-def interpolate(text: str, variables: Mapping[str, str]) -> str:
-    """Compose's `$$`, `$VAR`, `${VAR}`, `${VAR:-x}`, `${VAR-x}`, `${VAR:?x}`, `${VAR?x}`,
-    `${VAR:+x}` and `${VAR+x}` (without nesting: a leftover `${` fails the structure test)."""
-
-    def substitute(match: re.Match[str]) -> str:
-        if match["escaped"]:
-            return "$"
-        name = match["braced"] or match["named"]
-        value = variables.get(name)
-        op, arg = match["op"], match["arg"] or ""
-        if op is None:
-            return value or ""
-        # With a colon, an empty value counts as unset.
-        unset = value is None or (op.startswith(":") and value == "")
-        if op.endswith("-"):
-            return arg if unset else str(value)
-        if op.endswith("+"):
-            return "" if unset else arg
-        if unset:
-            raise InterpolationError(f"required variable {name} is missing a value: {arg}")
-        return str(value)
-
-    return _VARIABLE.sub(substitute, text)
-
-
-def _interpolate_tree(node: Any, variables: Mapping[str, str]) -> Any:
-    if isinstance(node, str):
-        return interpolate(node, variables)
-    if isinstance(node, list):
-        return [_interpolate_tree(item, variables) for item in node]
-    if isinstance(node, dict):
-        return {key: _interpolate_tree(value, variables) for key, value in node.items()}
-    return node
-
-
-def load_compose(variables: Mapping[str, str]) -> dict[str, Any]:
-    """docker-compose.yml with anchors merged (`<<`) and variables interpolated.
-
-    `variables` stands for the shell of `docker compose`: only what the test sets, so the
-    file's own defaults are what is exercised.
-    """
-    raw = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
-    assert isinstance(raw, dict)
-    document: dict[str, Any] = _interpolate_tree(raw, variables)
-    # Where each service's secrets come from on this host, for environment_of: a
-    # `*_FILE` variable naming /run/secrets/<name> names that file outside Docker.
-    sources = document.get("secrets") or {}
-    for spec in (document.get("services") or {}).values():
-        files: dict[str, str] = {}
-        for entry in spec.get("secrets") or []:
-            source = entry if isinstance(entry, str) else entry["source"]
-            target = entry if isinstance(entry, str) else entry.get("target", source)
-            files[f"{SECRETS_DIR}{target}"] = str(
-                (COMPOSE_FILE.parent / sources[source]["file"]).resolve()
-            )
-        spec["x-local-secret-files"] = files
-    return document
-
-
-def compose_variables(directory: Path) -> dict[str, str]:
-    """The shell of `docker compose` as an operator sets it up (docs/operations.md)."""
-    secrets = directory / "jwt_secrets"
-    secrets.write_text(f"k1:{JWT_SECRET}\n", encoding="utf-8")
-    return {
-        "POSTGRES_PASSWORD": "compose-test-database-password",
-        "REDIS_PASSWORD": "compose-test-redis-password",
-        "JWT_SECRETS_FILE": str(secrets),
-    }
-
-
 @pytest.fixture(scope="module")
 def compose(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return load_compose(compose_variables(tmp_path_factory.mktemp("compose")))
-
-
-def _services(compose: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    services: dict[str, dict[str, Any]] = compose["services"]
-    return services
-
-
-def app_services(compose: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The services run from the project's image (the ones with a `build`)."""
-    return {name: spec for name, spec in _services(compose).items() if "build" in spec}
-
-
-def command_of(spec: Mapping[str, Any]) -> list[str]:
-    command = spec["command"]
-    return shlex.split(command) if isinstance(command, str) else [str(arg) for arg in command]
-
-
-def environment_of(spec: Mapping[str, Any], variables: Mapping[str, str]) -> dict[str, str]:
-    environment = spec.get("environment") or {}
-    if isinstance(environment, list):
-        environment = dict(
-            item.split("=", 1) if "=" in item else (item, None) for item in environment
-        )
-    # A bare name (no value) takes the value from the shell of `docker compose`; a
-    # mounted secret's path is, outside Docker, the file compose would mount there.
-    secret_files: Mapping[str, str] = spec.get("x-local-secret-files") or {}
-    return {
-        key: variables.get(key, "") if value is None else secret_files.get(str(value), str(value))
-        for key, value in environment.items()
-    }
-
-
-def option_value(argv: Sequence[str], option: str) -> str | None:
-    for index, arg in enumerate(argv):
-        if arg == option and index + 1 < len(argv):
-            return argv[index + 1]
-        if arg.startswith(f"{option}="):
-            return arg.split("=", 1)[1]
-    return None
-
-
-def container_port(spec: Mapping[str, Any]) -> int | None:
-    """The port an API listens on inside its container (its command's `--port`)."""
-    port = option_value(command_of(spec), "--port")
-    return int(port) if port is not None else None
-
-
-def completion_dependencies(compose: Mapping[str, Any]) -> set[str]:
-    """Services that others wait for to exit successfully: the one-shot steps."""
-    return {
-        dependency
-        for spec in _services(compose).values()
-        for dependency, condition in (spec.get("depends_on") or {}).items()
-        if isinstance(condition, dict)
-        and condition.get("condition") == "service_completed_successfully"
-    }
-
-
-def healthcheck_argv(spec: Mapping[str, Any]) -> list[str]:
-    """The healthcheck as a command line (`CMD` list or `CMD-SHELL` string)."""
-    test = spec["healthcheck"]["test"]
-    if isinstance(test, str):
-        return ["sh", "-c", test]
-    kind, *rest = test
-    return ["sh", "-c", rest[0]] if kind == "CMD-SHELL" else list(rest)
-
-
-_URL = re.compile(r"https?://[^\s'\"]+")
-
-
-def healthcheck_url(spec: Mapping[str, Any]) -> str:
-    urls = _URL.findall(" ".join(healthcheck_argv(spec)))
-    assert len(urls) == 1, f"expected one URL in the healthcheck, got {urls}"
-    return str(urls[0])
 
 
 # -- compose: structure ----------------------------------------------------------------------
@@ -289,10 +121,10 @@ def _bytes(size: str) -> int:
 
 
 def test_compose_structure(compose: dict[str, Any]) -> None:
-    services = _services(compose)
+    services = services_of(compose)
     # Every `$` in the file is syntax this test's interpolation understands.
     raw = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
-    unknown = [text for text in _strings(raw) if "$" in _VARIABLE.sub("", text)]
+    unknown = [text for text in _strings(raw) if "$" in VARIABLE.sub("", text)]
     assert not unknown, f"interpolation this test does not support: {unknown}"
 
     apps = app_services(compose)
@@ -345,7 +177,7 @@ def test_compose_structure(compose: dict[str, Any]) -> None:
 
 
 def test_compose_is_fit_for_production(compose: dict[str, Any]) -> None:
-    services = _services(compose)
+    services = services_of(compose)
     apps = app_services(compose)
     for name, spec in services.items():
         # Third-party images at an exact release (PostgreSQL numbers them major.minor) or
@@ -602,7 +434,7 @@ class Gateway:
 
 def gateway_config_path(compose: Mapping[str, Any]) -> tuple[str, Path]:
     """The gateway service and the configuration file compose mounts into it."""
-    for name, spec in _services(compose).items():
+    for name, spec in services_of(compose).items():
         if not str(spec.get("image", "")).startswith("nginx"):
             continue
         for volume in spec.get("volumes", []):
@@ -622,7 +454,7 @@ def gateway(compose: dict[str, Any]) -> Gateway:
 def test_gateway_routes_every_prefix_to_its_service(
     compose: dict[str, Any], gateway: Gateway
 ) -> None:
-    services = _services(compose)
+    services = services_of(compose)
     for owner, prefixes in OWNERS.items():
         expected = (owner, container_port(services[owner]))
         for prefix in prefixes:
@@ -636,12 +468,37 @@ def test_gateway_routes_every_prefix_to_its_service(
             assert gateway.route(f"/api/v1/{prefix}x") is None, prefix
     for uri in ("/api/v1/unknown", "/api/v1/", "/metrics", "/readyz", "/"):
         assert gateway.route(uri) is None, f"{uri} should not reach a service"
+    # Nothing is routed that no service serves, and the internal calls stay internal.
+    routed = set(re.findall(r"[a-z][a-z-]*", " ".join(_api_route_patterns(gateway))))
+    served = {prefix for prefixes in OWNERS.values() for prefix in prefixes}
+    assert routed - {"api", "v"} == served
+    assert gateway.route("/api/v1/internal/case-outcomes") is None
+
+
+def _api_route_patterns(gateway: Gateway) -> list[str]:
+    return [entry.name for entry in gateway.maps["api_upstream"].block or []][1:]
+
+
+def test_gateway_routes_every_published_path_of_the_apps(
+    compose: dict[str, Any], gateway: Gateway
+) -> None:
+    """Each path template of each app's OpenAPI document reaches that app unchanged."""
+    services = services_of(compose)
+    for owner in OWNERS:
+        for path in service_spec(owner)["paths"]:
+            uri = re.sub(r"\{[^}]+\}", "0193b2c4", path)
+            upstream = gateway.route(uri)
+            if not is_public_path(path):
+                assert upstream is None, f"{path} must not be published"
+                continue
+            assert upstream is not None, f"{path} of {owner} is not routed"
+            assert (upstream.host, upstream.port) == (owner, container_port(services[owner]))
 
 
 def test_gateway_serves_each_service_documentation(
     compose: dict[str, Any], gateway: Gateway
 ) -> None:
-    services = _services(compose)
+    services = services_of(compose)
     for api in API_SERVICES:
         for page in ("docs", "redoc", "openapi.json"):
             upstream = gateway.route(f"/{api}/{page}")
@@ -651,12 +508,31 @@ def test_gateway_serves_each_service_documentation(
         assert gateway.route(f"/{api}/metrics") is None
 
 
+def test_gateway_serves_the_merged_spec_and_its_docs_page(
+    compose: dict[str, Any], gateway: Gateway
+) -> None:
+    name, _ = gateway_config_path(compose)
+    mounts = {}
+    for volume in services_of(compose)[name]["volumes"]:
+        source, target = volume.split(":")[:2]
+        mounts[target.rstrip("/")] = (COMPOSE_FILE.parent / source).resolve()
+    for uri, committed in (("/openapi.json", "sanshe.json"), ("/docs", "docs.html")):
+        found = gateway.location_for(uri)
+        assert found is not None and found[0].args == ["=", uri], uri
+        (alias,) = found[0].children("alias")
+        directory, file_name = alias.args[0].rsplit("/", 1)
+        assert file_name == committed
+        assert directory in mounts, f"{directory} is not mounted into the gateway"
+        assert (mounts[directory] / file_name).is_file(), uri
+        assert mounts[directory] == PROJECT_ROOT / "openapi"
+
+
 def test_gateway_limits_and_headers(compose: dict[str, Any], gateway: Gateway) -> None:
     name, _ = gateway_config_path(compose)
     server = gateway.server
     # The port nginx listens on is the one compose publishes.
     (listen,) = server.children("listen")
-    targets = [str(port).rsplit(":", 1)[-1] for port in _services(compose)[name]["ports"]]
+    targets = [str(port).rsplit(":", 1)[-1] for port in services_of(compose)[name]["ports"]]
     assert targets == [listen.args[0]]
 
     # Uploads up to the services' own limit must get through the gateway.
@@ -671,7 +547,7 @@ def test_gateway_limits_and_headers(compose: dict[str, Any], gateway: Gateway) -
     assert headers["x-forwarded-for"] == "$proxy_add_x_forwarded_for"
     # The APIs believe X-Forwarded-For from the network the gateway shares with them
     # (test_compose_is_fit_for_production checks the subnets).
-    networks = _services(compose)[name]["networks"]
+    networks = services_of(compose)[name]["networks"]
     for app, spec in app_services(compose).items():
         assert set(spec["networks"]) <= set(networks), app
     # A proxy_set_header inside a location drops every one inherited from the server.
@@ -764,7 +640,7 @@ async def compose_database(database_url: str) -> AsyncIterator[str]:
 def test_compose_services_run_as_local_processes(
     compose: dict[str, Any], compose_database: str, redis_url: str, tmp_path: Path
 ) -> None:
-    services = _services(compose)
+    services = services_of(compose)
     apps = app_services(compose)
     hosts = set(services)
 

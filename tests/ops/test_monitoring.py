@@ -20,7 +20,7 @@ import yaml
 
 from shared import metrics
 from shared.settings import PROJECT_ROOT
-from tests.test_compose import (
+from tests.support.compose import (
     API_SERVICES,
     WORKER_SERVICES,
     app_services,

@@ -19,7 +19,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -188,10 +187,6 @@ class MemoryWatch:
             }
             for name in self.pids
         }
-
-
-def project_path(*parts: str) -> Path:
-    return PROJECT_ROOT.joinpath(*parts)
 
 
 async def wait_ready(server: ManagedProcess, url: str, within: float = 60.0) -> None:

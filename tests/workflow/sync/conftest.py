@@ -25,7 +25,6 @@ from arq import ArqRedis, create_pool
 from arq.worker import Worker, func
 from fastapi import FastAPI
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 import services.workflow.sync as sync
 from services.workflow.models import infra
@@ -178,8 +177,3 @@ async def _nothing_left_pending() -> AsyncIterator[None]:
 @pytest.fixture
 def civil(auth: Callable[..., dict[str, str]]) -> dict[str, str]:
     return auth("civil_affairs")
-
-
-async def in_transaction(work: Callable[[AsyncSession], Any]) -> Any:
-    async with database.transaction() as session:
-        return await work(session)

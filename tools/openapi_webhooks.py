@@ -3,16 +3,14 @@
 Each public outbound event type becomes one webhook: the POST a subscriber's endpoint
 receives, signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`,
 `webhook-signature`), whose body is the common envelope with the type's `data`. The
-YAML is read where the workflow package keeps it, never edited.
+schemas are the workflow's own (`services.workflow.sync.catalogue`), never a copy.
 """
 
 from __future__ import annotations
 
-import importlib
-from pathlib import Path
 from typing import Any
 
-import yaml
+from services.workflow.sync.catalogue import EventType, catalogue
 
 SIGNATURE_HEADERS = {
     "webhook-id": "The event id (the same as the body's `id`): deduplicate on it.",
@@ -22,20 +20,10 @@ SIGNATURE_HEADERS = {
 }
 
 
-def events_file() -> Path:
-    package = importlib.import_module("services.workflow")
-    root = Path(str(package.__file__)).parent
-    (found,) = sorted(root.rglob("events.yaml"))
-    return found
-
-
-def webhooks(path: Path | None = None) -> dict[str, Any]:
-    raw = yaml.safe_load((path or events_file()).read_text(encoding="utf-8"))
+def webhooks() -> dict[str, Any]:
     result: dict[str, Any] = {}
-    for name, spec in sorted(raw["outbound"].items()):
-        if spec.get("internal"):
-            continue
-        description = str(spec.get("description", "")).strip()
+    for event in sorted(catalogue().public(), key=lambda event: event.name):
+        name, description = event.name, event.description
         result[name] = {
             "post": {
                 "operationId": "on" + "".join(p.capitalize() for p in _words(name)),
@@ -55,7 +43,7 @@ def webhooks(path: Path | None = None) -> dict[str, Any]:
                 ],
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": payload_schema(name, spec)}},
+                    "content": {"application/json": {"schema": payload_schema(event)}},
                 },
                 "responses": {
                     "2XX": {"description": "Received: any 2xx stops the retries."},
@@ -73,44 +61,8 @@ def _words(name: str) -> list[str]:
     return name.replace(".", "_").split("_")
 
 
-def payload_schema(name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """The envelope `services/workflow/sync` renders, with this type's data inside."""
-    data = {
-        **(spec.get("data") or {}),
-        "truncated": {"type": "boolean", "description": "Cut to stay under 20 KB"},
-    }
-    return {
-        "title": name,
-        "type": "object",
-        "required": ["id", "type", "timestamp", "source", "subject", "data"],
-        "properties": {
-            "id": {
-                "type": "string",
-                "format": "uuid",
-                "description": "The event id; also the `webhook-id` header",
-            },
-            "type": {"const": name},
-            "timestamp": {"type": "string", "format": "date-time"},
-            "source": {"type": "string", "enum": ["registry", "projects", "workflow"]},
-            "subject": {
-                "type": "object",
-                "required": ["type", "id", "seq"],
-                "properties": {
-                    "type": {"const": str(spec["subject"])},
-                    "id": {"type": "string"},
-                    "seq": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "description": "Per-subject sequence: ignore an event whose seq is "
-                        "not above the last one you applied for this subject",
-                    },
-                },
-            },
-            "data": {
-                "type": "object",
-                "properties": data,
-                "required": list(spec.get("required") or ()),
-                "additionalProperties": True,
-            },
-        },
-    }
+def payload_schema(event: EventType) -> dict[str, Any]:
+    """The envelope the workflow renders and validates deliveries against (one definition:
+    `EventType.payload_schema`), less what OpenAPI states elsewhere."""
+    schema = event.payload_schema()
+    return {key: value for key, value in schema.items() if key not in ("$schema", "description")}

@@ -18,8 +18,9 @@ import httpx
 from services.projects.evaluation.scheme import read_scheme_files
 from tests.factories import application_body, call_body, contract_body, fund_body, meeting_body
 from tests.factories import registered_org as registered_org_body
-from tests.support.polling import poll_sync
+from tests.support.polling import poll, poll_sync
 from tests.workflow.helpers import materials_for
+from tests.workflow.sync.helpers import ReceiverProcess
 
 API = "/api/v1"
 Auth = Callable[..., dict[str, str]]
@@ -547,3 +548,31 @@ def read_feed(
         after = page["next_cursor"]
         if not page["has_more"]:
             return items, after
+
+
+def assert_decided_once(workflow: httpx.Client, auth: Auth, cases: set[str]) -> None:
+    """Each case was approved exactly once and its outcome delivered to its service."""
+    for case_id in cases:
+        trail = ok(workflow.get(f"{API}/cases/{case_id}", headers=auth("civil_affairs")))
+        decided = [s for s in trail["timeline"] if s["to_state"] in {"approved", "rejected"}]
+        assert [s["to_state"] for s in decided] == ["approved"], trail["timeline"]
+        assert trail["callback_delivered_at"] is not None
+
+
+async def province_caught_up(
+    workflow: httpx.Client, auth: Auth, province: ReceiverProcess, path: str, start: str | None
+) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The feed since `start` and what the province received, once it received all of it.
+
+    The feed holds back an event while an older transaction is still open, so a prefix can
+    look "caught up" too: wait for the journey's last kinds of event as well.
+    """
+
+    async def caught_up() -> tuple[list[Any], list[dict[str, Any]]] | None:
+        fed, _ = read_feed(workflow, auth, start)
+        received = await province.log(path)
+        complete = {e["type"] for e in fed} >= JOURNEY_EVENT_TYPES
+        ids = {e["webhook_id"] for e in received}
+        return (fed, received) if complete and ids == {e["id"] for e in fed} else None
+
+    return await poll(caught_up, within=WITHIN, every=0.2)

@@ -14,21 +14,20 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from typing import Any
 
 from tests.e2e.steps import (
     API,
     JOURNEY_EVENT_TYPES,
-    WITHIN,
     Auth,
     Http,
+    assert_decided_once,
     inspect_annually,
     ok,
+    province_caught_up,
     read_feed,
     register_organization,
     run_project_to_closure,
 )
-from tests.support.polling import poll
 from tests.support.system import System
 from tests.workflow.sync.helpers import ReceiverProcess
 
@@ -58,23 +57,10 @@ async def test_registration_inspection_and_a_project_reach_the_province_once_eac
     # Every case the journey opened is decided, once each.
     cases = {registration_case, inspection_case, *project.cases}
     assert len(cases) == 7
-    for case_id in cases:
-        trail = ok(workflow.get(f"{API}/cases/{case_id}", headers=auth("civil_affairs")))
-        decided = [s for s in trail["timeline"] if s["to_state"] in {"approved", "rejected"}]
-        assert [s["to_state"] for s in decided] == ["approved"], trail["timeline"]
-        assert trail["callback_delivered_at"] is not None
+    assert_decided_once(workflow, auth, cases)
 
     # The province holds exactly the feed since it subscribed: each event once, signed.
-    async def caught_up() -> tuple[list[Any], list[dict[str, Any]]] | None:
-        fed, _ = read_feed(workflow, auth, start)
-        received = await province.log(path)
-        ids = {e["webhook_id"] for e in received}
-        # The feed holds back an event while an older transaction is still open, so a
-        # prefix can be "caught up" too: wait for the journey's last kinds as well.
-        complete = {e["type"] for e in fed} >= JOURNEY_EVENT_TYPES
-        return (fed, received) if complete and ids == {e["id"] for e in fed} else None
-
-    fed, received = await poll(caught_up, within=WITHIN, every=0.2)
+    fed, received = await province_caught_up(workflow, auth, province, path, start)
     counts = Counter(e["webhook_id"] for e in received)
     assert [i for i, n in counts.items() if n != 1] == []
     assert all(e["verified"] == {"ours": True} for e in received)

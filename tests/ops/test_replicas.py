@@ -26,7 +26,6 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 import httpx
@@ -36,18 +35,20 @@ from sqlalchemy.engine import make_url
 from devtools.processes import ManagedProcess, free_port
 from tests.e2e.steps import (
     API,
-    JOURNEY_EVENT_TYPES,
     WITHIN,
     Auth,
     Http,
+    assert_decided_once,
     inspect_annually,
     ok,
+    province_caught_up,
     read_feed,
     register_organization,
     run_project_to_closure,
 )
 from tests.support.polling import poll
 from tests.support.processes import worker_process
+from tests.support.system import system_environment
 from tests.workflow.sync.helpers import ReceiverProcess
 
 pytestmark = pytest.mark.slow
@@ -175,19 +176,10 @@ def replicas(
     redis = make_url(redis_url.replace("redis://", "postgresql://", 1))
     database_number = random.randint(1, 15)
     own_redis = f"redis://{redis.host}:{redis.port or 6379}/{database_number}"
-    env = {
-        "DATABASE_URL": replicas_database,
-        "REDIS_URL": own_redis,
-        "ARQ_QUEUE_NAME": f"sanshe:replicas:{uuid.uuid4().hex[:8]}",
-        "OUTBOX_RELAY_INTERVAL_SECONDS": "0.1",
-        "OUTBOX_REPUBLISH_AFTER_SECONDS": "5",
-        "HTTP_RETRIES": "2",
-        "HTTP_BACKOFF_SECONDS": "0.1",
-        "LOG_LEVEL": "INFO",
+    env = system_environment(replicas_database, own_redis, queue="replicas") | {
         "LOG_JSON": "false",
         # Every projects replica sweeps progress reports often: concurrent sweeps.
         "PROJECTS_REPORT_SWEEP_INTERVAL_SECONDS": "1",
-        "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
     }
     system = Replicas(env=env, log_dir=str(tmp_path_factory.mktemp("replicas")))
     try:
@@ -195,13 +187,6 @@ def replicas(
         yield system
     finally:
         system.stop()
-
-
-@pytest.fixture(scope="module")
-async def province() -> AsyncIterator[ReceiverProcess]:
-    running = await ReceiverProcess().start()
-    yield running
-    await running.stop()
 
 
 @pytest.fixture
@@ -267,21 +252,10 @@ async def test_two_replicas_of_everything_do_each_thing_once_and_lose_nothing(
     # Every case the journey opened is decided once, and its callback delivered.
     cases = {registration_case, inspection_case, *project.cases}
     assert len(cases) == 7
-    for case_id in cases:
-        trail = ok(workflow.get(f"{API}/cases/{case_id}", headers=auth("civil_affairs")))
-        decided = [s for s in trail["timeline"] if s["to_state"] in {"approved", "rejected"}]
-        assert [s["to_state"] for s in decided] == ["approved"], trail["timeline"]
-        assert trail["callback_delivered_at"] is not None
+    assert_decided_once(workflow, auth, cases)
 
     # The province holds the whole feed since it subscribed, each event once.
-    async def caught_up() -> tuple[list[Any], list[dict[str, Any]]] | None:
-        fed, _ = read_feed(workflow, auth, start)
-        received = await province.log(path)
-        complete = {e["type"] for e in fed} >= JOURNEY_EVENT_TYPES
-        ids = {e["webhook_id"] for e in received}
-        return (fed, received) if complete and ids == {e["id"] for e in fed} else None
-
-    fed, received = await poll(caught_up, within=WITHIN, every=0.2)
+    fed, received = await province_caught_up(workflow, auth, province, path, start)
     counts = Counter(e["webhook_id"] for e in received)
     assert [i for i, n in counts.items() if n != 1] == [], "an event delivered twice"
     by_id = {e["id"]: e for e in fed}

@@ -87,6 +87,22 @@ class System:
         self.redis.start()
 
 
+def system_environment(database_url: str, redis_url: str, *, queue: str) -> dict[str, str]:
+    """What every process of a test system runs with: prompt relays and short retries."""
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "ARQ_QUEUE_NAME": f"sanshe:{queue}:{uuid.uuid4().hex[:8]}",
+        "OUTBOX_RELAY_INTERVAL_SECONDS": "0.1",
+        "OUTBOX_REPUBLISH_AFTER_SECONDS": "5",
+        "HTTP_RETRIES": "2",
+        "HTTP_BACKOFF_SECONDS": "0.1",
+        "LOG_LEVEL": "INFO",
+        # Provincial receivers in these tests listen on loopback: the operator allowlist.
+        "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+    }
+
+
 @pytest.fixture(scope="module")
 async def system_database(
     fresh_database: Callable[[str], AsyncIterator[str]],
@@ -104,18 +120,7 @@ def system(system_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
     # A Redis of the system's own, so fault tests can flush or restart it freely.
     redis = EmbeddedRedis(tmp_path_factory.mktemp("redis"), free_port())
     redis.start()
-    env = {
-        "DATABASE_URL": system_database,
-        "REDIS_URL": redis.url(),
-        "ARQ_QUEUE_NAME": f"sanshe:e2e:{uuid.uuid4().hex[:8]}",
-        "OUTBOX_RELAY_INTERVAL_SECONDS": "0.1",
-        "OUTBOX_REPUBLISH_AFTER_SECONDS": "5",
-        "HTTP_RETRIES": "2",
-        "HTTP_BACKOFF_SECONDS": "0.1",
-        "LOG_LEVEL": "INFO",
-        # Provincial receivers in these tests listen on loopback: the operator allowlist.
-        "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
-    }
+    env = system_environment(system_database, redis.url(), queue="e2e")
     system = System(env=env, log_dir=log_dir, redis=redis)
     env |= {f"{name.upper()}_URL": system.url(name) for name in SERVICES}
     try:

@@ -80,15 +80,24 @@ class IdempotencyMiddleware:
             return
 
         captured = _CapturedResponse()
+        finished = False
 
         async def capture(message: Message) -> None:
+            nonlocal finished
             captured.feed(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                # Remember the answer before the client has all of it: a client that
+                # retries the moment its answer arrives (or got cut off at the last byte)
+                # must find it replayable, not "still in progress".
+                await self._finish(principal, key, captured)
+                finished = True
             await send(message)
 
         try:
             await self.app(scope, _replay_body(body, receive), capture)
         finally:
-            await self._finish(principal, key, captured)
+            if not finished:
+                await self._finish(principal, key, captured)
 
     async def _claim(
         self, principal: str, key: str, scope: Scope, request_hash: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Callable
 
@@ -10,6 +11,7 @@ import httpx
 from sqlalchemy import func, select
 
 from services.registry.models import Organization
+from services.registry.models import infra as registry_infra
 from shared.db import database
 from tests.factories import registered_org
 
@@ -124,3 +126,56 @@ async def test_expired_keys_are_purged(
             await session.execute(select(func.count()).where(table.c.key == key))
         ).scalar_one()
     assert remaining == 0
+
+
+async def test_the_answer_is_remembered_before_the_client_receives_it(
+    auth: Callable[..., dict[str, str]],
+) -> None:
+    # Straight through the app's ASGI stack, as uvicorn drives it: at the moment the last
+    # byte of the answer goes out, a retry must already find the stored answer.
+    from services.registry.main import app
+
+    key = uuid.uuid4().hex
+    headers = {**auth("civil_affairs", sub="clerk-quick"), "Idempotency-Key": key}
+    body = json.dumps(registered_org()).encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/organizations",
+        "raw_path": b"/api/v1/organizations",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"host", b"registry")]
+        + [(name.lower().encode(), value.encode()) for name, value in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8001),
+        "state": {},
+    }
+    delivered = False
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    stored_when_delivered: list[int | None] = []
+    status: list[int] = []
+
+    async def send(message: dict[str, object]) -> None:
+        nonlocal delivered
+        if message["type"] == "http.response.start":
+            status.append(int(message["status"]))  # type: ignore[call-overload]
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            table = registry_infra.idempotency
+            async with database.transaction() as session:
+                stored_when_delivered.append(
+                    (
+                        await session.execute(select(table.c.status_code).where(table.c.key == key))
+                    ).scalar_one_or_none()
+                )
+            delivered = True
+
+    await app(scope, receive, send)
+    assert delivered and status == [201]
+    assert stored_when_delivered == [201]

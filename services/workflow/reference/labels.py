@@ -4,7 +4,7 @@ Served at `GET /api/v1/workflow/vocabulary` and written into the enums' OpenAPI 
 (`x-enum-descriptions`). Case types and reviewing departments are plain strings in the
 API (a definition file may add one), so they are named here as enums only to label
 them: `CaseType` and `Department` list what the definition files
-(`definitions/*.yaml`) name, and `tests/workflow/test_vocabulary_labels.py` fails when
+(`definitions/*.yaml`) name, and `tests/contract/test_vocabulary.py` fails when
 a definition names one that is missing here. A task of a definition with
 `reviewed_by_subject_department` is reviewed by the purchasing department the projects
 service names: those are labelled by the projects vocabulary (`Department` there).

@@ -34,8 +34,8 @@ CHINESE = re.compile(r"[\u4e00-\u9fff]")
 # Labels that are their code, as officers write them (等级 1A–5A).
 CODE_IS_THE_LABEL = {"EvaluationGrade"}
 # Enums of the specs that are not domain codes, so carry no Chinese label: sort keys,
-# file formats, report groupings (the report's rows carry their own labels).
-UNLABELLED_SCHEMAS = {"registry": {"SortKey", "ExportFormat"}, "projects": {"GroupBy"}}
+# file formats.
+UNLABELLED_SCHEMAS = {"registry": {"SortKey", "ExportFormat"}}
 # A token of each role, with the claim its scope requires.
 CLAIMS: dict[Role, dict[str, str]] = {
     Role.street_office: {"street_code": "340103001"},
@@ -187,3 +187,20 @@ async def test_every_coded_stat_of_the_whole_register_has_its_label(
         for count in stats[group]:
             expected = None if count["key"] is None else labels[count["key"]]
             assert count["label"] == expected, (group, count)
+
+
+@pytest.mark.parametrize("group_by", ["department", "catalogue_slot"])
+async def test_the_spend_report_labels_its_coded_rows(
+    projects: httpx.AsyncClient, auth: Auth, group_by: str
+) -> None:
+    report = await projects.get(
+        "/api/v1/reports/spend", params={"group_by": group_by}, headers=auth("civil_affairs")
+    )
+    assert report.status_code == 200
+    vocabulary = (await projects.get(vocabulary_path("projects"), headers=auth("auditor"))).json()
+    enum_name = {"department": "Department", "catalogue_slot": "CatalogueSlot"}[group_by]
+    labels = {term["code"]: term["label"] for term in vocabulary[enum_name]}
+    for row in report.json()["rows"]:
+        assert row["label"] == labels.get(row["key"], row["label"]), row
+        assert CHINESE.search(row["label"]), row
+    assert report.json()["totals"]["label"] == "合计"

@@ -38,6 +38,7 @@ from services.projects.reference.code_lists import (
     ProcurementMethod,
     ServiceTarget,
 )
+from services.projects.reports.spend import GroupBy
 from services.projects.supervision.models import RectificationStatus, ReportKind, Severity
 from shared.vocabulary import Labels
 
@@ -103,4 +104,12 @@ LABELS: Labels = {
         "released": "已解除",
     },
     AdjustmentKind: {"bonus": "加分", "penalty": "扣分"},
+    # The spend report's groupings (each of its rows carries its own label).
+    GroupBy: {
+        "fund": "按专项资金",
+        "pool": "按资金池",
+        "department": "按购买部门",
+        "catalogue_slot": "按项目清单类别",
+        "street": "按街道",
+    },
 }

@@ -49,11 +49,6 @@ class Vocabulary(RootModel[dict[str, list[Term]]]):
     name is the enum's schema name in the OpenAPI document."""
 
 
-def label_of(labels: Labels, member: StrEnum) -> str | None:
-    """The Chinese label of one member, or None if it has none."""
-    return _labels_by_code(labels.get(type(member), {})).get(member.value)
-
-
 def terms(enum: type[StrEnum], labels: Mapping[Any, str]) -> list[Term]:
     """Every member of `enum` in declaration order, with its label ('' if it has none)."""
     by_code = _labels_by_code(labels)

@@ -20,7 +20,7 @@ from services.workflow.reference.labels import LABELS as WORKFLOW_LABELS
 from services.workflow.reference.labels import CaseType, Department
 from shared.auth import Role
 from shared.db import database
-from shared.vocabulary import Labels, Vocabulary
+from shared.vocabulary import Labels, Vocabulary, missing_labels
 from tests.factories import filed_org, unique_street
 from tools.specs import SERVICES
 
@@ -81,6 +81,7 @@ async def test_every_member_of_every_labelled_enum_has_a_chinese_label(
     """Fails when an enum gains a member without a label: the vocabulary lists every
     member, with an empty label if it has none."""
     for service in SERVICES:
+        assert missing_labels(LABELS[service]) == [], f"label them in {service}'s labels"
         response = await clients[service].get(vocabulary_path(service), headers=auth("auditor"))
         body = response.json()
         for enum in LABELS[service]:

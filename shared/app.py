@@ -34,6 +34,7 @@ from shared.middleware import (
 from shared.openapi import install_openapi
 from shared.outbox import InfraTables, OutboxRelay
 from shared.settings import get_settings
+from shared.vocabulary import Labels, vocabulary_router
 
 # Routers carry the full prefix themselves (`APIRouter(prefix=f"{API_PREFIX}/...")`), so
 # that a route's own path is its public template: metrics and logs label by it.
@@ -62,11 +63,14 @@ def create_service_app(
     run_relay: bool = True,
     on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+    vocabulary: Labels | None = None,
 ) -> FastAPI:
     """A service app: problem+json, auth-ready routers, idempotency, health, metrics.
 
     `on_startup` steps run before the app serves; `background` loops (each runs until
-    cancelled) run beside the outbox relay for the app's lifetime.
+    cancelled) run beside the outbox relay for the app's lifetime. `vocabulary` (the
+    service's Chinese labels, `shared.vocabulary`) is served at
+    `/api/v1/<service>/vocabulary` and written into the enums' OpenAPI schemas.
     """
     settings = get_settings()
     configure_logging(service, level=settings.log_level, json_logs=settings.log_json)
@@ -112,6 +116,9 @@ def create_service_app(
     )
     install_problem_handlers(app)
     app.include_router(operational_router(service=service, outbox=infra.outbox))
+    if vocabulary is not None:
+        # First: `/api/v1/projects/vocabulary` must match before `/api/v1/projects/{id}`.
+        app.include_router(vocabulary_router(service, vocabulary, prefix=API_PREFIX))
     for router in routers:
         app.include_router(router)
     # Added last = outermost: the request id is bound before anything else runs.
@@ -129,5 +136,5 @@ def create_service_app(
             ),
         )
     app.add_middleware(RequestContextMiddleware, service=service)
-    install_openapi(app, service=service)
+    install_openapi(app, service=service, vocabulary=vocabulary)
     return app

@@ -9,7 +9,8 @@ needs a token — and every
 4xx/5xx response is given the problem+json content.
 
 Then `shared.openapi_contract` declares what a front-end needs beyond that: summaries,
-roles, headers, problem codes, examples, tags, Decimal types.
+roles, headers, problem codes, examples, tags, Decimal types; and `shared.vocabulary`
+the Chinese labels of the service's enums (`x-enum-descriptions`, `x-enumNames`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fastapi import FastAPI
 
 from shared.errors import PROBLEM_MEDIA_TYPE, Problem, status_title
 from shared.openapi_contract import complete_document, complete_operation, route_facts
+from shared.vocabulary import Labels, annotate_enum_schemas
 
 _ALWAYS = (400, 422, 500, 503)
 _WITH_BODY = (413,)
@@ -28,7 +30,9 @@ _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
-def install_openapi(app: FastAPI, *, service: str | None = None) -> None:
+def install_openapi(
+    app: FastAPI, *, service: str | None = None, vocabulary: Labels | None = None
+) -> None:
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -43,6 +47,8 @@ def install_openapi(app: FastAPI, *, service: str | None = None) -> None:
                     _document_errors(operation)
                     complete_operation(operation, method=method, facts=facts.get((path, method)))
         complete_document(schema)
+        if vocabulary:
+            annotate_enum_schemas(schema.get("components", {}).get("schemas", {}), vocabulary)
         _drop_unused_validation_schemas(schema)
         app.openapi_schema = schema
         return schema

@@ -12,7 +12,8 @@ SUMMARIES: dict[str, str] = {
     "healthz": "Check that the process is up",
     "readyz": "Check that the database and Redis answer",
     # -- registry ----------------------------------------------------------------------
-    "getRegistryVocabulary": "Registry codes and their Chinese labels",
+    "getRegistryVocabulary": "Registry codes and their Chinese labels (deprecated)",
+    "listRegistryVocabularies": "Registry codes and their Chinese labels",
     "listRegions": "List administrative divisions (district, street, community)",
     "exportOrganizations": "Export a search of the register (CSV or XLSX)",
     "getImportTemplate": "Download the import template",
@@ -105,9 +106,11 @@ SUMMARIES: dict[str, str] = {
     "listOcdsReleases": "List OCDS releases (release package)",
     "listOcdsRecords": "List OCDS records (record package)",
     "getSpendReport": "Report spending by fund, pool, department or street",
-    "getProjectCodes": "Projects codes and their Chinese labels",
+    "getProjectCodes": "Projects code lists and their Chinese labels (deprecated)",
+    "listProjectsVocabularies": "Projects codes and their Chinese labels",
     "sweepProgressReports": "Send progress report reminders (service or operator)",
     # -- workflow ----------------------------------------------------------------------
+    "listWorkflowVocabularies": "Workflow codes (case and task states…) and their Chinese labels",
     "submitCase": "Submit a case for review",
     "listCases": "List cases",
     "getCase": "Read a case with its tasks and timeline",

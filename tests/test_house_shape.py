@@ -40,6 +40,7 @@ SAME_MEANING = {
     "jobs.py",  # arq job functions
     "filters.py",  # query-string filters of a list endpoint
     "enums.py",  # a service's enumerations
+    "labels.py",  # the Chinese labels of a service's codes (shared.vocabulary)
 }
 
 

@@ -21,6 +21,7 @@ from services.projects.ocds.router import router as ocds_router
 from services.projects.outcomes.router import router as outcomes_router
 from services.projects.payments.router import router as payments_router
 from services.projects.procurement.router import router as procurement_router
+from services.projects.reference.labels import LABELS
 from services.projects.reference.router import router as reference_router
 from services.projects.reports.router import router as reports_router
 from services.projects.supervision.reminders import sweep_forever
@@ -54,4 +55,5 @@ app = create_service_app(
     infra=infra,
     on_startup=[load_sppe_schemes],
     background=[sweep_forever],
+    vocabulary=LABELS,
 )

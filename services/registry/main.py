@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.registry.applications import router as applications
 from services.registry.base import infra
+from services.registry.enums import LABELS
 from services.registry.incubation import router as incubation
 from services.registry.inspections import router as inspections
 from services.registry.organizations import router as organizations
@@ -31,4 +32,5 @@ app = create_service_app(
         spot_checks.router,
     ],
     infra=infra,
+    vocabulary=LABELS,
 )

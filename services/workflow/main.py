@@ -6,6 +6,7 @@ from services.workflow import sync
 from services.workflow.base import infra
 from services.workflow.cases.router import router as cases_router
 from services.workflow.definitions.router import router as definitions_router
+from services.workflow.reference.labels import LABELS
 from services.workflow.reviews.router import router as tasks_router
 from services.workflow.worker import load_reference_data
 from shared.app import create_service_app
@@ -18,4 +19,5 @@ app = create_service_app(
     routers=[cases_router, tasks_router, definitions_router, *sync.routers],
     infra=infra,
     on_startup=[load_reference_data],
+    vocabulary=LABELS,
 )

@@ -90,6 +90,7 @@ RULES: dict[str, frozenset[Role]] = {
     "listOcdsRecords": ANYONE,
     "getSpendReport": frozenset({R.civil_affairs, R.department_reviewer, R.auditor, R.service}),
     "getProjectCodes": ANYONE,
+    "listProjectsVocabularies": ANYONE,
     "receiveCaseOutcome": frozenset({R.service}),
     "sweepProgressReports": frozenset({R.service, R.civil_affairs}),
 }

@@ -17,6 +17,7 @@ BUREAU_AND_AUDIT = frozenset({R.civil_affairs, R.auditor})
 
 RULES: dict[str, frozenset[Role]] = {
     "getRegistryVocabulary": ANYONE,
+    "listRegistryVocabularies": ANYONE,
     "listRegions": ANYONE,
     "exportOrganizations": frozenset(
         {R.civil_affairs, R.street_office, R.auditor, R.service, R.provincial_system}

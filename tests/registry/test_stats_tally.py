@@ -79,8 +79,9 @@ async def test_the_tally_follows_every_kind_of_change(
         "charity": 1,
         "community_service": 1,
     }
-    assert stats["by_evaluation_grade"] == [{"key": "3A", "count": 2}]
-    assert stats["by_street"] == [{"key": street, "count": 2}]
+    # `label` beside each code (a street of no known region has none).
+    assert stats["by_evaluation_grade"] == [{"key": "3A", "count": 2, "label": "3A"}]
+    assert stats["by_street"] == [{"key": street, "count": 2, "label": None}]
 
 
 async def test_stats_for_the_bureau_match_a_live_grouping(

@@ -33,6 +33,7 @@ WORKFLOW_RULES: Rules = {
     "commentOnTask": frozenset({R.department_reviewer}),
     "listCaseDefinitions": ANYONE,
     "getCaseDefinition": ANYONE,
+    "listWorkflowVocabularies": ANYONE,
     **SYNC_RULES,
 }
 RULES: dict[str, Rules] = {

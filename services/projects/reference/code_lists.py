@@ -1,6 +1,6 @@
 """Code lists of government purchase of services: English codes, Chinese labels.
 
-The API speaks the codes; `GET /api/v1/project-codes` (`reference/router.py`) serves
+The API speaks the codes; `GET /api/v1/projects/vocabulary` (`reference/labels.py`) serves
 the labels to the front-end. Sources: the Haining practice (海宁"三会五统一"、"123X"
 项目清单、"6+1"服务目标), and the procurement methods of the Government Procurement Law
 (《政府采购法》第二十六条) with competitive consultation (财库〔2014〕214号).

@@ -9,9 +9,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from services.projects.core.models import STAGE_LABELS
-from services.projects.evaluation.models import Grade
 from services.projects.meetings.models import MEETING_LABELS
 from services.projects.reference import code_lists
+from services.projects.reference.labels import GRADE_LABELS
 from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal
 from shared.errors import problem_responses
@@ -49,9 +49,14 @@ def _pairs(labels: Mapping[Any, str]) -> list[CodeLabel]:
     response_model=CodeLists,
     operation_id="getProjectCodes",
     responses=problem_responses(401),
+    deprecated=True,
 )
 async def get_codes(principal: CurrentPrincipal) -> CodeLists:
-    """Every code list of the projects API with its Chinese label, for the front-end."""
+    """Every code list of the projects API with its Chinese label, for the front-end.
+
+    Deprecated: `GET /api/v1/projects/vocabulary` answers every labelled code in the
+    shape all three services share (`shared.vocabulary`).
+    """
     return CodeLists(
         departments=_pairs(code_lists.DEPARTMENT_LABELS),
         catalogue_items=[
@@ -65,8 +70,5 @@ async def get_codes(principal: CurrentPrincipal) -> CodeLists:
         budget_categories=_pairs(code_lists.BUDGET_CATEGORY_LABELS),
         stages=_pairs(STAGE_LABELS),
         meetings=_pairs(MEETING_LABELS),
-        grades=[
-            CodeLabel(code=g.value, label=label)
-            for g, label in zip(Grade, ("优秀", "良好", "合格", "不合格"), strict=True)
-        ],
+        grades=_pairs(GRADE_LABELS),
     )

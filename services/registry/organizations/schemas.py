@@ -164,6 +164,11 @@ class StatusChange(BaseModel):
 class CountBy(BaseModel):
     key: str | None
     count: int
+    label: str | None = Field(
+        default=None,
+        description="The key's Chinese label (a street's name for `by_street`); null when "
+        "the key is null or has none",
+    )
 
 
 class OrganizationStats(BaseModel):

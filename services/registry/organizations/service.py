@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,16 @@ from services.registry.access import (
     require_editor,
     require_street_scope,
 )
-from services.registry.enums import TERMINAL_STATUSES, OrganizationStatus, Registration
+from services.registry.enums import (
+    LABELS,
+    TERMINAL_STATUSES,
+    Category,
+    EvaluationGrade,
+    IncubationStage,
+    OrganizationKind,
+    OrganizationStatus,
+    Registration,
+)
 from services.registry.organizations import history, repository
 from services.registry.organizations.id_numbers import mask_id_number
 from services.registry.organizations.models import Organization
@@ -32,6 +42,7 @@ from services.registry.organizations.schemas import (
     SortKey,
 )
 from services.registry.organizations.validation import issues_touching, organization_issues
+from services.registry.reference import repository as reference_repository
 from shared.auth import Principal, Role
 from shared.clock import shanghai_today
 from shared.concurrency import require_version
@@ -222,10 +233,27 @@ async def search(
     )
 
 
+# The enum whose labels label each group of the stats (streets are named by the regions).
+_STAT_ENUMS: dict[str, type[StrEnum]] = {
+    "by_registration": Registration,
+    "by_kind": OrganizationKind,
+    "by_category": Category,
+    "by_status": OrganizationStatus,
+    "by_evaluation_grade": EvaluationGrade,
+    "by_incubation_stage": IncubationStage,
+}
+
+
 async def stats(session: AsyncSession, *, principal: Principal) -> OrganizationStats:
     counts = await repository.grouped_counts(session, principal=principal)
+    streets = {key for key, _ in counts.get("by_street", ()) if key is not None}
+    labels = {name: LABELS.get(enum, {}) for name, enum in _STAT_ENUMS.items()}
+    labels["by_street"] = await reference_repository.region_names(session, streets)
     groups = {
-        name: [CountBy(key=key, count=count) for key, count in items]
+        name: [
+            CountBy(key=key, count=count, label=None if key is None else labels[name].get(key))
+            for key, count in items
+        ]
         for name, items in counts.items()
     }
     return OrganizationStats(total=sum(item.count for item in groups["by_registration"]), **groups)

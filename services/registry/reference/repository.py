@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,3 +16,11 @@ async def regions(session: AsyncSession, parent_code: str | None = None) -> Sequ
     if parent_code:
         query = query.where(Region.parent_code == parent_code)
     return (await session.execute(query)).scalars().all()
+
+
+async def region_names(session: AsyncSession, codes: Collection[str]) -> dict[str, str]:
+    """The name of each of `codes` that is a known region."""
+    if not codes:
+        return {}
+    query = select(Region.code, Region.name).where(Region.code.in_(list(codes)))
+    return {code: name for code, name in (await session.execute(query)).all()}

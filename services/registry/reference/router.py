@@ -24,9 +24,14 @@ router = APIRouter(prefix=f"{API_PREFIX}/organizations", tags=["reference"])
     operation_id="getRegistryVocabulary",
     dependencies=[allow(*ANYONE)],
     responses=problem_responses(401, 403),
+    deprecated=True,
 )
 async def vocabulary() -> dict[str, list[Term]]:
-    """Every enumeration of the registry: its codes and their Chinese labels."""
+    """Every enumeration of the registry: its codes and their Chinese labels.
+
+    Deprecated: `GET /api/v1/registry/vocabulary` answers the same shape, as every
+    service's vocabulary does (`shared.vocabulary`).
+    """
     return {
         enum.__name__: [Term(code=code, label=label) for code, label in labels.items()]
         for enum, labels in LABELS.items()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.vocabulary import Term
 
-class Term(BaseModel):
-    code: str
-    label: str
+__all__ = ["RegionOut", "Term"]
 
 
 class RegionOut(BaseModel):

@@ -57,6 +57,23 @@ def test_operation_ids_are_unique_across_the_published_operations(
         assert other == service, f"{op['operationId']} in {other} and {service}"
 
 
+def test_operation_ids_are_unique_across_the_three_apps(
+    specs: dict[str, dict[str, Any]],
+) -> None:
+    """Every operation of every document, probes, internal callbacks and webhooks
+    included: a client generated from all three specs has one function per id."""
+    ids = [op["operationId"] for *_, op in operations(specs)]
+    ids += [
+        op["operationId"]
+        for spec in specs.values()
+        for item in spec.get("webhooks", {}).values()
+        for op in item.values()
+    ]
+    duplicates = sorted({op_id for op_id in ids if ids.count(op_id) > 1})
+    assert duplicates == []
+    assert {"registryHealthz", "projectsReadyz", "receiveRegistryCaseOutcome"} <= set(ids)
+
+
 def test_roles_are_the_ones_the_gates_admit(specs: dict[str, dict[str, Any]]) -> None:
     """`x-roles` (read from the routes' role gates) equals the matrix the security tests
     prove over HTTP for every role."""
@@ -72,7 +89,8 @@ def test_roles_are_the_ones_the_gates_admit(specs: dict[str, dict[str, Any]]) ->
 
 def test_public_endpoints_say_so(specs: dict[str, dict[str, Any]]) -> None:
     public = {op["operationId"] for *_, op in operations(specs) if op["security"] == []}
-    assert {"healthz", "readyz", "receiveInboundWebhook"} == public
+    probes = {f"{svc}{probe}" for svc in SERVICES for probe in ("Healthz", "Readyz")}
+    assert probes | {"receiveInboundWebhook"} == public
 
 
 def test_headers_are_declared(specs: dict[str, dict[str, Any]]) -> None:
@@ -88,7 +106,7 @@ def test_headers_are_declared(specs: dict[str, dict[str, Any]]) -> None:
             assert {"version_mismatch", "if_match_required"} <= set(op["x-problem-codes"])
         for status, response in op["responses"].items():
             assert "X-Request-ID" in response["headers"], (path, status)
-            if status == "503" and op["operationId"] != "readyz":
+            if status == "503" and not op["operationId"].endswith("Readyz"):
                 assert "Retry-After" in response["headers"]
     spec = specs["registry"]
     assert set(spec["components"]["headers"]) == {"X-Request-ID", "ETag", "Retry-After"}

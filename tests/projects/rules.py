@@ -90,6 +90,6 @@ RULES: dict[str, frozenset[Role]] = {
     "listOcdsRecords": ANYONE,
     "getSpendReport": frozenset({R.civil_affairs, R.department_reviewer, R.auditor, R.service}),
     "getProjectCodes": ANYONE,
-    "receiveCaseOutcome": frozenset({R.service}),
+    "receiveProjectsCaseOutcome": frozenset({R.service}),
     "sweepProgressReports": frozenset({R.service, R.civil_affairs}),
 }

@@ -56,7 +56,7 @@ RULES: dict[str, frozenset[Role]] = {
     ),
     "withdrawApplication": APPLICANTS,
     "assignApplicationUscc": BUREAU,
-    "receiveCaseOutcome": frozenset({R.service}),
+    "receiveRegistryCaseOutcome": frozenset({R.service}),
     "submitAnnualInspection": APPLICANTS,
     "listOrganizationInspections": ANYONE,
     "recordInspectionConclusion": BUREAU,
@@ -68,4 +68,4 @@ RULES: dict[str, frozenset[Role]] = {
     "listSpotCheckItems": BUREAU_AND_AUDIT,
     "recordSpotCheckFinding": BUREAU,
 }
-PUBLIC = {"healthz", "readyz"}
+PUBLIC = {"registryHealthz", "registryReadyz"}

@@ -25,9 +25,11 @@ class Health(BaseModel):
 
 
 def operational_router(*, service: str, outbox: Table) -> APIRouter:
+    """The probes' operation ids carry the service name (`registryHealthz`), so that they
+    stay unique across the three services' documents."""
     router = APIRouter(tags=["operations"])
 
-    @router.get("/healthz", response_model=Health, operation_id="healthz")
+    @router.get("/healthz", response_model=Health, operation_id=f"{service}Healthz")
     async def healthz() -> Health:
         """The process is up."""
         return Health(status="ok")
@@ -35,7 +37,7 @@ def operational_router(*, service: str, outbox: Table) -> APIRouter:
     @router.get(
         "/readyz",
         response_model=Health,
-        operation_id="readyz",
+        operation_id=f"{service}Readyz",
         responses={503: {"model": Health, "description": "A dependency is unreachable"}},
     )
     async def readyz(request: Request, response: Response) -> Health:

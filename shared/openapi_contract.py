@@ -3,14 +3,20 @@
 Derived from the running app wherever it can be: roles from the routes' role gates
 (`shared.auth.ROLE_GATES`), `ETag` from the endpoints that set one, `Idempotency-Key`
 from the middleware's rule (every POST with a bearer token, `shared.idempotency`),
-`If-Match` from the parameter the endpoint declares; the rest comes from tables keyed
-by operationId (`shared.openapi_summaries`, `shared.openapi_examples`).
+`If-Match` from the parameter the endpoint declares, the domain problem codes from the
+code the endpoint runs (`raised_codes`); the rest comes from tables keyed by operationId
+(`shared.openapi_summaries`, `shared.openapi_examples`).
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
+import functools
 import inspect
-from collections.abc import Iterable, Iterator
+import textwrap
+import types
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +25,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 
 from shared.auth import ROLE_GATES, Role, current_principal
-from shared.errors import PROBLEM_MEDIA_TYPE, status_title
+from shared.errors import PROBLEM_MEDIA_TYPE, ProblemError, status_title
 from shared.openapi_examples import EXAMPLES
 from shared.openapi_summaries import SUMMARIES, TAG_DESCRIPTIONS
 
@@ -27,8 +33,8 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ALL_ROLES = tuple(role.value for role in Role)
 
 # The problem `code`s any operation answering this status can give (shared.errors,
-# shared.auth, shared.concurrency, shared.middleware); a service's own codes are added
-# from PROBLEM_CODES below.
+# shared.auth, shared.concurrency, shared.middleware); an operation's own codes are read
+# from its code (`raised_codes`) and PROBLEM_CODES below.
 CODES_BY_STATUS: dict[int, tuple[str, ...]] = {
     400: ("malformed_json",),
     401: ("token_missing", "token_invalid", "token_expired", "token_scope_missing"),
@@ -47,12 +53,13 @@ IDEMPOTENCY_CODES: dict[int, tuple[str, ...]] = {
     409: ("idempotency_in_progress",),
     422: ("idempotency_key_reused",),
 }
-# Domain codes of single operations, keyed by operationId (add one when an endpoint
-# documents a code of its own).
-PROBLEM_CODES: dict[str, tuple[str, ...]] = {
-    "createGrant": ("pool_exhausted",),
-    "signContract": ("pool_exhausted",),
-}
+# Domain codes of single operations that `raised_codes` cannot see (a code raised through
+# a call it cannot resolve), keyed by operationId.
+PROBLEM_CODES: dict[str, tuple[str, ...]] = {}
+# How deep `raised_codes` follows calls from an endpoint (router -> service -> helper ...).
+CALL_DEPTH = 6
+# Only the project's own code is read: `services.*` and `shared.*` modules.
+PROJECT_PACKAGES = ("services.", "shared.")
 # Decimal fields the API writes as JSON numbers (a `float` serializer); every other
 # Decimal (scores, points) is written as a string and declared so.
 DECIMALS_AS_NUMBERS = frozenset({"percentage"})
@@ -89,6 +96,7 @@ IDEMPOTENCY_KEY = {
 class RouteFacts:
     roles: tuple[str, ...] | None  # None: no token needed
     sets_etag: bool
+    problem_codes: frozenset[str] = frozenset()
 
 
 def route_facts(app: FastAPI) -> dict[tuple[str, str], RouteFacts]:
@@ -107,8 +115,9 @@ def route_facts(app: FastAPI) -> dict[tuple[str, str], RouteFacts]:
             roles = tuple(role.value for role in Role if role in admitted)
         elif current_principal in calls:
             roles = ALL_ROLES
+        codes = raised_codes([endpoint, *calls])
         for method in methods:
-            facts[(path, method.lower())] = RouteFacts(roles, _sets_etag(endpoint))
+            facts[(path, method.lower())] = RouteFacts(roles, _sets_etag(endpoint), codes)
     return facts
 
 
@@ -133,6 +142,187 @@ def _sets_etag(endpoint: Any) -> bool:
         return "set_etag(" in inspect.getsource(endpoint)
     except (OSError, TypeError):
         return False
+
+
+# -- the problem codes an endpoint raises, read from its code ---------------------------
+#
+# From the endpoint (and its dependencies), every function of the project it calls or
+# refers to is read as source (AST), names resolved in the function's module at run time,
+# CALL_DEPTH calls deep: each `SomeProblem(..., code="x")` (a `ProblemError` subclass, its
+# `default_code` without a `code`) is a code the operation can answer. A helper that builds
+# the problem from its own `code` parameter (`_refuse_day(message, code)`) gives the
+# literal its callers pass. A superset: a branch the request never takes still counts.
+
+
+def raised_codes(roots: Iterable[Any]) -> frozenset[str]:
+    """The problem codes raised by `roots` and the project functions they reach."""
+    codes: set[str] = set()
+    seen: set[Callable[..., Any]] = set()
+    frontier = [f for f in (_project_function(root) for root in roots) if f is not None]
+    for _ in range(CALL_DEPTH + 1):
+        reached: list[Callable[..., Any]] = []
+        for function in frontier:
+            if function in seen:
+                continue
+            seen.add(function)
+            facts = _function_facts(function)
+            codes.update(facts.codes)
+            reached.extend(facts.callees)
+        frontier = reached
+    return frozenset(codes)
+
+
+def raised_codes_of_module(module: types.ModuleType) -> frozenset[str]:
+    """Every problem code a module's own functions raise (for the completeness test)."""
+    codes: set[str] = set()
+    for value in vars(module).values():
+        function = _project_function(value)
+        if function is not None and function.__module__ == module.__name__:
+            codes.update(_function_facts(function).codes)
+        if isinstance(value, type) and value.__module__ == module.__name__:
+            for member in vars(value).values():
+                method = _project_function(member)
+                if method is not None:
+                    codes.update(_function_facts(method).codes)
+    return frozenset(codes)
+
+
+@dataclass(frozen=True)
+class _FunctionFacts:
+    codes: frozenset[str]
+    callees: tuple[Callable[..., Any], ...]
+
+
+def _project_function(value: Any) -> Callable[..., Any] | None:
+    if isinstance(value, (staticmethod, classmethod)):
+        value = value.__func__
+    if isinstance(value, functools.partial):
+        value = value.func
+    try:
+        value = inspect.unwrap(value)
+    except ValueError:
+        return None
+    if not inspect.isfunction(value):
+        return None
+    module = getattr(value, "__module__", "") or ""
+    return value if module.startswith(PROJECT_PACKAGES) else None
+
+
+def _problem_class(value: Any) -> type[ProblemError] | None:
+    return value if isinstance(value, type) and issubclass(value, ProblemError) else None
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    tree: ast.AST | None
+    namespace: dict[str, Any]
+    parameters: tuple[str, ...]
+
+
+@functools.cache
+def _parsed(function: Callable[..., Any]) -> _Parsed:
+    try:
+        tree: ast.AST | None = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        tree = None
+    namespace = {**vars(builtins), **function.__globals__}
+    namespace.update(inspect.getclosurevars(function).nonlocals)
+    return _Parsed(tree, namespace, tuple(inspect.signature(function).parameters))
+
+
+def _problems(parsed: _Parsed) -> Iterator[tuple[type[ProblemError], ast.expr | None]]:
+    """Each problem the function builds, with its `code=` argument (None: the default)."""
+    if parsed.tree is None:
+        return
+    for node in ast.walk(parsed.tree):
+        if isinstance(node, ast.Call):
+            problem = _problem_class(_resolve(node.func, parsed.namespace))
+            if problem is not None:
+                yield problem, next((k.value for k in node.keywords if k.arg == "code"), None)
+
+
+@functools.cache
+def _code_parameters(function: Callable[..., Any]) -> tuple[tuple[int, str], ...]:
+    """(position, name) of the parameters a helper builds its problem's `code` from."""
+    parsed = _parsed(function)
+    return tuple(
+        sorted(
+            {
+                (parsed.parameters.index(code.id), code.id)
+                for _, code in _problems(parsed)
+                if isinstance(code, ast.Name) and code.id in parsed.parameters
+            }
+        )
+    )
+
+
+@functools.cache
+def _function_facts(function: Callable[..., Any]) -> _FunctionFacts:
+    parsed = _parsed(function)
+    codes: set[str] = set()
+    for problem, code in _problems(parsed):
+        if code is None:
+            codes.add(problem.default_code)
+        elif isinstance(code, ast.Constant) and isinstance(code.value, str):
+            codes.add(code.value)
+    callees: list[Callable[..., Any]] = []
+    for node in ast.walk(parsed.tree) if parsed.tree is not None else ():
+        if isinstance(node, ast.Call):
+            callee = _project_function(_resolve(node.func, parsed.namespace))
+            if callee is not None:
+                codes.update(_codes_passed(node, callee))
+        if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load):
+            callees.extend(_functions_in(_resolve(node, parsed.namespace)))
+    return _FunctionFacts(frozenset(codes), tuple(dict.fromkeys(callees)))
+
+
+def _codes_passed(call: ast.Call, callee: Callable[..., Any]) -> set[str]:
+    """The literal codes a call gives a helper that raises its `code` parameter."""
+    passed: set[str] = set()
+    for position, name in _code_parameters(callee):
+        argument: ast.expr | None = next((k.value for k in call.keywords if k.arg == name), None)
+        if argument is None and position < len(call.args):
+            argument = call.args[position]
+        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+            passed.add(argument.value)
+    return passed
+
+
+def _resolve(node: ast.expr, namespace: dict[str, Any]) -> Any:
+    """What a name or dotted name denotes in the function's module, or None."""
+    if isinstance(node, ast.Name):
+        return namespace.get(node.id)
+    if isinstance(node, ast.Attribute):
+        owner = _resolve(node.value, namespace)
+        if isinstance(owner, (types.ModuleType, type)):
+            return inspect.getattr_static(owner, node.attr, None)
+    return None
+
+
+def _functions_in(value: Any) -> Iterator[Callable[..., Any]]:
+    """A function referred to, the methods of a class of the project (named in a call or
+    an annotation: its instances' methods are called through a value the AST cannot
+    type), or the functions of a table of them (a dispatch dict)."""
+    function = _project_function(value)
+    if function is not None:
+        yield function
+    elif isinstance(value, type) and _problem_class(value) is None:
+        for cls in value.__mro__:
+            if cls.__module__.startswith(PROJECT_PACKAGES):
+                for member in vars(cls).values():
+                    found = _project_function(member)
+                    if found is not None:
+                        yield found
+    elif isinstance(value, dict):
+        for item in (*value.keys(), *value.values()):
+            found = _project_function(item)
+            if found is not None:
+                yield found
+    elif isinstance(value, (list, tuple, frozenset, set)):
+        for item in value:
+            found = _project_function(item)
+            if found is not None:
+                yield found
 
 
 def complete_operation(operation: dict[str, Any], *, method: str, facts: RouteFacts | None) -> None:
@@ -164,6 +354,8 @@ def complete_operation(operation: dict[str, Any], *, method: str, facts: RouteFa
         del operation["parameters"]
     etag = bool(if_match) or (facts is not None and facts.sets_etag)
     codes: set[str] = set(PROBLEM_CODES.get(operation_id, ()))
+    if facts is not None:
+        codes.update(facts.problem_codes)
     for status, response in responses.items():
         headers = response.setdefault("headers", {})
         headers["X-Request-ID"] = {"$ref": "#/components/headers/X-Request-ID"}

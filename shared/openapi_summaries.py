@@ -1,6 +1,6 @@
 """What each operation is called in the docs and generated clients, written for people.
 
-Keyed by operationId (the same in every service's document): FastAPI would otherwise
+Keyed by operationId (unique across the three services' documents): FastAPI would otherwise
 derive a summary from the function name ("Get One", "Recover"). `tests/contract` fails
 when an operation has no entry here, so a new endpoint is named when it is added.
 """
@@ -9,8 +9,12 @@ from __future__ import annotations
 
 SUMMARIES: dict[str, str] = {
     # -- every service ------------------------------------------------------------------
-    "healthz": "Check that the process is up",
-    "readyz": "Check that the database and Redis answer",
+    "registryHealthz": "Check that the registry process is up",
+    "registryReadyz": "Check that the registry service's database and Redis answer",
+    "projectsHealthz": "Check that the projects process is up",
+    "projectsReadyz": "Check that the projects service's database and Redis answer",
+    "workflowHealthz": "Check that the workflow process is up",
+    "workflowReadyz": "Check that the workflow service's database and Redis answer",
     # -- registry ----------------------------------------------------------------------
     "getRegistryVocabulary": "Registry codes and their Chinese labels (deprecated)",
     "listRegistryVocabularies": "Registry codes and their Chinese labels",
@@ -39,7 +43,8 @@ SUMMARIES: dict[str, str] = {
     "getApplication": "Read a registration application",
     "withdrawApplication": "Withdraw a registration application",
     "assignApplicationUscc": "Set the USCC a registration will be issued",
-    "receiveCaseOutcome": "Apply a workflow case's outcome (service only)",
+    "receiveRegistryCaseOutcome": "Apply a workflow case's outcome to a registration "
+    "application (service only)",
     "submitAnnualInspection": "Submit an annual inspection report",
     "listOrganizationInspections": "List an organization's annual inspections",
     "recordInspectionConclusion": "Record an annual inspection's conclusion",
@@ -51,6 +56,8 @@ SUMMARIES: dict[str, str] = {
     "listSpotCheckItems": "List the organizations drawn for a spot check",
     "recordSpotCheckFinding": "Record a spot-check finding",
     # -- projects ----------------------------------------------------------------------
+    "receiveProjectsCaseOutcome": "Apply a workflow case's outcome to a project "
+    "application or closure (service only)",
     "createFund": "Create a year's special fund",
     "listFunds": "List funds",
     "getFund": "Read a fund and its pools",

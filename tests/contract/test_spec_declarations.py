@@ -3,7 +3,9 @@ them (over HTTP, from /openapi.json), and checked against what the services do."
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -12,6 +14,8 @@ import httpx
 import jsonschema_rs
 import pytest
 
+import services
+from shared.openapi_contract import raised_codes_of_module
 from shared.openapi_examples import EXAMPLES
 from shared.openapi_summaries import SUMMARIES
 from tests.security.rules import RULES
@@ -57,6 +61,23 @@ def test_operation_ids_are_unique_across_the_published_operations(
         assert other == service, f"{op['operationId']} in {other} and {service}"
 
 
+def test_operation_ids_are_unique_across_the_three_apps(
+    specs: dict[str, dict[str, Any]],
+) -> None:
+    """Every operation of every document, probes, internal callbacks and webhooks
+    included: a client generated from all three specs has one function per id."""
+    ids = [op["operationId"] for *_, op in operations(specs)]
+    ids += [
+        op["operationId"]
+        for spec in specs.values()
+        for item in spec.get("webhooks", {}).values()
+        for op in item.values()
+    ]
+    duplicates = sorted({op_id for op_id in ids if ids.count(op_id) > 1})
+    assert duplicates == []
+    assert {"registryHealthz", "projectsReadyz", "receiveRegistryCaseOutcome"} <= set(ids)
+
+
 def test_roles_are_the_ones_the_gates_admit(specs: dict[str, dict[str, Any]]) -> None:
     """`x-roles` (read from the routes' role gates) equals the matrix the security tests
     prove over HTTP for every role."""
@@ -72,7 +93,8 @@ def test_roles_are_the_ones_the_gates_admit(specs: dict[str, dict[str, Any]]) ->
 
 def test_public_endpoints_say_so(specs: dict[str, dict[str, Any]]) -> None:
     public = {op["operationId"] for *_, op in operations(specs) if op["security"] == []}
-    assert {"healthz", "readyz", "receiveInboundWebhook"} == public
+    probes = {f"{svc}{probe}" for svc in SERVICES for probe in ("Healthz", "Readyz")}
+    assert probes | {"receiveInboundWebhook"} == public
 
 
 def test_headers_are_declared(specs: dict[str, dict[str, Any]]) -> None:
@@ -88,7 +110,7 @@ def test_headers_are_declared(specs: dict[str, dict[str, Any]]) -> None:
             assert {"version_mismatch", "if_match_required"} <= set(op["x-problem-codes"])
         for status, response in op["responses"].items():
             assert "X-Request-ID" in response["headers"], (path, status)
-            if status == "503" and op["operationId"] != "readyz":
+            if status == "503" and not op["operationId"].endswith("Readyz"):
                 assert "Retry-After" in response["headers"]
     spec = specs["registry"]
     assert set(spec["components"]["headers"]) == {"X-Request-ID", "ETag", "Retry-After"}
@@ -119,6 +141,63 @@ def test_problem_codes_are_declared(specs: dict[str, dict[str, Any]]) -> None:
             assert {"token_missing", "role_forbidden"} <= set(codes)
         if method == "post" and op["security"]:
             assert "idempotency_key_reused" in codes
+
+
+# Domain codes known to be raised by these operations (read from the code the endpoint
+# runs, shared.openapi_contract.raised_codes).
+KNOWN_CODES = {
+    "createOrganization": {"invalid_codes", "organization_exists", "name_taken"},
+    "assignApplicationUscc": {"invalid_codes", "uscc_taken", "application_decided"},
+    "approveTask": {"task_closed", "task_claimed_by_other", "case_not_in_review"},
+    "rejectTask": {"task_closed", "task_claimed_by_other", "case_not_in_review"},
+    "createGrant": {"pool_exhausted", "pool_not_found"},
+    "signContract": {"pool_exhausted", "contract_number_taken"},
+    "submitCase": {"case_id_taken", "calendar_not_covered", "unknown_case_type"},
+    "receiveInboundWebhook": {"signature_invalid", "message_malformed"},
+    "receiveProjectsCaseOutcome": {"outcome_conflict"},
+    "receiveRegistryCaseOutcome": {"outcome_conflict"},
+}
+
+
+def test_domain_problem_codes_are_declared_per_operation(
+    specs: dict[str, dict[str, Any]],
+) -> None:
+    declared = {op["operationId"]: set(op["x-problem-codes"]) for *_, op in operations(specs)}
+    for operation_id, codes in KNOWN_CODES.items():
+        assert codes <= declared[operation_id], (operation_id, codes - declared[operation_id])
+    # Per operation, not one list for all: a read does not answer a command's conflicts.
+    assert "pool_exhausted" not in declared["getFund"]
+    assert "task_closed" not in declared["listMyTasks"]
+
+
+def test_every_problem_code_the_services_raise_is_declared(
+    specs: dict[str, dict[str, Any]],
+) -> None:
+    """Each `code` a services module builds a problem with is declared on at least one
+    operation: none is raised only where the walk from the endpoints cannot see it."""
+    declared = {code for *_, op in operations(specs) for code in op["x-problem-codes"]}
+    raised: dict[str, str] = {}
+    for module in pkgutil.walk_packages(services.__path__, "services."):
+        for code in raised_codes_of_module(importlib.import_module(module.name)):
+            raised.setdefault(code, module.name)
+    assert len(raised) > 100  # the scan sees the services' codes at all
+    undeclared = {code: module for code, module in raised.items() if code not in declared}
+    assert undeclared == {}, "declare them in shared.openapi_contract.PROBLEM_CODES"
+
+
+async def test_a_declared_code_is_the_one_answered(
+    registry: httpx.AsyncClient, auth: Callable[..., dict[str, str]], specs: dict[str, Any]
+) -> None:
+    body = {**_unique(EXAMPLES["createOrganization"]["request"]), "uscc": "91340100MA2N000000"}
+    refused = await registry.post(
+        "/api/v1/organizations",
+        json=body,
+        headers={**auth("civil_affairs"), "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert refused.status_code == 422, refused.text
+    create = specs["registry"]["paths"]["/api/v1/organizations"]["post"]
+    assert refused.json()["code"] == "invalid_codes"  # the domain check, not the schema
+    assert "invalid_codes" in create["x-problem-codes"]
 
 
 def test_tags_are_listed_with_descriptions(specs: dict[str, dict[str, Any]]) -> None:

@@ -91,6 +91,6 @@ RULES: dict[str, frozenset[Role]] = {
     "getSpendReport": frozenset({R.civil_affairs, R.department_reviewer, R.auditor, R.service}),
     "getProjectCodes": ANYONE,
     "listProjectsVocabularies": ANYONE,
-    "receiveCaseOutcome": frozenset({R.service}),
+    "receiveProjectsCaseOutcome": frozenset({R.service}),
     "sweepProgressReports": frozenset({R.service, R.civil_affairs}),
 }

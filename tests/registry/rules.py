@@ -57,7 +57,7 @@ RULES: dict[str, frozenset[Role]] = {
     ),
     "withdrawApplication": APPLICANTS,
     "assignApplicationUscc": BUREAU,
-    "receiveCaseOutcome": frozenset({R.service}),
+    "receiveRegistryCaseOutcome": frozenset({R.service}),
     "submitAnnualInspection": APPLICANTS,
     "listOrganizationInspections": ANYONE,
     "recordInspectionConclusion": BUREAU,
@@ -69,4 +69,4 @@ RULES: dict[str, frozenset[Role]] = {
     "listSpotCheckItems": BUREAU_AND_AUDIT,
     "recordSpotCheckFinding": BUREAU,
 }
-PUBLIC = {"healthz", "readyz"}
+PUBLIC = {"registryHealthz", "registryReadyz"}

@@ -20,7 +20,12 @@ from shared.auth import Role
 
 Auth = Callable[..., dict[str, str]]
 Rules = Mapping[str, frozenset[Role]]
-PUBLIC = frozenset({"healthz", "readyz"})
+# The probes of every service (shared.health names them after their service).
+PUBLIC = frozenset(
+    f"{service}{probe}"
+    for service in ("registry", "projects", "workflow")
+    for probe in ("Healthz", "Readyz")
+)
 # The scope claim each scoped role's token must carry (a token without it is a 401).
 SCOPE_CLAIMS: dict[Role, dict[str, str]] = {
     Role.street_office: {"street_code": "340103001"},

@@ -18,7 +18,7 @@ assert CASE_OUTCOME_CALLBACK_PATH.startswith(API_PREFIX)
 @router.post(
     CASE_OUTCOME_CALLBACK_PATH,
     response_model=OutcomeReceipt,
-    operation_id="receiveCaseOutcome",
+    operation_id="receiveProjectsCaseOutcome",
     responses=problem_responses(401, 403, 404, 409, 422),
     dependencies=[allow(Role.service)],
 )

@@ -212,7 +212,7 @@ async def assign_application_uscc(
 @router.post(
     CASE_OUTCOME_CALLBACK_PATH.removeprefix(API_PREFIX),
     response_model=CaseOutcomeReceipt,
-    operation_id="receiveCaseOutcome",
+    operation_id="receiveRegistryCaseOutcome",
     dependencies=[allow(Role.service)],
     tags=["internal"],
     responses=problem_responses(401, 403, 404, 409, 422),

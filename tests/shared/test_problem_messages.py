@@ -71,7 +71,8 @@ def raised_codes() -> dict[str, str]:
         (module, node.name): position
         for module, tree in modules.items()
         for node in tree.body
-        if (position := _code_position(node)) is not None
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        and (position := _code_position(node)) is not None
     }
     codes: dict[str, str] = {}
     for module, tree in modules.items():

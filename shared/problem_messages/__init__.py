@@ -93,7 +93,8 @@ def problem_texts(
         return title, detail, None
     zh_title = CODE_TITLES.get(code) or TITLES.get(status, title)
     zh_detail = MESSAGES.get(code)
-    if zh_detail is None:
+    # A problem raised without a detail stays bare (a refused signature says nothing more).
+    if zh_detail is None or detail is None:
         return zh_title, detail, None
     return zh_title, zh_detail, detail if detail != zh_detail else None
 

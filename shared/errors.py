@@ -14,6 +14,11 @@ Hierarchy::
 
 Each problem carries `type`, `title`, `status`, `detail`, `instance`, `code`,
 `request_id` and, for field errors, `errors: [{field, message, code}]`.
+
+`title`, `detail` and field messages are in the language `Accept-Language` asks for:
+Chinese (zh-CN) by default, English on request (`shared.problem_messages`); the answer
+says which in `Content-Language` and `Vary: Accept-Language`. In Chinese the English
+texts stay in `detail_en` and `errors[].message_en`; `code` and `type` never change.
 """
 
 from __future__ import annotations
@@ -31,6 +36,14 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
+from shared.problem_messages import (
+    CHINESE,
+    DEFAULT_LANGUAGE,
+    field_message,
+    negotiate,
+    problem_texts,
+    validation_message,
+)
 from shared.request_context import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -43,6 +56,10 @@ class FieldError(BaseModel):
     field: str = Field(description="Dotted path of the offending field, e.g. `body.uscc`")
     message: str
     code: str
+    message_en: str | None = Field(
+        default=None,
+        description="The English message, when `message` is given in another language",
+    )
 
 
 class Problem(BaseModel):
@@ -56,6 +73,11 @@ class Problem(BaseModel):
     code: str = Field(description="Stable machine-readable error code")
     request_id: str | None = None
     errors: list[FieldError] = Field(default_factory=list)
+    detail_en: str | None = Field(
+        default=None,
+        description="The English detail, with its specifics, when `detail` is given in"
+        " another language (`Accept-Language`)",
+    )
 
 
 class ProblemError(Exception):
@@ -159,6 +181,10 @@ def problem_response(
     errors: Sequence[FieldError] = (),
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    language = request_language(request)
+    title, detail, detail_en = problem_texts(
+        language, code=code, status=status, title=title, detail=detail
+    )
     problem = Problem(
         type=PROBLEM_TYPE_BASE + code,
         title=title,
@@ -167,14 +193,43 @@ def problem_response(
         instance=request.url.path if request is not None else None,
         code=code,
         request_id=current_request_id(),
-        errors=list(errors),
+        errors=[_in_language(error, language) for error in errors],
+        detail_en=detail_en,
     )
+    body = problem.model_dump(mode="json")
+    # The English texts appear only beside a translation: English answers are as before.
+    if body["detail_en"] is None:
+        del body["detail_en"]
+    for error in body["errors"]:
+        if error["message_en"] is None:
+            del error["message_en"]
     return JSONResponse(
-        problem.model_dump(mode="json"),
+        body,
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
-        headers=headers,
+        headers={
+            **(headers or {}),
+            "Content-Language": language,
+            "Vary": ", ".join(v for v in ((headers or {}).get("Vary"), "Accept-Language") if v),
+        },
     )
+
+
+def request_language(request: Request | None) -> str:
+    """The language of this request's problems (`Accept-Language`; zh-CN without it)."""
+    if request is None:
+        return DEFAULT_LANGUAGE
+    return negotiate(request.headers.get("accept-language"))
+
+
+def _in_language(error: FieldError, language: str) -> FieldError:
+    """A rule's field error in `language` (validation errors come translated already)."""
+    if language != CHINESE or error.message_en is not None:
+        return error
+    message = field_message(error.code)
+    if message is None or message == error.message:
+        return error
+    return error.model_copy(update={"message": message, "message_en": error.message})
 
 
 _STATUS_CODES = {
@@ -196,16 +251,20 @@ _STATUS_CODES = {
 }
 
 
-def _field_errors(exc: RequestValidationError) -> list[FieldError]:
+def _field_errors(exc: RequestValidationError, language: str) -> list[FieldError]:
     result = []
     for error in exc.errors():
         loc = [str(part) for part in error.get("loc", ())]
         # Never echo the offending input: it may be an ID number or a secret.
+        message = str(error.get("msg", "invalid"))
+        code = str(error.get("type", "invalid"))
+        translated = validation_message(code, error.get("ctx")) if language == CHINESE else None
         result.append(
             FieldError(
                 field=".".join(loc),
-                message=str(error.get("msg", "invalid")),
-                code=str(error.get("type", "invalid")),
+                message=translated or message,
+                code=code,
+                message_en=message if translated else None,
             )
         )
     return result
@@ -226,7 +285,7 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = _field_errors(exc)
+    errors = _field_errors(exc, request_language(request))
     malformed = any(e.code == "json_invalid" for e in errors)
     return problem_response(
         request,

@@ -80,7 +80,10 @@ def test_unknown_bidder_refused_best_bid_disqualified_next_awarded_and_a_procure
 
     # The best bidder is listed abnormal after bidding: the award is refused, naming it.
     _listed_abnormal(http, auth, bids["best"]["bidder_org_id"])
-    award = projects.post(f"{project.path}/procurement/award", headers=office)
+    # English: the detail's specifics are asserted (Chinese answers keep them in detail_en).
+    award = projects.post(
+        f"{project.path}/procurement/award", headers=office | {"Accept-Language": "en"}
+    )
     assert award.status_code == 422, award.text
     assert award.json()["code"] == "organization_ineligible"
     assert bids["best"]["id"] in award.json()["detail"]

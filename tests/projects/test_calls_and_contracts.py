@@ -148,7 +148,7 @@ class TestAmendments:
         flow = await driver.awarded()
         response = await driver.client.post(
             f"{flow.path}/contract",
-            headers=driver.bureau,
+            headers=driver.bureau | {"Accept-Language": "en"},  # the English message is read
             json={
                 "number": "N-1",
                 "signed_on": "2026-01-01",

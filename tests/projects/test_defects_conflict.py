@@ -53,7 +53,9 @@ class TestLinkedEvaluators:
         flow = await driver.evaluating()
         sub = flow.evaluators[0]
         linked = evaluator(driver, sub, org_id=flow.org_id)
-        response = await declare(driver, flow, linked)
+        response = await declare(
+            driver, flow, linked | {"Accept-Language": "en"}
+        )  # the English detail is read
         assert response.status_code == 409, response.text
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["code"] == "conflict_of_interest"
@@ -72,7 +74,7 @@ class TestLinkedEvaluators:
     async def test_an_evaluator_of_a_bidder_is_refused_too(self, driver: Driver) -> None:
         flow = await driver.evaluating()
         linked = evaluator(driver, flow.evaluators[1], org_id=await losing_bidder(driver, flow))
-        response = await declare(driver, flow, linked)
+        response = await declare(driver, flow, linked | {"Accept-Language": "en"})
         assert (response.status_code, response.json()["code"]) == (409, "conflict_of_interest")
         assert "bidder" in response.json()["detail"]
 
@@ -141,7 +143,7 @@ class TestEveryAssignedEvaluatorCounts:
         flow.evaluators = flow.evaluators[:3]
         await driver.score(flow, [0.8, 0.85, 0.9])
         response = await driver.client.post(
-            f"{flow.path}/evaluation/conclusion", headers=driver.bureau
+            f"{flow.path}/evaluation/conclusion", headers=driver.bureau | {"Accept-Language": "en"}
         )
         assert response.status_code == 409, response.text
         assert response.json()["code"] == "declarations_missing"
@@ -182,7 +184,7 @@ class TestEveryAssignedEvaluatorCounts:
                 json=sheet(0.8),
             )
         response = await driver.client.post(
-            f"{flow.path}/evaluation/conclusion", headers=driver.bureau
+            f"{flow.path}/evaluation/conclusion", headers=driver.bureau | {"Accept-Language": "en"}
         )
         assert (response.status_code, response.json()["code"]) == (409, "sheets_missing")
         assert late in response.json()["detail"]

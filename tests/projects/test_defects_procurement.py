@@ -184,7 +184,9 @@ class TestDisqualification:
         # The best bidder is listed abnormal after bidding: the award is refused, and says
         # which bid to disqualify.
         await make_abnormal(registry, auth, bids["best_org"])
-        refused = await driver.client.post(f"{flow.path}/procurement/award", headers=office)
+        refused = await driver.client.post(
+            f"{flow.path}/procurement/award", headers=office | {"Accept-Language": "en"}
+        )
         assert (refused.status_code, refused.json()["code"]) == (422, "organization_ineligible")
         assert bids["best"] in refused.json()["detail"]
         reason = "中标候选人被列入活动异常名录"
@@ -249,7 +251,9 @@ class TestDisqualification:
         bids = await three_bids(driver, registry, auth, flow, office)
         for name in ("best", "second"):
             await disqualify(driver, flow, office, bids[name], "资格审查不合格")
-        response = await driver.client.post(f"{flow.path}/procurement/award", headers=office)
+        response = await driver.client.post(
+            f"{flow.path}/procurement/award", headers=office | {"Accept-Language": "en"}
+        )
         assert (response.status_code, response.json()["code"]) == (409, "not_enough_bids")
         assert "1 qualified" in response.json()["detail"]
 

@@ -256,7 +256,9 @@ class TestStageGuards:
         assert (response.status_code, response.json()["code"]) == (409, "payments_unreconciled")
         await driver.request_payment(flow, 2)
         response = await driver.client.post(
-            f"{flow.path}/closure", headers=driver.org(flow.org_id), json=closure
+            f"{flow.path}/closure",
+            headers=driver.org(flow.org_id) | {"Accept-Language": "en"},
+            json=closure,
         )
         assert "in flight" in response.json()["detail"]
 

@@ -140,7 +140,8 @@ async def import_while_probing(
 async def test_a_file_of_too_many_rows_is_refused_while_the_registry_keeps_answering(
     registry: httpx.AsyncClient, auth: Auth, filename: str, build: Callable[[], bytes]
 ) -> None:
-    bureau = auth("civil_affairs")
+    # English: the detail's specifics are asserted (Chinese answers keep them in detail_en).
+    bureau = auth("civil_affairs") | {"Accept-Language": "en"}
     data = build()
     assert len(data) < get_settings().max_body_bytes  # the limit of the body is no help
     before = await rows_in(Organization)
@@ -233,7 +234,7 @@ async def test_a_declared_dimension_of_the_whole_sheet_is_not_read_as_cells(
 async def test_every_row_wrong_lists_the_first_errors_and_counts_them_all(
     registry: httpx.AsyncClient, auth: Auth
 ) -> None:
-    bureau = auth("civil_affairs")
+    bureau = auth("civil_affairs") | {"Accept-Language": "en"}  # the English detail is read
     before = await rows_in(Organization)
 
     response = await import_while_probing(registry, bureau, one_cell_rows(5_000), "wrong.xlsx")

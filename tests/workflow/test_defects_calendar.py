@@ -114,7 +114,8 @@ async def test_a_case_whose_deadline_falls_in_an_uncovered_year_is_a_clear_probl
             "applicant_name": "庐阳区测试服务中心",
             "materials": materials_for("organization_registration"),
         },
-        headers=auth("organization", org_id=org_id),
+        headers=auth("organization", org_id=org_id)
+        | {"Accept-Language": "en"},  # the English detail is read
     )
     assert response.status_code == 503, response.text
     assert response.headers["content-type"].startswith("application/problem+json")

@@ -116,7 +116,8 @@ class OrganizationTally(Base):
 
 
 # Name substring search on plain PostgreSQL (no pg_trgm): `registry.name_grams(name)` is
-# the set of the lower-cased name's characters and character bigrams (migration 0002).
+# the set of the lower-cased NFKC name's characters and character bigrams (migrations
+# 0002, 0113: full-width brackets and digits fold to ASCII).
 # `name_grams(name) @> grams(query)` finds candidates through this GIN index; a LIKE
 # rechecks them. Bigrams suit CJK names, where a "word" is one or two characters.
 Index(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,13 +70,23 @@ class OrganizationFilters:
     established_until: date | None = None
 
 
+def searchable(text: str) -> str:
+    """The form a name search compares: NFKC (UAX #15), as `registry.name_grams` grams it.
+
+    Full-width brackets, digits and letters, which Chinese input methods type, fold to
+    their ASCII twins: 「（庐阳）」 and 「(庐阳)」 are the same query, 「１２３」 is 「123」.
+    """
+    return unicodedata.normalize("NFKC", text)
+
+
 def query_grams(text: str) -> list[str]:
     """The grams a name must contain to contain `text` (see `registry.name_grams`).
 
-    Lower-cased one character at a time, as PostgreSQL's `lower()` does; the LIKE that
-    rechecks each candidate decides, so the grams only have to be implied by a match.
+    Of the NFKC form (`searchable`), lower-cased one character at a time, as
+    PostgreSQL's `lower()` does; the LIKE that rechecks each candidate decides, so the
+    grams only have to be implied by a match.
     """
-    lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in searchable(text))
     if len(lowered) < 2:
         return [lowered] if lowered else []
     return sorted({lowered[i : i + 2] for i in range(len(lowered) - 1)})
@@ -83,8 +94,10 @@ def query_grams(text: str) -> list[str]:
 
 def _name_matches(text: str) -> ColumnElement[bool]:
     grams = type_coerce(func.registry.name_grams(Organization.name), ARRAY(Text))
-    # Candidates from the GIN index, then the exact, case-insensitive substring test.
-    return grams.contains(query_grams(text)) & Organization.name.icontains(text, autoescape=True)
+    # Candidates from the GIN index, then the exact, case-insensitive substring test, both
+    # on the NFKC forms (migration 0113): the recheck reads only the candidates.
+    folded = func.normalize(Organization.name, literal_column("NFKC"), type_=Text)
+    return grams.contains(query_grams(text)) & folded.icontains(searchable(text), autoescape=True)
 
 
 def _where(filters: OrganizationFilters) -> list[ColumnElement[bool]]:

@@ -80,6 +80,12 @@ HEADERS: dict[str, dict[str, Any]] = {
         "description": "Seconds to wait before sending the same request again.",
         "schema": {"type": "integer", "minimum": 0},
     },
+    "Content-Language": {
+        "description": "The language of the problem's `title` and `detail`: `zh-CN` unless the "
+        "request's `Accept-Language` prefers English (`en`); in Chinese, the English text "
+        "is kept in `detail_en`. `code` never changes with the language.",
+        "schema": {"type": "string", "enum": ["zh-CN", "en"]},
+    },
 }
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
@@ -364,6 +370,7 @@ def complete_operation(operation: dict[str, Any], *, method: str, facts: RouteFa
         if status in ("429", "503"):
             headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
         if status.isdigit() and int(status) >= 400:
+            headers["Content-Language"] = {"$ref": "#/components/headers/Content-Language"}
             codes.update(CODES_BY_STATUS.get(int(status), ()))
             if idempotent:
                 codes.update(IDEMPOTENCY_CODES.get(int(status), ()))

@@ -112,8 +112,15 @@ def test_headers_are_declared(specs: dict[str, dict[str, Any]]) -> None:
             assert "X-Request-ID" in response["headers"], (path, status)
             if status == "503" and not op["operationId"].endswith("Readyz"):
                 assert "Retry-After" in response["headers"]
+            if status.isdigit() and int(status) >= 400:
+                assert "Content-Language" in response["headers"], (path, status)
     spec = specs["registry"]
-    assert set(spec["components"]["headers"]) == {"X-Request-ID", "ETag", "Retry-After"}
+    assert set(spec["components"]["headers"]) == {
+        "X-Request-ID",
+        "ETag",
+        "Retry-After",
+        "Content-Language",
+    }
     get_org = spec["paths"]["/api/v1/organizations/{organization_id}"]["get"]
     assert "ETag" in get_org["responses"]["200"]["headers"]
 

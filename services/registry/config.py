@@ -1,14 +1,17 @@
 """Settings only the registry reads (the shared ones stay in `shared.settings`).
 
 The environment variables keep their names: `REGISTRY_IMPORT_MAX_ROWS`,
-`REGISTRY_IMPORT_MAX_UNPACKED_BYTES` (see `.env.example`).
+`REGISTRY_IMPORT_MAX_UNPACKED_BYTES`, `REGISTRY_REPORT_DEADLINE_MONTH`,
+`REGISTRY_REPORT_DEADLINE_DAY`, `REGISTRY_DEADLINE_SWEEP_INTERVAL_SECONDS` (see
+`.env.example`).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +23,29 @@ class RegistrySettings(BaseSettings):
     # template rows unpack to about 110 MB of XLSX.
     registry_import_max_rows: int = Field(default=100_000, ge=1)
     registry_import_max_unpacked_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+    # The annual report of year Y is due by this day of year Y + 1 (Asia/Shanghai): 31 May
+    # by the rules of the registration authorities (《社会团体登记管理条例》 art. 28 and the
+    # yearly 年检 notices); a province may set another day.
+    registry_report_deadline_month: int = Field(default=5, ge=1, le=12)
+    registry_report_deadline_day: int = Field(default=31, ge=1, le=31)
+    # How often each registry process checks whether a deadline passed (the sweep itself
+    # runs once per year and deadline: a later run finds nothing left to do).
+    registry_deadline_sweep_interval_seconds: float = Field(default=3600, gt=0)
+
+    @model_validator(mode="after")
+    def _deadline_is_a_day_of_every_year(self) -> RegistrySettings:
+        # 29 February would not exist three years in four; 31 April never does.
+        try:
+            date(2001, self.registry_report_deadline_month, self.registry_report_deadline_day)
+        except ValueError as error:
+            raise ValueError("The report deadline must be a day every year has") from error
+        return self
+
+    def report_deadline(self, year: int) -> date:
+        """The last day (Asia/Shanghai) to file the annual report of `year`."""
+        return date(
+            year + 1, self.registry_report_deadline_month, self.registry_report_deadline_day
+        )
 
 
 @lru_cache

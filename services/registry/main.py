@@ -7,6 +7,7 @@ from services.registry.base import infra
 from services.registry.enums import LABELS
 from services.registry.incubation import router as incubation
 from services.registry.inspections import router as inspections
+from services.registry.inspections.deadlines import sweep_forever
 from services.registry.organizations import router as organizations
 from services.registry.reference import router as reference
 from services.registry.spot_checks import router as spot_checks
@@ -29,8 +30,11 @@ app = create_service_app(
         organizations.router,
         applications.router,
         inspections.router,
+        inspections.public_router,
         spot_checks.router,
     ],
     infra=infra,
+    # The annual-report deadline, checked hourly (inspections/deadlines.py).
+    background=[sweep_forever],
     vocabulary=LABELS,
 )

@@ -142,6 +142,8 @@ MESSAGES: dict[str, str] = {
     "spot_check_item_not_found": "该社会组织不在本次抽查样本中。",
     "below_minimum": "抽查比例低于该层级的最低要求。",
     "percentage_below_minimum": "抽查比例低于该层级的最低要求。",
+    "key_indicator_failed": "党建或财务审计关键指标不合格，年检结论不能为“合格”。",
+    "deadline_not_passed": "该年度年检报告的报送截止日尚未过去，不能认定未参检。",
     # --- registry: import ----------------------------------------------------------------
     "import_invalid": "导入文件有错误，未导入任何数据，详见各行说明。",
     "import_too_large": "导入文件解压后超过允许的大小。",

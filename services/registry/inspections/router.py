@@ -1,4 +1,4 @@
-"""Annual inspections (年检): submit, conclude, list."""
+"""Annual inspections (年检): submit, conclude, list, sweep the deadline, publish (年报公示)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,26 @@ from fastapi import APIRouter, Path, Query, status
 
 from services.registry.access import ANYONE, APPLICANTS, BUREAU_AND_AUDIT
 from services.registry.enums import InspectionResult, InspectionState
-from services.registry.inspections import repository
+from services.registry.inspections import deadlines, repository
 from services.registry.inspections import service as inspections
 from services.registry.inspections.schemas import (
+    DeadlineSweepOut,
+    DeadlineSweepRequest,
     InspectionConclusion,
     InspectionOut,
     InspectionSubmit,
+    PublishedAnnualReport,
 )
 from shared.app import API_PREFIX
 from shared.auth import CurrentPrincipal, Role, allow
+from shared.clock import shanghai_date
 from shared.db import SessionDep
 from shared.errors import problem_responses
 from shared.pagination import Page, PageDep, to_page
 
 router = APIRouter(prefix=API_PREFIX, tags=["inspections"])
+# No token: what the registration authority publishes to everyone.
+public_router = APIRouter(prefix=f"{API_PREFIX}/public", tags=["public"])
 Year = Annotated[int, Path(ge=2000, le=2100)]
 
 
@@ -102,3 +108,51 @@ async def list_inspections(
         session, year=year, state=state, result=result, page=page
     )
     return to_page(rows, total, page, InspectionOut.model_validate)
+
+
+@router.post(
+    "/inspections/deadline-sweeps",
+    response_model=DeadlineSweepOut,
+    operation_id="sweepAnnualReportDeadline",
+    dependencies=[allow(Role.civil_affairs)],
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def sweep_annual_report_deadline(
+    body: DeadlineSweepRequest, session: SessionDep, principal: CurrentPrincipal
+) -> DeadlineSweepOut:
+    """Conclude a past-deadline year 未参检 for non-filers and list them; runs once a year.
+
+    The registry also sweeps the latest due year by itself every hour; this is for the
+    bureau to run it at once, or for an earlier year. A second sweep changes nothing.
+    """
+    return await deadlines.sweep(session, principal=principal, year=body.year)
+
+
+@public_router.get(
+    "/annual-reports",
+    response_model=Page[PublishedAnnualReport],
+    operation_id="listPublicAnnualReports",
+    responses=problem_responses(422),
+)
+async def list_public_annual_reports(
+    session: SessionDep,
+    page: PageDep,
+    name: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Part of the name")
+    ] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> Page[PublishedAnnualReport]:
+    """年报公示: the annual inspection results of registered organizations, no token needed."""
+    rows, total = await repository.published_page(session, name=name, year=year, page=page)
+    return to_page(
+        rows,
+        total,
+        page,
+        lambda row: PublishedAnnualReport(
+            organization_name=row.organization_name,
+            uscc=row.uscc,
+            year=row.year,
+            result=row.result,
+            published_on=shanghai_date(row.concluded_at),
+        ),
+    )

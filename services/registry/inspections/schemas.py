@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,3 +46,35 @@ class InspectionOut(BaseModel):
     application_id: uuid.UUID | None
     submitted_at: datetime | None
     concluded_at: datetime | None
+
+
+class DeadlineSweepRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    year: Year = Field(
+        description="The report year whose deadline (31 May of the next year) passed"
+    )
+
+
+class DeadlineSweepOut(BaseModel):
+    """What one sweep did; a second sweep of the same year reports zeros."""
+
+    year: int
+    deadline: date = Field(description="The last day to file the year's report (Beijing time)")
+    marked_absent: int = Field(description="Organizations concluded 未参检 for the year")
+    listed_abnormal: int = Field(description="New entries on the abnormal-activity list")
+    listed_serious: int = Field(
+        description="New entries on the serious illegal & dishonest list (two years 未参检)"
+    )
+
+
+class PublishedAnnualReport(BaseModel):
+    """年报公示: one organization's concluded annual inspection, as published."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    organization_name: str
+    uscc: str = Field(description="Unified Social Credit Code (统一社会信用代码)")
+    year: int
+    result: InspectionResult
+    published_on: date = Field(description="The day the result was concluded (Beijing time)")

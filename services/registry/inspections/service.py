@@ -7,9 +7,25 @@ audit), remarks — whenever ready. The inspection is concluded when both the ca
 approved and the conclusion recorded, in whichever order they come; a rejected or
 withdrawn case returns the report, which may then be submitted again.
 
-A failed inspection lowers a valid evaluation grade by one level (1A is withdrawn):
-《社会组织评估管理办法》 (MCA order No. 39) — grades are lowered for organizations that
-fail their annual inspection while the grade is valid.
+Key indicators: "每年年检将社会组织党建工作和社会组织财务审计作为重要考核指标" (the
+Luyang seed). Party building (党建) and the financial audit (财务审计) gate the result: a
+conclusion of `pass` (合格) with either indicator failed is refused
+(`key_indicator_failed`); `basic_pass` and `fail` may carry a failed one.
+
+A failed inspection, or one not taken part in (未参检), lowers a valid evaluation grade by
+one level (1A is withdrawn): 《社会组织评估管理办法》 (MCA order No. 39) art. 30 — grades
+are lowered for organizations that failed, or did not take part in, the previous year's
+annual inspection while the grade is valid.
+
+Late filing (补报): after the deadline sweep (`deadlines.py`) concluded a year 未参检 and
+listed the organization, the organization may still file that year's report; it is
+reviewed as any other. A late report concluded `pass` or `basic_pass` is the obligation
+fulfilled, and the abnormal-list entry the sweep made for it is removed then, unless a
+later year is still 未参检: 《社会组织信用信息管理办法》 (MCA order No. 60) art. 17 — a
+listed organization that has fulfilled its obligation may apply to be removed, and the
+registration authority removes it once it has checked. The late report is that
+application and its conclusion that check. A late report that fails keeps the entry;
+entries made by hand, and the serious list, leave only through the removal procedure.
 """
 
 from __future__ import annotations
@@ -28,11 +44,14 @@ from services.registry.enums import (
     EvaluationGrade,
     InspectionResult,
     InspectionState,
+    ListReason,
+    ListType,
 )
 from services.registry.inspections.models import AnnualInspection
 from services.registry.inspections.schemas import InspectionConclusion, InspectionSubmit
 from services.registry.organizations import history, service
 from services.registry.organizations.models import Organization
+from services.registry.standing import service as standing
 from shared.auth import Principal
 from shared.clock import shanghai_today, utcnow
 from shared.errors import Conflict, FieldError, NotFound, Unprocessable
@@ -65,6 +84,38 @@ async def _inspection(
     return (await session.execute(query)).scalar_one_or_none()
 
 
+def _open_to_a_report(inspection: AnnualInspection) -> bool:
+    """A returned report may be filed again; a year swept 未参检 may be filed late (补报)."""
+    return inspection.state is InspectionState.returned or (
+        inspection.state is InspectionState.concluded
+        and inspection.result is InspectionResult.absent
+    )
+
+
+def refuse_pass_with_failed_key_indicator(data: InspectionConclusion) -> None:
+    """合格 needs both key indicators (党建, 财务审计) in order."""
+    if data.result != InspectionResult.passed.value:
+        return
+    failed = [
+        FieldError(
+            field=f"body.{field}",
+            message="A failed key indicator rules out a pass",
+            code="key_indicator_failed",
+        )
+        for field, ok in (
+            ("party_building_ok", data.party_building_ok),
+            ("financial_audit_ok", data.financial_audit_ok),
+        )
+        if not ok
+    ]
+    if failed:
+        raise Unprocessable(
+            "A pass (合格) needs both key indicators, party building and financial audit",
+            code="key_indicator_failed",
+            errors=failed,
+        )
+
+
 async def submit(
     session: AsyncSession,
     *,
@@ -81,7 +132,7 @@ async def submit(
     if organization.established_on and data.year < organization.established_on.year:
         raise _year_error("The organization did not exist that year", "before_establishment")
     inspection = await _inspection(session, organization.id, data.year)
-    if inspection is not None and inspection.state is not InspectionState.returned:
+    if inspection is not None and not _open_to_a_report(inspection):
         raise Conflict("This year's report was submitted already", code="inspection_exists")
     application = await applications.create(
         session,
@@ -127,6 +178,7 @@ async def record_conclusion(
     year: int,
     data: InspectionConclusion,
 ) -> AnnualInspection:
+    refuse_pass_with_failed_key_indicator(data)
     organization = await service.get(
         session, principal=principal, organization_id=organization_id, for_update=True
     )
@@ -143,7 +195,7 @@ async def record_conclusion(
     inspection.remarks = data.remarks
     inspection.conclusion_recorded_by = principal.sub
     if inspection.state is InspectionState.reviewed:
-        await _conclude(
+        await conclude(
             session, principal=principal, organization=organization, inspection=inspection
         )
     else:
@@ -183,13 +235,13 @@ async def on_case_decided(
     else:
         inspection.state = InspectionState.reviewed
         if inspection.result is not None:
-            await _conclude(
+            await conclude(
                 session, principal=principal, organization=organization, inspection=inspection
             )
     await session.flush()
 
 
-async def _conclude(
+async def conclude(
     session: AsyncSession,
     *,
     principal: Principal,
@@ -219,10 +271,44 @@ async def _conclude(
             "result": inspection.result,
         },
     )
-    if inspection.result is InspectionResult.fail:
+    if inspection.result in (InspectionResult.fail, InspectionResult.absent):
         await _downgrade(
             session, principal=principal, organization=organization, year=inspection.year
         )
+    else:
+        await _delist_after_late_report(
+            session, principal=principal, organization=organization, year=inspection.year
+        )
+
+
+async def _delist_after_late_report(
+    session: AsyncSession, *, principal: Principal, organization: Organization, year: int
+) -> None:
+    """Remove the sweep's abnormal-list entry once no year it stands for is 未参检 any more."""
+    for entry in await standing.open_entries(session, organization.id, ListType.abnormal):
+        if entry.reason_code is not ListReason.annual_report_not_filed or (
+            entry.report_year is None or entry.report_year > year
+        ):
+            continue
+        still_absent = await session.scalar(
+            select(AnnualInspection.year)
+            .where(
+                AnnualInspection.organization_id == organization.id,
+                AnnualInspection.year >= entry.report_year,
+                AnnualInspection.state == InspectionState.concluded,
+                AnnualInspection.result == InspectionResult.absent,
+            )
+            .limit(1)
+        )
+        if still_absent is None:
+            await standing.remove_entry(
+                session,
+                principal=principal,
+                organization=organization,
+                entry_id=entry.id,
+                reason=f"补报{year}年度工作报告，年检通过，移出活动异常名录",
+                removed_on=None,
+            )
 
 
 async def _downgrade(

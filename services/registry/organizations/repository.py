@@ -92,7 +92,7 @@ def query_grams(text: str) -> list[str]:
     return sorted({lowered[i : i + 2] for i in range(len(lowered) - 1)})
 
 
-def _name_matches(text: str) -> ColumnElement[bool]:
+def name_matches(text: str) -> ColumnElement[bool]:
     grams = type_coerce(func.registry.name_grams(Organization.name), ARRAY(Text))
     # Candidates from the GIN index, then the exact, case-insensitive substring test, both
     # on the NFKC forms (migration 0113): the recheck reads only the candidates.
@@ -104,7 +104,7 @@ def _where(filters: OrganizationFilters) -> list[ColumnElement[bool]]:
     f = filters
     conditions: list[ColumnElement[bool]] = []
     if f.name:
-        conditions.append(_name_matches(f.name))
+        conditions.append(name_matches(f.name))
     if f.uscc_prefix:
         conditions.append(Organization.uscc.startswith(f.uscc_prefix.upper(), autoescape=True))
     if f.filing_number:

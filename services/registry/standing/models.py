@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, func, text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.registry.base import Base
@@ -25,6 +35,9 @@ class ListEntry(Base):
     reason: Mapped[str] = mapped_column(Text)
     listed_on: Mapped[date] = mapped_column(Date)
     listed_by: Mapped[str] = mapped_column(String(200))
+    # The report year whose annual report was missing (`annual_report_not_filed`, set by
+    # the deadline sweep): a late report of that year may take the entry off the list.
+    report_year: Mapped[int | None] = mapped_column(SmallInteger)
     removed_on: Mapped[date | None] = mapped_column(Date)
     removal_reason: Mapped[str | None] = mapped_column(Text)
     removed_by: Mapped[str | None] = mapped_column(String(200))

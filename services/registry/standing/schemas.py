@@ -41,6 +41,9 @@ class ListEntryOut(BaseModel):
     reason: str
     listed_on: date
     listed_by: str
+    report_year: int | None = Field(
+        description="The year whose annual report was missing (annual_report_not_filed)"
+    )
     removed_on: date | None
     removal_reason: str | None
     removed_by: str | None

@@ -124,6 +124,7 @@ async def add_entry(
     reason_code: ListReason,
     reason: str,
     listed_on: date | None,
+    report_year: int | None = None,
 ) -> ListEntry:
     listed_on = listed_on or shanghai_today()
     errors = []
@@ -158,6 +159,7 @@ async def add_entry(
         reason_code=reason_code,
         reason=reason,
         listed_on=listed_on,
+        report_year=report_year,
     )
     if list_type is ListType.abnormal and organization.status is OrganizationStatus.active:
         await change_status(
@@ -228,6 +230,7 @@ async def _insert_entry(
     reason_code: ListReason,
     reason: str,
     listed_on: date,
+    report_year: int | None = None,
 ) -> ListEntry:
     entry = ListEntry(
         id=uuid.uuid4(),
@@ -237,6 +240,7 @@ async def _insert_entry(
         reason=reason,
         listed_on=listed_on,
         listed_by=principal.sub,
+        report_year=report_year,
     )
     session.add(entry)
     await session.flush()

@@ -49,6 +49,8 @@ SUMMARIES: dict[str, str] = {
     "listOrganizationInspections": "List an organization's annual inspections",
     "recordInspectionConclusion": "Record an annual inspection's conclusion",
     "listInspections": "List annual inspections across the register",
+    "sweepAnnualReportDeadline": "Conclude a past-deadline year's non-filers 未参检 and list them",
+    "listPublicAnnualReports": "Read the published annual inspection results (年报公示)",
     "drawSpotCheck": "Draw a spot-check sample",
     "listSpotChecks": "List spot-check draws",
     "previewSpotCheck": "Preview a spot-check sample without recording it",
@@ -168,6 +170,7 @@ TAG_DESCRIPTIONS: dict[str, str] = {
     "applications": "Applications: registration, change and deregistration (registry); "
     "applications to calls (projects).",
     "inspections": "Annual inspections (年检) and spot checks (抽查).",
+    "public": "What the registration authority publishes to everyone, without a token.",
     "funds": "Special funds, their pools and allocations (amounts in integer fen).",
     "calls": "Calls for applications of purchasing departments.",
     "projects": "Projects: reading, timeline and initiation.",

@@ -62,6 +62,7 @@ RULES: dict[str, frozenset[Role]] = {
     "listOrganizationInspections": ANYONE,
     "recordInspectionConclusion": BUREAU,
     "listInspections": BUREAU_AND_AUDIT,
+    "sweepAnnualReportDeadline": BUREAU,
     "drawSpotCheck": BUREAU,
     "listSpotChecks": BUREAU_AND_AUDIT,
     "previewSpotCheck": BUREAU_AND_AUDIT,
@@ -69,4 +70,4 @@ RULES: dict[str, frozenset[Role]] = {
     "listSpotCheckItems": BUREAU_AND_AUDIT,
     "recordSpotCheckFinding": BUREAU,
 }
-PUBLIC = {"registryHealthz", "registryReadyz"}
+PUBLIC = {"registryHealthz", "registryReadyz", "listPublicAnnualReports"}

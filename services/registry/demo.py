@@ -1,12 +1,28 @@
 """Deterministic demo data: Luyang district (庐阳区, 340103) as the sources describe it.
 
-866 organizations — 428 registered at the district with valid USCCs and 438 filed at
-its streets — across the categories of the domain brief, with annual inspections for
-recent years. The same seed always yields the same register.
+"截至2020年11月底，庐阳区共有注册登记和备案社会组织866家，其中区级注册社会组织428家，
+乡镇街道备案社会组织438家" (the Luyang seed). So the register counts 866 organizations
+*in being*: 428 registered by the district's bureau (associations and social service
+institutions, USCCs with authority division 340103) and 438 community groups filed at
+its streets. Around them, and not part of the 866 (the dashboard shows them apart):
 
-`python -m services.registry.demo` loads it into an empty register (and does nothing
-when the register has organizations), without outbox events: it is an initial state,
-not news for the provincial platform.
+- foundations located in Luyang: foundations are registered by the province (340000)
+  or the ministry, never by a district, so they are not among the 428;
+- organizations deregistered (注销) over the years: they were on the register once and
+  their records stay, but "共有…866家" counts those that exist.
+
+Statuses and lists agree as the rules make them: annual inspections for recent years
+(registered organizations only: filed groups report to their street); a year 未参检
+lists the organization on the abnormal-activity list from the day after the deadline
+(two consecutive years: the serious list too), exactly what the deadline sweep
+(`inspections/deadlines.py`) would have done; a few filed groups are listed as
+unreachable at their address. An organization is `abnormal` exactly when it has an
+open abnormal-list entry.
+
+The same seed always yields the same register. `python -m services.registry.demo`
+loads it into an empty register (and does nothing when the register has
+organizations), without outbox events: it is an initial state, not news for the
+provincial platform.
 """
 
 from __future__ import annotations
@@ -17,7 +33,7 @@ import random
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
@@ -30,6 +46,8 @@ from services.registry.enums import (
     IncubationStage,
     InspectionResult,
     InspectionState,
+    ListReason,
+    ListType,
     OrganizationKind,
     OrganizationStatus,
     Registration,
@@ -38,12 +56,18 @@ from services.registry.inspections.models import AnnualInspection
 from services.registry.organizations.models import Organization
 from services.registry.organizations.uscc import make_uscc
 from services.registry.reference.models import Region
+from services.registry.standing.models import ListEntry
 from shared.db import Database, database
 
 logger = logging.getLogger("sanshe.registry.demo")
 
 DISTRICT = ("340103", "庐阳区")
-# The district's streets and townships; codes are sequential within the district.
+# The district's streets (街道) and towns (镇/乡), coded as GB/T 10114 codes townships:
+# district code + 3 digits, 001-099 a street, 100-199 a town, 200-399 a township (乡).
+# 340103001 亳州路街道 is the real code (its 畅园社区 is 340103001001); the other
+# sequence numbers are ILLUSTRATIVE, not checked against the National Bureau of
+# Statistics' list. The weight is each one's share of the organizations: the old-town
+# streets are dense, the rural town and township of the north-west are not.
 STREETS = [
     ("340103001", "亳州路街道"),
     ("340103002", "双岗街道"),
@@ -53,15 +77,22 @@ STREETS = [
     ("340103006", "海棠街道"),
     ("340103007", "杏林街道"),
     ("340103008", "逍遥津街道"),
-    ("340103009", "大杨镇"),
-    ("340103010", "三十岗乡"),
+    ("340103100", "大杨镇"),
+    ("340103200", "三十岗乡"),
 ]
+STREET_WEIGHTS = [13, 14, 13, 13, 10, 10, 9, 11, 5, 2]
 COMMUNITIES_PER_STREET = 6
 PROVINCE = "340000"  # foundations are registered by the province
 
 REGISTERED = 428
 FILED = 438
+# Not among the 866: registered by the province, or no longer in being.
+PROVINCE_FOUNDATIONS = 6
+DEREGISTERED_REGISTERED = 12
+DEREGISTERED_FILED = 7
 INSPECTION_YEARS = (2023, 2024, 2025)
+REPORT_DEADLINE = (5, 31)  # the default of `RegistrySettings`: 31 May of the next year
+SWEEPER = "system:annual-report-deadline"
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
@@ -86,6 +117,7 @@ class DemoData:
     regions: list[dict[str, Any]]
     organizations: list[dict[str, Any]]
     inspections: list[dict[str, Any]]
+    list_entries: list[dict[str, Any]]
 
 
 def _person(rng: random.Random) -> str:
@@ -109,25 +141,34 @@ def _regions() -> list[dict[str, Any]]:
 
 
 def _registered_kinds(rng: random.Random, count: int) -> Iterator[OrganizationKind]:
+    """Kinds the district's bureau registers: associations and service institutions."""
     for _ in range(count):
         yield rng.choices(
-            [
-                OrganizationKind.association,
-                OrganizationKind.service_institution,
-                OrganizationKind.foundation,
-            ],
-            weights=[40, 57, 3],
+            [OrganizationKind.association, OrganizationKind.service_institution],
+            weights=[42, 58],
         )[0]
+
+
+# Filed community groups are neighbourhood teams: social-work agencies (社工机构) are
+# registered service institutions, and few groups have been through an evaluation.
+_CATEGORY_WEIGHTS = {
+    Registration.registered: [30, 20, 15, 8, 17, 10],
+    Registration.filed: [25, 45, 10, 3, 0, 17],
+}
+_GRADE_WEIGHTS = {
+    Registration.registered: [60, 3, 7, 15, 10, 5],
+    Registration.filed: [97, 2, 1, 0, 0, 0],
+}
 
 
 def _organization(
     rng: random.Random, *, index: int, kind: OrganizationKind, registration: Registration
 ) -> dict[str, Any]:
-    category = rng.choices(list(Category), weights=[30, 25, 15, 8, 12, 10])[0]
-    street_code, street_name = rng.choice(STREETS)
+    category = rng.choices(list(Category), weights=_CATEGORY_WEIGHTS[registration])[0]
+    street_code, street_name = rng.choices(STREETS, weights=STREET_WEIGHTS)[0]
     community = rng.randint(1, COMMUNITIES_PER_STREET)
     established = date(2008, 1, 1) + timedelta(days=rng.randint(0, 6200))
-    grade = rng.choices([None, *EvaluationGrade], weights=[60, 3, 7, 15, 10, 5])[0]
+    grade = rng.choices([None, *EvaluationGrade], weights=_GRADE_WEIGHTS[registration])[0]
     name = f"庐阳区{street_name[:2]}{rng.choice(_TOPICS[category])}{_SUFFIX[kind]}"
     row: dict[str, Any] = {
         "id": uuid.UUID(int=rng.getrandbits(128), version=4),
@@ -156,14 +197,8 @@ def _organization(
             else rng.choice([3_000_000, 5_000_000, 10_000_000, 20_000_000])
         ),
         "established_on": established,
-        "status": rng.choices(
-            [
-                OrganizationStatus.active,
-                OrganizationStatus.abnormal,
-                OrganizationStatus.deregistered,
-            ],
-            weights=[93, 5, 2],
-        )[0].value,
+        # In being; `generate` closes or lists some, with the records that go with it.
+        "status": OrganizationStatus.active.value,
         "evaluation_grade": grade.value if grade else None,
         "grade_valid_from": date(2024, 1, 1) if grade else None,
         "grade_valid_until": date(2028, 12, 31) if grade else None,
@@ -181,6 +216,18 @@ def _organization(
     return row
 
 
+def _indicators(rng: random.Random, result: InspectionResult) -> tuple[bool | None, bool | None]:
+    """Party building and financial audit: a pass has both (the key indicators gate it)."""
+    if result is InspectionResult.absent:
+        return None, None
+    if result is InspectionResult.passed:
+        return True, True
+    if result is InspectionResult.basic_pass:
+        return rng.random() > 0.3, rng.random() > 0.3
+    party = rng.random() > 0.5
+    return party, not party or rng.random() > 0.5
+
+
 def inspections_of(rng: random.Random, organization: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for year in INSPECTION_YEARS:
@@ -189,6 +236,7 @@ def inspections_of(rng: random.Random, organization: dict[str, Any]) -> list[dic
             continue
         result = rng.choices(list(InspectionResult), weights=[85, 8, 3, 4])[0]
         absent = result is InspectionResult.absent
+        party_building_ok, financial_audit_ok = _indicators(rng, result)
         submitted = datetime(year + 1, rng.randint(3, 5), rng.randint(1, 28), 9, tzinfo=UTC)
         rows.append(
             {
@@ -197,12 +245,13 @@ def inspections_of(rng: random.Random, organization: dict[str, Any]) -> list[dic
                 "year": year,
                 "state": InspectionState.concluded.value,
                 "result": result.value,
-                "party_building_ok": None if absent else result is not InspectionResult.fail,
-                "financial_audit_ok": None if absent else rng.random() > 0.05,
+                "party_building_ok": party_building_ok,
+                "financial_audit_ok": financial_audit_ok,
                 "remarks": None if result is InspectionResult.passed else "材料不全，需整改",
                 "submitted_at": None if absent else submitted,
-                # "Did not take part" is a final result too, set after the 31 May deadline.
-                "concluded_at": datetime(year + 1, 6, 30, tzinfo=UTC)
+                "conclusion_recorded_by": SWEEPER if absent else None,
+                # 未参检 is concluded by the deadline sweep, the day after the deadline.
+                "concluded_at": datetime.combine(_after_deadline(year), time(2), tzinfo=UTC)
                 if absent
                 else submitted + timedelta(days=rng.randint(5, 30)),
             }
@@ -210,10 +259,75 @@ def inspections_of(rng: random.Random, organization: dict[str, Any]) -> list[dic
     return rows
 
 
+def _after_deadline(year: int) -> date:
+    return date(year + 1, *REPORT_DEADLINE) + timedelta(days=1)
+
+
+def _entry(
+    rng: random.Random,
+    organization: dict[str, Any],
+    *,
+    list_type: ListType,
+    reason_code: ListReason,
+    reason: str,
+    listed_on: date,
+    report_year: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+        "organization_id": organization["id"],
+        "list_type": list_type.value,
+        "reason_code": reason_code.value,
+        "reason": reason,
+        "listed_on": listed_on,
+        "listed_by": SWEEPER if report_year else "demo",
+        "report_year": report_year,
+    }
+
+
+def listings_for_missed_reports(
+    rng: random.Random, organization: dict[str, Any], inspections: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The entries the deadline sweep makes for the years 未参检, and the status they set."""
+    absent = sorted(i["year"] for i in inspections if i["result"] == InspectionResult.absent)
+    if not absent:
+        return []
+    first = absent[0]
+    entries = [
+        _entry(
+            rng,
+            organization,
+            list_type=ListType.abnormal,
+            reason_code=ListReason.annual_report_not_filed,
+            reason=f"未在{date(first + 1, *REPORT_DEADLINE).isoformat()}前报送{first}年度工作报告",
+            listed_on=_after_deadline(first),
+            report_year=first,
+        )
+    ]
+    consecutive = next((y for y in absent if y - 1 in absent), None)
+    if consecutive is not None:
+        entries.append(
+            _entry(
+                rng,
+                organization,
+                list_type=ListType.serious_illegal,
+                reason_code=ListReason.abnormal_two_years,
+                reason=f"连续两年未报送年度工作报告（{consecutive - 1}、{consecutive}年度）",
+                listed_on=_after_deadline(consecutive),
+                report_year=consecutive,
+            )
+        )
+    organization["status"] = OrganizationStatus.abnormal.value
+    return entries
+
+
 def iter_organizations(
     rng: random.Random, *, registered: int = REGISTERED, filed: int = FILED
 ) -> Iterator[dict[str, Any]]:
-    """The organizations, one at a time (benchmarks stream a million of them into COPY)."""
+    """The organizations in being, one at a time (benchmarks stream a million into COPY).
+
+    All `active`: statuses other than that come with their records (`generate`).
+    """
     for i, kind in enumerate(_registered_kinds(rng, registered)):
         yield _organization(rng, index=i + 1, kind=kind, registration=Registration.registered)
     for i in range(filed):
@@ -225,16 +339,66 @@ def iter_organizations(
         )
 
 
+def _outside_the_count(rng: random.Random, *, first_index: int) -> list[dict[str, Any]]:
+    """Province-registered foundations and deregistered organizations (not in the 866)."""
+    rows = []
+    index = first_index
+    for _ in range(PROVINCE_FOUNDATIONS):
+        row = _organization(
+            rng,
+            index=index,
+            kind=OrganizationKind.foundation,
+            registration=Registration.registered,
+        )
+        row["supervising_unit"] = "安徽省民政厅"
+        rows.append(row)
+        index += 1
+    closed = [Registration.registered] * DEREGISTERED_REGISTERED + [
+        Registration.filed
+    ] * DEREGISTERED_FILED
+    for registration in closed:
+        kind = (
+            next(_registered_kinds(rng, 1))
+            if registration is Registration.registered
+            else OrganizationKind.community
+        )
+        row = _organization(rng, index=index, kind=kind, registration=registration)
+        row["status"] = OrganizationStatus.deregistered.value
+        rows.append(row)
+        index += 1
+    return rows
+
+
 def generate(*, seed: int = 20261123, registered: int = REGISTERED, filed: int = FILED) -> DemoData:
     rng = random.Random(seed)
-    organizations = list(iter_organizations(rng, registered=registered, filed=filed))
-    inspections = [
-        row
-        for organization in organizations
-        if organization["registration"] == Registration.registered.value
-        for row in inspections_of(rng, organization)
-    ]
-    return DemoData(regions=_regions(), organizations=organizations, inspections=inspections)
+    in_being = list(iter_organizations(rng, registered=registered, filed=filed))
+    organizations = in_being + _outside_the_count(rng, first_index=registered + filed + 1)
+    inspections: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
+    for organization in in_being:
+        if organization["registration"] == Registration.registered.value:
+            own = inspections_of(rng, organization)
+            inspections += own
+            entries += listings_for_missed_reports(rng, organization, own)
+        elif rng.random() < 0.02:
+            # A few filed groups can no longer be reached at their address.
+            entries.append(
+                _entry(
+                    rng,
+                    organization,
+                    list_type=ListType.abnormal,
+                    reason_code=ListReason.unreachable_at_address,
+                    reason="通过备案的住所无法取得联系",
+                    listed_on=date(2026, 3, 1) + timedelta(days=rng.randint(0, 200)),
+                )
+            )
+            organization["status"] = OrganizationStatus.abnormal.value
+    return DemoData(
+        regions=_regions(),
+        organizations=organizations,
+        inspections=inspections,
+        list_entries=entries,
+    )
 
 
 async def load_if_empty(data: DemoData | None = None, *, db: Database = database) -> bool:
@@ -247,6 +411,8 @@ async def load_if_empty(data: DemoData | None = None, *, db: Database = database
         await session.execute(pg_insert(Region).on_conflict_do_nothing(), data.regions)
         await session.execute(insert(Organization), data.organizations)
         await session.execute(insert(AnnualInspection), data.inspections)
+        if data.list_entries:
+            await session.execute(insert(ListEntry), data.list_entries)
     logger.info(
         "demo data loaded",
         extra={"organizations": len(data.organizations), "inspections": len(data.inspections)},

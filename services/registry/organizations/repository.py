@@ -239,6 +239,18 @@ STAT_COLUMNS: dict[str, Any] = {
 }
 
 
+# Foundations are registered by the province or the ministry (《基金会管理条例》 art. 6),
+# never by a district: on a district's register they are someone else's.
+_ABOVE_DISTRICT_KIND = OrganizationKind.foundation.value
+_CLOSED = sorted(status.value for status in TERMINAL_STATUSES)
+
+
+def _in_register(status: Any, kind: Any) -> ColumnElement[bool]:
+    """On the district's register as the sources count it: in being, registered here."""
+    condition: ColumnElement[bool] = status.not_in(_CLOSED) & (kind != _ABOVE_DISTRICT_KIND)
+    return condition
+
+
 def _stats_query(principal: Principal) -> Select[Any]:
     """The grouping sets over the tally (kept by triggers), or the register itself.
 
@@ -249,15 +261,50 @@ def _stats_query(principal: Principal) -> Select[Any]:
         columns = list(STAT_COLUMNS.values())
         return (
             select(*columns, *(func.grouping(c) for c in columns), func.count())
-            .where(visible_to(principal))
+            .where(visible_to(principal), _in_register(Organization.status, Organization.kind))
             .group_by(func.grouping_sets(*(tuple_(c) for c in columns)))
         )
     columns = [getattr(OrganizationTally, column.key) for column in STAT_COLUMNS.values()]
     return (
         select(*columns, *(func.grouping(c) for c in columns), func.sum(OrganizationTally.n))
-        .where(in_tally, OrganizationTally.n > 0)
+        .where(
+            in_tally,
+            OrganizationTally.n > 0,
+            _in_register(OrganizationTally.status, OrganizationTally.kind),
+        )
         .group_by(func.grouping_sets(*(tuple_(c) for c in columns)))
     )
+
+
+def _outside_query(principal: Principal) -> Select[Any]:
+    """Counts of the organizations `_in_register` leaves out, by status and kind."""
+    in_tally = tally_visible_to(principal)
+    if in_tally is None:
+        status, kind = Organization.status, Organization.kind
+        live: Select[Any] = select(status, kind, func.count())  # type: ignore[assignment]
+        return live.where(visible_to(principal), ~_in_register(status, kind)).group_by(status, kind)
+    tally_status, tally_kind = OrganizationTally.status, OrganizationTally.kind
+    tallied: Select[Any] = select(  # type: ignore[assignment]
+        tally_status, tally_kind, func.sum(OrganizationTally.n)
+    )
+    outside = ~_in_register(tally_status, tally_kind)
+    return tallied.where(in_tally, OrganizationTally.n > 0, outside).group_by(
+        tally_status, tally_kind
+    )
+
+
+async def outside_counts(
+    session: AsyncSession, *, principal: Principal
+) -> tuple[dict[str, int], int]:
+    """(closed organizations by status, open ones registered above the district)."""
+    closed: dict[str, int] = {}
+    above = 0
+    for status, kind, count in (await session.execute(_outside_query(principal))).all():
+        if str(status) in _CLOSED:
+            closed[str(status)] = closed.get(str(status), 0) + int(count)
+        elif str(kind) == _ABOVE_DISTRICT_KIND:
+            above += int(count)
+    return closed, above
 
 
 async def grouped_counts(

@@ -172,9 +172,16 @@ class CountBy(BaseModel):
 
 
 class OrganizationStats(BaseModel):
-    """The dashboard: 866 = 428 registered + 438 filed."""
+    """The dashboard: 866 = 428 registered + 438 filed.
 
-    total: int
+    `total` and every `by_*` group count the organizations on the district's register
+    as the sources count them: in being (not deregistered or revoked) and registered by
+    the district's bureau or filed at its streets. Those left out are counted apart:
+    `closed` (by status) and `registered_above_district` (foundations, which only the
+    province or the ministry registers).
+    """
+
+    total: int = Field(description="Organizations in being on the district's register")
     by_registration: list[CountBy]
     by_kind: list[CountBy]
     by_category: list[CountBy]
@@ -182,6 +189,14 @@ class OrganizationStats(BaseModel):
     by_street: list[CountBy]
     by_evaluation_grade: list[CountBy]
     by_incubation_stage: list[CountBy]
+    closed: list[CountBy] = Field(
+        description="Deregistered (注销) and revoked (撤销) organizations, by status: not in "
+        "`total`"
+    )
+    registered_above_district: int = Field(
+        description="Foundations (基金会) located here, registered by the province or the "
+        "ministry: not in `total`"
+    )
 
 
 class SortKey(StrEnum):

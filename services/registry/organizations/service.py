@@ -256,4 +256,13 @@ async def stats(session: AsyncSession, *, principal: Principal) -> OrganizationS
         ]
         for name, items in counts.items()
     }
-    return OrganizationStats(total=sum(item.count for item in groups["by_registration"]), **groups)
+    closed, above_district = await repository.outside_counts(session, principal=principal)
+    return OrganizationStats(
+        total=sum(item.count for item in groups["by_registration"]),
+        **groups,
+        closed=[
+            CountBy(key=key, count=count, label=labels["by_status"].get(key))
+            for key, count in sorted(closed.items())
+        ],
+        registered_above_district=above_district,
+    )

@@ -39,6 +39,14 @@ def registered_org(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def province_foundation(**overrides: Any) -> dict[str, Any]:
+    """A foundation located in Luyang, registered by the province (USCC division 340000)."""
+    uscc = make_uscc(
+        kind=OrganizationKind.foundation, authority_division="340000", serial=next(_serials)
+    )
+    return registered_org(kind="foundation", uscc=uscc, **overrides)
+
+
 def filed_org(street_code: str = STREET, **overrides: Any) -> dict[str, Any]:
     serial = next(_serials)
     body: dict[str, Any] = {

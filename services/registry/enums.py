@@ -38,6 +38,10 @@ class OrganizationStatus(StrEnum):
 
 
 TERMINAL_STATUSES = frozenset({OrganizationStatus.revoked, OrganizationStatus.deregistered})
+# Kinds only the province or the ministry registers (《基金会管理条例》 art. 6), never a
+# district: on a district's register they are counted apart and inspected by their own
+# registration authority.
+ABOVE_DISTRICT_KINDS = frozenset({OrganizationKind.foundation})
 
 
 class EvaluationGrade(StrEnum):

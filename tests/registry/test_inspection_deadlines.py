@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from tests.factories import filed_org, registered_org
+from tests.factories import filed_org, province_foundation, registered_org
 from tests.registry.helpers import ORGS, Auth, created, outcome_body, post_outcome
 from tests.registry.test_inspections import application_of
 
@@ -98,6 +98,10 @@ class TestSweep:
         filer = await created(registry, bureau, registered_org(established_on="2000-03-01"))
         young = await created(registry, bureau, registered_org(established_on="2001-09-01"))
         street_group = await created(registry, bureau, filed_org(established_on="2000-03-01"))
+        # Registered by the province: it reports there, not to this district's bureau.
+        foundation = await created(
+            registry, bureau, province_foundation(established_on="2000-03-01")
+        )
         await file_report(registry, auth, filer, year)
 
         first = await sweep(registry, auth, year)
@@ -119,7 +123,7 @@ class TestSweep:
         assert await status_of(registry, auth, silent) == "abnormal"
         # The filer's report stands; the young one and the street's group owed none.
         assert (await inspections(registry, auth, filer))[year]["state"] == "submitted"
-        for org in (filer, young, street_group):
+        for org in (filer, young, street_group, foundation):
             assert await entries(registry, auth, org) == []
             assert await status_of(registry, auth, org) == "active"
         assert await inspections(registry, auth, young) == {}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 from sqlalchemy import text
 
 from shared.db import database
-from tests.factories import filed_org, registered_org, unique_street
+from tests.factories import filed_org, province_foundation, registered_org, unique_street
 from tests.registry.helpers import ORGS, created
 
 Auth = Callable[..., dict[str, str]]
@@ -125,3 +126,38 @@ async def test_stats_for_the_bureau_match_a_live_grouping(
     assert {c["key"]: c["count"] for c in stats["by_status"]} == by_status
     assert {c["key"]: c["count"] for c in stats["closed"]} == closed
     assert stats["registered_above_district"] == above
+
+
+async def test_foundations_and_closed_organizations_are_counted_apart(
+    registry: httpx.AsyncClient, auth: Auth
+) -> None:
+    """866 counts the district's organizations in being; the rest is shown beside it."""
+    bureau = auth("civil_affairs")
+
+    async def stats() -> dict[str, Any]:
+        response = await registry.get(f"{ORGS}/stats", headers=bureau)
+        assert response.status_code == 200
+        result: dict[str, Any] = response.json()
+        return result
+
+    before = await stats()
+    await created(registry, bureau, province_foundation())
+    closing = await created(registry, bureau, registered_org())
+    middle = await stats()
+    assert middle["total"] == before["total"] + 1
+    assert middle["registered_above_district"] == before["registered_above_district"] + 1
+    closed = await registry.post(
+        f"{ORGS}/{closing['id']}/status",
+        json={"status": "deregistered", "reason": "注销登记"},
+        headers=bureau,
+    )
+    assert closed.status_code == 200, closed.text
+    after = await stats()
+    assert after["total"] == before["total"]
+    assert sum(c["count"] for c in after["by_registration"]) == after["total"]
+
+    def deregistered(s: dict[str, Any]) -> int:
+        return next((c["count"] for c in s["closed"] if c["key"] == "deregistered"), 0)
+
+    assert deregistered(after) == deregistered(before) + 1
+    assert "deregistered" not in {c["key"] for c in after["by_status"]}

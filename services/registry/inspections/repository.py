@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Date, Select, cast, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.enums import (
+    ABOVE_DISTRICT_KINDS,
     InspectionResult,
     InspectionState,
     OrganizationStatus,
@@ -62,7 +63,8 @@ async def lock_non_filers(session: AsyncSession, *, year: int) -> Sequence[Organ
     """Organizations that owed `year`'s annual report and have none on file, locked.
 
     Owed: registered (登记) by this authority — filed (备案) community groups report to
-    their street office, not to the annual inspection —, open (`active` or `abnormal`),
+    their street office, not to the annual inspection, and foundations to the province
+    that registered them —, open (`active` or `abnormal`),
     and established on or before 30 June of `year` (under six months old at the year's
     end is exempt). None on file: no report of the year, or one returned and not filed
     again. A year already concluded 未参检 has a report row, so it is not found again.
@@ -76,6 +78,7 @@ async def lock_non_filers(session: AsyncSession, *, year: int) -> Sequence[Organ
         select(Organization)
         .where(
             Organization.registration == Registration.registered,
+            Organization.kind.not_in(list(ABOVE_DISTRICT_KINDS)),
             Organization.status.in_((OrganizationStatus.active, OrganizationStatus.abnormal)),
             _entered_on() <= date(year, 6, 30),
             ~on_file,

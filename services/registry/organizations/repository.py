@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.access import scope_values, tally_visible_to, visible_to
 from services.registry.applications.models import Application
 from services.registry.enums import (
+    ABOVE_DISTRICT_KINDS,
     TERMINAL_STATUSES,
     ApplicationKind,
     ApplicationState,
@@ -239,15 +240,13 @@ STAT_COLUMNS: dict[str, Any] = {
 }
 
 
-# Foundations are registered by the province or the ministry (《基金会管理条例》 art. 6),
-# never by a district: on a district's register they are someone else's.
-_ABOVE_DISTRICT_KIND = OrganizationKind.foundation.value
+_ABOVE_DISTRICT = sorted(kind.value for kind in ABOVE_DISTRICT_KINDS)
 _CLOSED = sorted(status.value for status in TERMINAL_STATUSES)
 
 
 def _in_register(status: Any, kind: Any) -> ColumnElement[bool]:
     """On the district's register as the sources count it: in being, registered here."""
-    condition: ColumnElement[bool] = status.not_in(_CLOSED) & (kind != _ABOVE_DISTRICT_KIND)
+    condition: ColumnElement[bool] = status.not_in(_CLOSED) & kind.not_in(_ABOVE_DISTRICT)
     return condition
 
 
@@ -302,7 +301,7 @@ async def outside_counts(
     for status, kind, count in (await session.execute(_outside_query(principal))).all():
         if str(status) in _CLOSED:
             closed[str(status)] = closed.get(str(status), 0) + int(count)
-        elif str(kind) == _ABOVE_DISTRICT_KIND:
+        elif str(kind) in _ABOVE_DISTRICT:
             above += int(count)
     return closed, above
 

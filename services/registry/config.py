@@ -20,6 +20,9 @@ class RegistrySettings(BaseSettings):
     # template rows unpack to about 110 MB of XLSX.
     registry_import_max_rows: int = Field(default=100_000, ge=1)
     registry_import_max_unpacked_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+    # How often each registry API process sweeps expired evaluation grades. Validity ends
+    # on a civil day, so an hour is prompt enough (and the bureau may sweep on demand).
+    registry_grade_sweep_interval_seconds: float = Field(default=3600, gt=0)
 
 
 @lru_cache

@@ -5,6 +5,8 @@ from __future__ import annotations
 from services.registry.applications import router as applications
 from services.registry.base import infra
 from services.registry.enums import LABELS
+from services.registry.grades import router as grades
+from services.registry.grades.expiry import sweep_forever as sweep_grades_forever
 from services.registry.incubation import router as incubation
 from services.registry.inspections import router as inspections
 from services.registry.organizations import router as organizations
@@ -19,7 +21,7 @@ app = create_service_app(
     title="Sanshe registry",
     description="The register of social organizations (社会组织登记管理): registration and "
     "filing, search, statistics, status and credit lists, annual inspections and spot "
-    "checks, incubation, history and import/export.",
+    "checks, incubation, grade evaluations (等级评估), history and import/export.",
     # Routers with fixed paths under /organizations come before `/organizations/{id}`.
     routers=[
         reference.router,
@@ -30,7 +32,10 @@ app = create_service_app(
         applications.router,
         inspections.router,
         spot_checks.router,
+        grades.router,
+        grades.public_router,
     ],
     infra=infra,
+    background=[sweep_grades_forever],
     vocabulary=LABELS,
 )

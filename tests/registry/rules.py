@@ -68,5 +68,14 @@ RULES: dict[str, frozenset[Role]] = {
     "getSpotCheck": BUREAU_AND_AUDIT,
     "listSpotCheckItems": BUREAU_AND_AUDIT,
     "recordSpotCheckFinding": BUREAU,
+    "applyForGradeEvaluation": APPLICANTS,
+    "listOrganizationGradeEvaluations": ANYONE,
+    "listGradeEvaluations": frozenset({R.civil_affairs, R.auditor, R.evaluator}),
+    "sweepExpiredGrades": BUREAU,
+    "getGradeEvaluation": ANYONE,
+    "scoreGradeEvaluation": frozenset({R.evaluator}),
+    "decideGradeEvaluation": BUREAU,
+    "publishGradeEvaluation": BUREAU,
+    "withdrawGradeEvaluation": APPLICANTS,
 }
-PUBLIC = {"registryHealthz", "registryReadyz"}
+PUBLIC = {"registryHealthz", "registryReadyz", "listPublicGrades"}

@@ -7,9 +7,8 @@ audit), remarks — whenever ready. The inspection is concluded when both the ca
 approved and the conclusion recorded, in whichever order they come; a rejected or
 withdrawn case returns the report, which may then be submitted again.
 
-A failed inspection lowers a valid evaluation grade by one level (1A is withdrawn):
-《社会组织评估管理办法》 (MCA order No. 39) — grades are lowered for organizations that
-fail their annual inspection while the grade is valid.
+A concluded inspection may lower the evaluation grade in force (《社会组织评估管理办法》,
+MCA order No. 39): `grades.service.on_inspection_concluded` decides and records it.
 """
 
 from __future__ import annotations
@@ -25,10 +24,10 @@ from services.registry.applications import service as applications
 from services.registry.applications.models import Application
 from services.registry.enums import (
     ApplicationKind,
-    EvaluationGrade,
     InspectionResult,
     InspectionState,
 )
+from services.registry.grades import service as grades
 from services.registry.inspections.models import AnnualInspection
 from services.registry.inspections.schemas import InspectionConclusion, InspectionSubmit
 from services.registry.organizations import history, service
@@ -36,14 +35,6 @@ from services.registry.organizations.models import Organization
 from shared.auth import Principal
 from shared.clock import shanghai_today, utcnow
 from shared.errors import Conflict, FieldError, NotFound, Unprocessable
-
-_LOWER_GRADE = {
-    EvaluationGrade.a5: EvaluationGrade.a4,
-    EvaluationGrade.a4: EvaluationGrade.a3,
-    EvaluationGrade.a3: EvaluationGrade.a2,
-    EvaluationGrade.a2: EvaluationGrade.a1,
-    EvaluationGrade.a1: None,
-}
 
 
 def _year_error(message: str, code: str) -> Unprocessable:
@@ -219,35 +210,8 @@ async def _conclude(
             "result": inspection.result,
         },
     )
-    if inspection.result is InspectionResult.fail:
-        await _downgrade(
-            session, principal=principal, organization=organization, year=inspection.year
-        )
-
-
-async def _downgrade(
-    session: AsyncSession, *, principal: Principal, organization: Organization, year: int
-) -> None:
-    grade = organization.evaluation_grade
-    if grade is None or (
-        organization.grade_valid_until is not None
-        and organization.grade_valid_until < shanghai_today()
-    ):
-        return
-    lower = _LOWER_GRADE[grade]
-    organization.evaluation_grade = lower
-    await session.flush()
-    await history.record(
-        session,
-        organization_id=organization.id,
-        principal=principal,
-        action=history.Action.grade_downgraded,
-        source=history.Source.inspection,
-        changes={"evaluation_grade": (grade, lower)},
-        reason=f"Annual inspection {year} failed",
-    )
-    await events.organization_updated(
-        session, organization.id, ["evaluation_grade"], source=history.Source.inspection
+    await grades.on_inspection_concluded(
+        session, principal=principal, organization=organization, inspection=inspection
     )
 
 

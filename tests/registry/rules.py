@@ -72,7 +72,8 @@ RULES: dict[str, frozenset[Role]] = {
     "listOrganizationGradeEvaluations": ANYONE,
     "listGradeEvaluations": frozenset({R.civil_affairs, R.auditor, R.evaluator}),
     "sweepExpiredGrades": BUREAU,
-    "getGradeEvaluation": ANYONE,
+    # A street office keeps filed organizations, never graded.
+    "getGradeEvaluation": ANYONE - {R.street_office},
     "scoreGradeEvaluation": frozenset({R.evaluator}),
     "decideGradeEvaluation": BUREAU,
     "publishGradeEvaluation": BUREAU,

@@ -31,7 +31,7 @@ from services.registry.enums import (
     GradeChangeKind,
     GradeEvaluationState,
 )
-from services.registry.grades.scoring import grade_for
+from services.registry.grades.grade_points import grade_for
 from shared.db import str_enum
 
 
@@ -52,7 +52,7 @@ class GradeEvaluation(Base):
     remarks: Mapped[str | None] = mapped_column(Text)
     applied_by: Mapped[str] = mapped_column(String(200))
     applied_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    # The mean of the experts' totals (scoring.mean_total), out of 1000.
+    # The mean of the experts' totals (grade_points.mean_total), out of 1000.
     total_score: Mapped[int | None] = mapped_column(Integer)
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None]
@@ -107,7 +107,7 @@ class GradeEvaluation(Base):
 
 
 class GradeScore(Base):
-    """One expert's scores of the four first-level indicators (scoring.INDICATOR_MAXIMA)."""
+    """One expert's scores of the four first-level indicators (grade_points.INDICATOR_MAXIMA)."""
 
     __tablename__ = "grade_score"
 

@@ -8,7 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.access import ANYONE, APPLICANTS, GRADE_EXPERTS, GRADE_READERS
+from services.registry.access import (
+    ANYONE,
+    APPLICANTS,
+    GRADE_EVALUATION_READERS,
+    GRADE_EXPERTS,
+    GRADE_READERS,
+)
 from services.registry.enums import EvaluationGrade, GradeEvaluationState
 from services.registry.grades import expiry, repository
 from services.registry.grades import service as grades
@@ -122,7 +128,7 @@ async def sweep_expired_grades(
     f"{EVALUATIONS}/{{evaluation_id}}",
     response_model=GradeEvaluationDetail,
     operation_id="getGradeEvaluation",
-    dependencies=[allow(*ANYONE)],
+    dependencies=[allow(*GRADE_EVALUATION_READERS)],
     responses=problem_responses(401, 403, 404),
 )
 async def get_grade_evaluation(

@@ -14,7 +14,7 @@ from services.registry.enums import (
     GradeDecisionOutcome,
     GradeEvaluationState,
 )
-from services.registry.grades.scoring import INDICATOR_MAXIMA
+from services.registry.grades.grade_points import INDICATOR_MAXIMA
 
 Year = Annotated[int, Field(ge=2000, le=2100)]
 Reason = Annotated[str, Field(min_length=2, max_length=2000)]

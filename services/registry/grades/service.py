@@ -2,7 +2,7 @@
 
 "Today a grade is just a field": here it has a life. An organization (or the bureau
 for it) applies for an evaluation of a year; experts (the `evaluator` role, 评估专家)
-score it on the 1000-point scheme of `scoring`; the bureau grants the grade the score
+score it on the 1000-point scheme of `grade_points`; the bureau grants the grade the score
 earns (or a lower one) or refuses; the grade is published (公示) for anyone to read
 at `GET /api/v1/public/grades`; it is valid five years from the decision and then
 expires (`expiry.sweep`). Rules (《社会组织评估管理办法》, MCA order No. 39):
@@ -41,7 +41,7 @@ from services.registry.enums import (
     InspectionResult,
     Registration,
 )
-from services.registry.grades import repository, scoring
+from services.registry.grades import grade_points, repository
 from services.registry.grades.models import GradeChange, GradeEvaluation, GradeScore
 from services.registry.grades.schemas import (
     GradeApplication,
@@ -168,7 +168,7 @@ async def score(
     _refuse_unless(evaluation, *OPEN_GRADE_EVALUATION_STATES)
     if await repository.score_of(session, evaluation.id, principal.sub) is not None:
         raise Conflict("You scored this evaluation already", code="grade_already_scored")
-    points = {name: getattr(data, name) for name in scoring.INDICATOR_MAXIMA}
+    points = {name: getattr(data, name) for name in grade_points.INDICATOR_MAXIMA}
     session.add(
         GradeScore(
             id=uuid.uuid4(),
@@ -181,7 +181,7 @@ async def score(
     )
     await session.flush()
     totals = [row.total for row in await repository.scores_of(session, evaluation.id)]
-    evaluation.total_score = scoring.mean_total(totals)
+    evaluation.total_score = grade_points.mean_total(totals)
     evaluation.state = GradeEvaluationState.scored
     await session.flush()
     return evaluation
@@ -227,7 +227,7 @@ async def decide(
             code="score_below_grades",
         )
     grade = data.grade or earned
-    if not scoring.at_most(grade, earned):
+    if not grade_points.at_most(grade, earned):
         raise _grade_error(f"The score earns {earned.value} at most", "grade_above_score")
     previous = await repository.in_force_of(session, organization.id)
     if previous is not None:
@@ -337,7 +337,7 @@ async def on_inspection_concluded(
             session, principal=principal, organization=organization, reason=why
         )
         return
-    lower = scoring.lower(evaluation.grade)
+    lower = grade_points.lower(evaluation.grade)
     if lower is None:
         await _end(
             session,
@@ -383,7 +383,7 @@ async def _lower_entered_grade(
     grade = current_grade(organization)
     if grade is None:
         return
-    lower = scoring.lower(grade)
+    lower = grade_points.lower(grade)
     values = (
         (lower, organization.grade_valid_from, organization.grade_valid_until)
         if lower is not None

@@ -16,7 +16,7 @@ import logging
 import random
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from services.registry.enums import (
     Category,
     EvaluationGrade,
+    GradeChangeKind,
+    GradeEvaluationState,
     IncubationStage,
     InspectionResult,
     InspectionState,
@@ -34,10 +36,13 @@ from services.registry.enums import (
     OrganizationStatus,
     Registration,
 )
+from services.registry.grades.grade_points import GRADE_THRESHOLDS
+from services.registry.grades.models import GradeChange, GradeEvaluation
 from services.registry.inspections.models import AnnualInspection
 from services.registry.organizations.models import Organization
 from services.registry.organizations.uscc import make_uscc
 from services.registry.reference.models import Region
+from shared.clock import SHANGHAI
 from shared.db import Database, database
 
 logger = logging.getLogger("sanshe.registry.demo")
@@ -86,6 +91,8 @@ class DemoData:
     regions: list[dict[str, Any]]
     organizations: list[dict[str, Any]]
     inspections: list[dict[str, Any]]
+    evaluations: list[dict[str, Any]] = field(default_factory=list)
+    grade_changes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _person(rng: random.Random) -> str:
@@ -128,6 +135,8 @@ def _organization(
     community = rng.randint(1, COMMUNITIES_PER_STREET)
     established = date(2008, 1, 1) + timedelta(days=rng.randint(0, 6200))
     grade = rng.choices([None, *EvaluationGrade], weights=[60, 3, 7, 15, 10, 5])[0]
+    if registration is Registration.filed:
+        grade = None  # filed (备案) groups are not graded (grades/service.py)
     name = f"庐阳区{street_name[:2]}{rng.choice(_TOPICS[category])}{_SUFFIX[kind]}"
     row: dict[str, Any] = {
         "id": uuid.UUID(int=rng.getrandbits(128), version=4),
@@ -210,6 +219,45 @@ def inspections_of(rng: random.Random, organization: dict[str, Any]) -> list[dic
     return rows
 
 
+# The demo grades were granted and published on 1 January 2024, valid five years.
+_GRADED_ON = datetime(2024, 1, 1, tzinfo=SHANGHAI)
+# A total each grade's evaluation scored (grades.grade_points: the grade's lowest + 10).
+_DEMO_TOTAL = {grade: lowest + 10 for lowest, grade in GRADE_THRESHOLDS}
+
+
+def evaluations_of(organization: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The granted evaluation behind a demo organization's grade, and its `granted` change:
+    the grade field always has an evaluation in force behind it."""
+    grade = EvaluationGrade(organization["evaluation_grade"])
+    evaluation_id = uuid.uuid5(uuid.NAMESPACE_URL, f"sanshe:demo:grade:{organization['id']}")
+    evaluation = {
+        "id": evaluation_id,
+        "organization_id": organization["id"],
+        "year": _GRADED_ON.year - 1,
+        "state": GradeEvaluationState.granted.value,
+        "applied_by": "demo",
+        "applied_at": _GRADED_ON - timedelta(days=60),
+        "total_score": _DEMO_TOTAL[grade],
+        "decided_by": "demo",
+        "decided_at": _GRADED_ON,
+        "granted_grade": grade.value,
+        "grade": grade.value,
+        "valid_from": organization["grade_valid_from"],
+        "valid_until": organization["grade_valid_until"],
+        "published_at": _GRADED_ON,
+        "published_by": "demo",
+    }
+    change = {
+        "evaluation_id": evaluation_id,
+        "organization_id": organization["id"],
+        "kind": GradeChangeKind.granted.value,
+        "grade_after": grade.value,
+        "actor_sub": "demo",
+        "at": _GRADED_ON,
+    }
+    return evaluation, change
+
+
 def iter_organizations(
     rng: random.Random, *, registered: int = REGISTERED, filed: int = FILED
 ) -> Iterator[dict[str, Any]]:
@@ -234,7 +282,14 @@ def generate(*, seed: int = 20261123, registered: int = REGISTERED, filed: int =
         if organization["registration"] == Registration.registered.value
         for row in inspections_of(rng, organization)
     ]
-    return DemoData(regions=_regions(), organizations=organizations, inspections=inspections)
+    graded = [evaluations_of(o) for o in organizations if o["evaluation_grade"] is not None]
+    return DemoData(
+        regions=_regions(),
+        organizations=organizations,
+        inspections=inspections,
+        evaluations=[evaluation for evaluation, _ in graded],
+        grade_changes=[change for _, change in graded],
+    )
 
 
 async def load_if_empty(data: DemoData | None = None, *, db: Database = database) -> bool:
@@ -247,6 +302,9 @@ async def load_if_empty(data: DemoData | None = None, *, db: Database = database
         await session.execute(pg_insert(Region).on_conflict_do_nothing(), data.regions)
         await session.execute(insert(Organization), data.organizations)
         await session.execute(insert(AnnualInspection), data.inspections)
+        if data.evaluations:
+            await session.execute(insert(GradeEvaluation), data.evaluations)
+            await session.execute(insert(GradeChange), data.grade_changes)
     logger.info(
         "demo data loaded",
         extra={"organizations": len(data.organizations), "inspections": len(data.inspections)},

@@ -535,3 +535,24 @@ class TestInspectionDowngrade:
                 select(GradeEvaluation.state).where(GradeEvaluation.id == evaluation["id"])
             )
         assert state == "revoked"
+
+    async def test_a_second_basic_pass_in_a_row_lowers_the_grade_a_first_does_not(
+        self, registry: httpx.AsyncClient, auth: Auth
+    ) -> None:
+        org, evaluation = await graded(registry, auth)
+        basic = {"result": "basic_pass", "party_building_ok": True, "financial_audit_ok": False}
+        grades_after = []
+        for year in (THIS_YEAR - 2, THIS_YEAR - 1):
+            inspection = ok(await submit(registry, auth, org, year), 201)
+            await post_outcome(registry, auth, outcome_body(await application_of(inspection)))
+            ok(
+                await registry.put(
+                    f"{ORGS}/{org['id']}/annual-inspections/{year}/conclusion",
+                    json=basic,
+                    headers=auth("civil_affairs"),
+                )
+            )
+            grades_after.append((await organization(registry, auth, org))["evaluation_grade"])
+        assert grades_after == ["5A", "4A"]
+        read = ok(await registry.get(f"{EVALUATIONS}/{evaluation['id']}", headers=auth("auditor")))
+        assert read["changes"][-1]["reason"].endswith("basic pass two years in a row")

@@ -44,6 +44,13 @@ APPLICANTS = (R.organization, R.civil_affairs)
 # Bulk reads of whole sets of records.
 EXPORTERS = (R.civil_affairs, R.street_office, R.auditor, R.service, R.provincial_system)
 BUREAU_AND_AUDIT = (R.civil_affairs, R.auditor)
+# Grade evaluations: the experts (评估专家) who score them are the evaluators; they, the
+# bureau and auditors read them all (an organization reads its own, by organization).
+GRADE_EXPERTS = (R.evaluator,)
+GRADE_READERS = (R.civil_affairs, R.auditor, R.evaluator)
+# One evaluation by id: whoever sees its organization, but a street office (it keeps
+# filed organizations, which are never graded).
+GRADE_EVALUATION_READERS = tuple(role for role in Role if role is not R.street_office)
 # Applications: these roles read all of them, an organization its own.
 APPLICATION_READERS_ALL = frozenset({R.civil_affairs, R.auditor, R.service, R.provincial_system})
 APPLICATION_READERS = (*APPLICATION_READERS_ALL, R.organization)

@@ -32,7 +32,7 @@ import logging
 import random
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -43,6 +43,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from services.registry.enums import (
     Category,
     EvaluationGrade,
+    GradeChangeKind,
+    GradeEvaluationState,
     IncubationStage,
     InspectionResult,
     InspectionState,
@@ -52,11 +54,14 @@ from services.registry.enums import (
     OrganizationStatus,
     Registration,
 )
+from services.registry.grades.grade_points import GRADE_THRESHOLDS
+from services.registry.grades.models import GradeChange, GradeEvaluation
 from services.registry.inspections.models import AnnualInspection
 from services.registry.organizations.models import Organization
 from services.registry.organizations.uscc import make_uscc
 from services.registry.reference.models import Region
 from services.registry.standing.models import ListEntry
+from shared.clock import SHANGHAI
 from shared.db import Database, database
 
 logger = logging.getLogger("sanshe.registry.demo")
@@ -118,6 +123,8 @@ class DemoData:
     organizations: list[dict[str, Any]]
     inspections: list[dict[str, Any]]
     list_entries: list[dict[str, Any]]
+    evaluations: list[dict[str, Any]] = field(default_factory=list)
+    grade_changes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _person(rng: random.Random) -> str:
@@ -157,7 +164,8 @@ _CATEGORY_WEIGHTS = {
 }
 _GRADE_WEIGHTS = {
     Registration.registered: [60, 3, 7, 15, 10, 5],
-    Registration.filed: [97, 2, 1, 0, 0, 0],
+    # Filed (备案) groups are never graded: grades/service.py refuses them.
+    Registration.filed: [100, 0, 0, 0, 0, 0],
 }
 
 
@@ -321,6 +329,45 @@ def listings_for_missed_reports(
     return entries
 
 
+# The demo grades were granted and published on 1 January 2024, valid five years.
+_GRADED_ON = datetime(2024, 1, 1, tzinfo=SHANGHAI)
+# A total each grade's evaluation scored (grades.grade_points: the grade's lowest + 10).
+_DEMO_TOTAL = {grade: lowest + 10 for lowest, grade in GRADE_THRESHOLDS}
+
+
+def evaluations_of(organization: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The granted evaluation behind a demo organization's grade, and its `granted` change:
+    the grade field always has an evaluation in force behind it."""
+    grade = EvaluationGrade(organization["evaluation_grade"])
+    evaluation_id = uuid.uuid5(uuid.NAMESPACE_URL, f"sanshe:demo:grade:{organization['id']}")
+    evaluation = {
+        "id": evaluation_id,
+        "organization_id": organization["id"],
+        "year": _GRADED_ON.year - 1,
+        "state": GradeEvaluationState.granted.value,
+        "applied_by": "demo",
+        "applied_at": _GRADED_ON - timedelta(days=60),
+        "total_score": _DEMO_TOTAL[grade],
+        "decided_by": "demo",
+        "decided_at": _GRADED_ON,
+        "granted_grade": grade.value,
+        "grade": grade.value,
+        "valid_from": organization["grade_valid_from"],
+        "valid_until": organization["grade_valid_until"],
+        "published_at": _GRADED_ON,
+        "published_by": "demo",
+    }
+    change = {
+        "evaluation_id": evaluation_id,
+        "organization_id": organization["id"],
+        "kind": GradeChangeKind.granted.value,
+        "grade_after": grade.value,
+        "actor_sub": "demo",
+        "at": _GRADED_ON,
+    }
+    return evaluation, change
+
+
 def iter_organizations(
     rng: random.Random, *, registered: int = REGISTERED, filed: int = FILED
 ) -> Iterator[dict[str, Any]]:
@@ -364,6 +411,7 @@ def _outside_the_count(rng: random.Random, *, first_index: int) -> list[dict[str
         )
         row = _organization(rng, index=index, kind=kind, registration=registration)
         row["status"] = OrganizationStatus.deregistered.value
+        row.update(evaluation_grade=None, grade_valid_from=None, grade_valid_until=None)
         rows.append(row)
         index += 1
     return rows
@@ -393,11 +441,19 @@ def generate(*, seed: int = 20261123, registered: int = REGISTERED, filed: int =
                 )
             )
             organization["status"] = OrganizationStatus.abnormal.value
+    graded = [
+        evaluations_of(o)
+        for o in organizations
+        if o["evaluation_grade"] is not None
+        and o["status"] != OrganizationStatus.deregistered.value
+    ]
     return DemoData(
         regions=_regions(),
         organizations=organizations,
         inspections=inspections,
         list_entries=entries,
+        evaluations=[evaluation for evaluation, _ in graded],
+        grade_changes=[change for _, change in graded],
     )
 
 
@@ -413,6 +469,9 @@ async def load_if_empty(data: DemoData | None = None, *, db: Database = database
         await session.execute(insert(AnnualInspection), data.inspections)
         if data.list_entries:
             await session.execute(insert(ListEntry), data.list_entries)
+        if data.evaluations:
+            await session.execute(insert(GradeEvaluation), data.evaluations)
+            await session.execute(insert(GradeChange), data.grade_changes)
     logger.info(
         "demo data loaded",
         extra={"organizations": len(data.organizations), "inspections": len(data.inspections)},

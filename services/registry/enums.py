@@ -52,6 +52,40 @@ class EvaluationGrade(StrEnum):
     a5 = "5A"
 
 
+class GradeEvaluationState(StrEnum):
+    """An evaluation (社会组织等级评估) from application to the end of its grade."""
+
+    applied = "applied"  # 已申请: awaiting the experts
+    scored = "scored"  # 已评分: at least one expert scored, awaiting the bureau's decision
+    granted = "granted"  # 已评定: the grade is in force (until expiry, revocation, a new one)
+    refused = "refused"  # 不予评定: the bureau refused or rejected the application
+    withdrawn = "withdrawn"  # 已撤回: by the applicant before the decision
+    expired = "expired"  # 已到期: the five years of validity ended
+    revoked = "revoked"  # 已取消: downgraded below 1A (a failed annual inspection)
+    superseded = "superseded"  # 已被新评估取代: a later evaluation granted a grade
+
+
+# States in which an evaluation is still in progress (one per organization at a time).
+OPEN_GRADE_EVALUATION_STATES = frozenset(
+    {GradeEvaluationState.applied, GradeEvaluationState.scored}
+)
+
+
+class GradeDecisionOutcome(StrEnum):
+    granted = "granted"  # 评定等级
+    refused = "refused"  # 不予评定
+
+
+class GradeChangeKind(StrEnum):
+    """What happened to an evaluation's grade (the `grade_change` history)."""
+
+    granted = "granted"
+    downgraded = "downgraded"
+    revoked = "revoked"
+    expired = "expired"
+    superseded = "superseded"
+
+
 class IncubationStage(StrEnum):
     """The "5F" incubation plan: 孵 → 服 → 浮 → 扶 → 辐."""
 
@@ -204,6 +238,24 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "deregistered": "注销",
     },
     EvaluationGrade: {g.value: g.value for g in EvaluationGrade},
+    GradeEvaluationState: {
+        "applied": "已申请",
+        "scored": "已评分",
+        "granted": "已评定",
+        "refused": "不予评定",
+        "withdrawn": "已撤回",
+        "expired": "已到期",
+        "revoked": "已取消",
+        "superseded": "已被新评估取代",
+    },
+    GradeDecisionOutcome: {"granted": "评定等级", "refused": "不予评定"},
+    GradeChangeKind: {
+        "granted": "评定",
+        "downgraded": "降级",
+        "revoked": "取消等级",
+        "expired": "到期",
+        "superseded": "被新等级取代",
+    },
     IncubationStage: {
         "incubate": "孵化",
         "serve": "服务",

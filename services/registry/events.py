@@ -13,6 +13,8 @@ systems keep their copy in sync by these events and their per-subject sequence.
 | organization.incubation_recorded | organization | id, record_id, stage, phase                 |
 | inspection.submitted / .concluded| organization | id, inspection_id, year (result)            |
 | inspection.conclusion_recorded   | organization | id, inspection_id, year, result             |
+| grade_evaluation.applied / .published | organization | id, evaluation_id, year, state, grade  |
+| grade_evaluation.decided         | organization | id, evaluation_id, year, state, grade, outcome |
 | application.submitted / .decided | application  | id, kind, organization_id (outcome, state)  |
 | spot_check.drawn                 | spot_check   | id, year, level, sample_size                |
 | spot_check.finding_recorded      | spot_check   | id, organization_id, finding                |

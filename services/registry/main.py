@@ -5,6 +5,8 @@ from __future__ import annotations
 from services.registry.applications import router as applications
 from services.registry.base import infra
 from services.registry.enums import LABELS
+from services.registry.grades import router as grades
+from services.registry.grades.expiry import sweep_forever as sweep_grades_forever
 from services.registry.incubation import router as incubation
 from services.registry.inspections import router as inspections
 from services.registry.inspections.deadlines import sweep_forever
@@ -20,7 +22,7 @@ app = create_service_app(
     title="Sanshe registry",
     description="The register of social organizations (社会组织登记管理): registration and "
     "filing, search, statistics, status and credit lists, annual inspections and spot "
-    "checks, incubation, history and import/export.",
+    "checks, incubation, grade evaluations (等级评估), history and import/export.",
     # Routers with fixed paths under /organizations come before `/organizations/{id}`.
     routers=[
         reference.router,
@@ -32,9 +34,11 @@ app = create_service_app(
         inspections.router,
         inspections.public_router,
         spot_checks.router,
+        grades.router,
+        grades.public_router,
     ],
     infra=infra,
     # The annual-report deadline, checked hourly (inspections/deadlines.py).
-    background=[sweep_forever],
+    background=[sweep_forever, sweep_grades_forever],
     vocabulary=LABELS,
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from services.registry.applications.models import CASE_OUTCOME_RECEIPT, Application
 from services.registry.base import SCHEMA, Base, infra
+from services.registry.grades.models import GradeChange, GradeEvaluation, GradeScore
 from services.registry.incubation.models import IncubationRecord
 from services.registry.inspections.models import AnnualInspection
 from services.registry.organizations.models import (
@@ -28,6 +29,9 @@ __all__ = [
     "Application",
     "Base",
     "ChangeRecord",
+    "GradeChange",
+    "GradeEvaluation",
+    "GradeScore",
     "IncubationRecord",
     "ListEntry",
     "Organization",

@@ -95,7 +95,7 @@ def test_public_endpoints_say_so(specs: dict[str, dict[str, Any]]) -> None:
     public = {op["operationId"] for *_, op in operations(specs) if op["security"] == []}
     probes = {f"{svc}{probe}" for svc in SERVICES for probe in ("Healthz", "Readyz")}
     # 年报公示: the registry publishes annual inspection results to everyone.
-    assert probes | {"receiveInboundWebhook", "listPublicAnnualReports"} == public
+    assert probes | {"receiveInboundWebhook", "listPublicAnnualReports", "listPublicGrades"} == public
 
 
 def test_headers_are_declared(specs: dict[str, dict[str, Any]]) -> None:

@@ -69,5 +69,15 @@ RULES: dict[str, frozenset[Role]] = {
     "getSpotCheck": BUREAU_AND_AUDIT,
     "listSpotCheckItems": BUREAU_AND_AUDIT,
     "recordSpotCheckFinding": BUREAU,
+    "applyForGradeEvaluation": APPLICANTS,
+    "listOrganizationGradeEvaluations": ANYONE,
+    "listGradeEvaluations": frozenset({R.civil_affairs, R.auditor, R.evaluator}),
+    "sweepExpiredGrades": BUREAU,
+    # A street office keeps filed organizations, never graded.
+    "getGradeEvaluation": ANYONE - {R.street_office},
+    "scoreGradeEvaluation": frozenset({R.evaluator}),
+    "decideGradeEvaluation": BUREAU,
+    "publishGradeEvaluation": BUREAU,
+    "withdrawGradeEvaluation": APPLICANTS,
 }
-PUBLIC = {"registryHealthz", "registryReadyz", "listPublicAnnualReports"}
+PUBLIC = {"registryHealthz", "registryReadyz", "listPublicAnnualReports", "listPublicGrades"}

@@ -52,6 +52,8 @@ REGISTER_READS = (
     "listOrganizationInspections",
     "listOrganizationListEntries",
     "listIncubationSteps",
+    "listOrganizationGradeEvaluations",
+    "getGradeEvaluation",
 )
 # Roles the register is public to (a street office sees its own street's filed
 # organizations, an organization itself).
@@ -65,6 +67,7 @@ SEES_ALL: set[tuple[str, Role]] = {
     ("getFund", R.department_reviewer),  # a fund is the bureau's, shared by all purchasers
     ("getCall", R.organization),  # a call is open to every organization...
     ("applyToCall", R.organization),  # ... to apply to (the registry then judges)
+    ("scoreGradeEvaluation", R.evaluator),  # the experts score every grade evaluation
     # Reference data, no one's in particular.
     *((op, role) for op in ("getSppeScheme", "getCaseDefinition") for role in SCOPED),
 }
@@ -141,6 +144,14 @@ BODIES: dict[str, Callable[[], Any]] = {
     "resubmitCase": lambda: {**_command(), "materials": materials_for("organization_change")},
     "withdrawCase": lambda: {**_command(), "reason": "不再变更"},
     "withdrawApplication": lambda: {"reason": "不再变更"},
+    "applyForGradeEvaluation": lambda: {"year": date.today().year},
+    "scoreGradeEvaluation": lambda: {
+        "basic_conditions": 90,
+        "internal_governance": 300,
+        "work_performance": 350,
+        "social_evaluation": 120,
+    },
+    "withdrawGradeEvaluation": lambda: {"reason": "暂不参评"},
     "claimTask": _command,
     "approveTask": lambda: {**_command(), "comment": "同意"},
     "rejectTask": lambda: {**_command(), "comment": "不同意"},
@@ -198,12 +209,21 @@ def build_world(http: Http, auth: Auth, receiver: Receiver) -> World:
     change = apply_for_change(registry, registered["id"], auth("organization", **org))
     case = case_in(workflow, auth, "organization_change", change["id"], "in_joint_review")
     (task,) = case["tasks"]
+    evaluation = ok(
+        registry.post(
+            f"{API}/organizations/{registered['id']}/grade-evaluations",
+            json={"year": date.today().year},
+            headers=auth("organization", **org),
+        ),
+        201,
+    )
     world.own(
         R.organization,
         org,
         organization_id=registered["id"],
         application_id=change["id"],
         case_id=case["id"],
+        evaluation_id=evaluation["id"],
     )
     world.own(
         R.department_reviewer,

@@ -15,7 +15,8 @@ conclusion of `pass` (合格) with either indicator failed is refused
 A failed inspection, or one not taken part in (未参检), lowers a valid evaluation grade by
 one level (1A is withdrawn): 《社会组织评估管理办法》 (MCA order No. 39) art. 30 — grades
 are lowered for organizations that failed, or did not take part in, the previous year's
-annual inspection while the grade is valid.
+annual inspection while the grade is valid. `grades.service.on_inspection_concluded`
+decides and records it.
 
 Late filing (补报): after the deadline sweep (`deadlines.py`) concluded a year 未参检 and
 listed the organization, the organization may still file that year's report; it is
@@ -41,12 +42,12 @@ from services.registry.applications import service as applications
 from services.registry.applications.models import Application
 from services.registry.enums import (
     ApplicationKind,
-    EvaluationGrade,
     InspectionResult,
     InspectionState,
     ListReason,
     ListType,
 )
+from services.registry.grades import service as grades
 from services.registry.inspections.models import AnnualInspection
 from services.registry.inspections.schemas import InspectionConclusion, InspectionSubmit
 from services.registry.organizations import history, service
@@ -55,14 +56,6 @@ from services.registry.standing import service as standing
 from shared.auth import Principal
 from shared.clock import shanghai_today, utcnow
 from shared.errors import Conflict, FieldError, NotFound, Unprocessable
-
-_LOWER_GRADE = {
-    EvaluationGrade.a5: EvaluationGrade.a4,
-    EvaluationGrade.a4: EvaluationGrade.a3,
-    EvaluationGrade.a3: EvaluationGrade.a2,
-    EvaluationGrade.a2: EvaluationGrade.a1,
-    EvaluationGrade.a1: None,
-}
 
 
 def _year_error(message: str, code: str) -> Unprocessable:
@@ -271,11 +264,10 @@ async def conclude(
             "result": inspection.result,
         },
     )
-    if inspection.result in (InspectionResult.fail, InspectionResult.absent):
-        await _downgrade(
-            session, principal=principal, organization=organization, year=inspection.year
-        )
-    else:
+    await grades.on_inspection_concluded(
+        session, principal=principal, organization=organization, inspection=inspection
+    )
+    if inspection.result not in (InspectionResult.fail, InspectionResult.absent):
         await _delist_after_late_report(
             session, principal=principal, organization=organization, year=inspection.year
         )
@@ -309,32 +301,6 @@ async def _delist_after_late_report(
                 reason=f"补报{year}年度工作报告，年检通过，移出活动异常名录",
                 removed_on=None,
             )
-
-
-async def _downgrade(
-    session: AsyncSession, *, principal: Principal, organization: Organization, year: int
-) -> None:
-    grade = organization.evaluation_grade
-    if grade is None or (
-        organization.grade_valid_until is not None
-        and organization.grade_valid_until < shanghai_today()
-    ):
-        return
-    lower = _LOWER_GRADE[grade]
-    organization.evaluation_grade = lower
-    await session.flush()
-    await history.record(
-        session,
-        organization_id=organization.id,
-        principal=principal,
-        action=history.Action.grade_downgraded,
-        source=history.Source.inspection,
-        changes={"evaluation_grade": (grade, lower)},
-        reason=f"Annual inspection {year} failed",
-    )
-    await events.organization_updated(
-        session, organization.id, ["evaluation_grade"], source=history.Source.inspection
-    )
 
 
 async def list_for(

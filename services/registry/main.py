@@ -8,6 +8,7 @@ from services.registry.enums import LABELS
 from services.registry.incubation import router as incubation
 from services.registry.inspections import router as inspections
 from services.registry.organizations import router as organizations
+from services.registry.people import router as people
 from services.registry.reference import router as reference
 from services.registry.spot_checks import router as spot_checks
 from services.registry.standing import router as standing
@@ -30,6 +31,7 @@ app = create_service_app(
         applications.router,
         inspections.router,
         spot_checks.router,
+        people.router,
     ],
     infra=infra,
     vocabulary=LABELS,

@@ -146,6 +146,12 @@ BODIES: dict[str, Callable[[], Any]] = {
     "rejectTask": lambda: {**_command(), "comment": "不同意"},
     "commentOnTask": lambda: {**_command(), "body": "请补充说明"},
     "updateWebhookEndpoint": lambda: {"description": "省平台"},
+    "updateStaffMember": lambda: {"name": "王芳"},
+    "recordVolunteerService": lambda: {
+        "served_on": "2026-01-05",
+        "minutes": 60,
+        "activity": "巡访",
+    },
     "sendWebhookTest": dict,
     "recoverWebhookDeliveries": lambda: {"since": datetime(2026, 1, 1, tzinfo=UTC).isoformat()},
 }
@@ -212,6 +218,26 @@ def build_world(http: Http, auth: Auth, receiver: Receiver) -> World:
         task_id=task["id"],
         application_id=change["id"],  # it reads the application it reviews
     )
+
+    # People of that organization (of STREET, as it is), party organizations of both.
+    own_people = auth("organization", **org)
+    staff = ok(registry.post(f"{API}/people/staff", json={"name": "王芳"}, headers=own_people), 201)
+    volunteer = ok(
+        registry.post(f"{API}/people/volunteers", json={"name": "赵敏"}, headers=own_people), 201
+    )
+    for covered in (registered, filed):
+        ok(
+            registry.put(
+                f"{API}/people/party-organizations/{covered['id']}",
+                json={"form": "joint_branch", "name": "联合党支部", "established_on": "2021-07-01",
+                      "members": 1},
+                headers=bureau,
+            ),
+            201,
+        )  # fmt: skip
+    people = {"staff_id": staff["id"], "volunteer_id": volunteer["id"]}
+    world.own(R.organization, org, **people)
+    world.own(R.street_office, {"street_code": STREET}, **people)
 
     # A project of that organization, serving STREET, bought by PURCHASER, evaluating.
     project = Project(http, auth, registered["id"]).apply()

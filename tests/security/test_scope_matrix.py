@@ -65,6 +65,16 @@ SEES_ALL: set[tuple[str, Role]] = {
     ("getFund", R.department_reviewer),  # a fund is the bureau's, shared by all purchasers
     ("getCall", R.organization),  # a call is open to every organization...
     ("applyToCall", R.organization),  # ... to apply to (the registry then judges)
+    # The province reads the people records of the whole register.
+    *(
+        (op, R.provincial_system)
+        for op in (
+            "getStaffMember",
+            "getVolunteer",
+            "listVolunteerServiceRecords",
+            "getPartyOrganization",
+        )
+    ),
     # Reference data, no one's in particular.
     *((op, role) for op in ("getSppeScheme", "getCaseDefinition") for role in SCOPED),
 }

@@ -136,17 +136,18 @@ async def update_staff_member(
 
 @router.delete(
     "/staff/{staff_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
+    response_model=StaffOut,
     operation_id="deleteStaffMember",
     dependencies=[allow(*PEOPLE_KEEPERS)],
     responses=problem_responses(401, 403, 404),
 )
 async def delete_staff_member(
     staff_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
-) -> Response:
-    """Remove a person who left (their record and its personal data go)."""
-    await service.delete_staff(session, principal=principal, staff_id=staff_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+) -> StaffOut:
+    """Remove a person who left (their record and its personal data go); answers the
+    record as it was."""
+    member = await service.delete_staff(session, principal=principal, staff_id=staff_id)
+    return service.present_staff(member)
 
 
 @router.post(
@@ -356,19 +357,19 @@ async def put_party_organization(
 
 @router.delete(
     "/party-organizations/{organization_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
+    response_model=PartyOrganizationOut,
     operation_id="deletePartyOrganization",
     dependencies=[allow(*BUREAU_KEEPERS)],
     responses=problem_responses(401, 403, 404),
 )
 async def delete_party_organization(
     organization_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
-) -> Response:
-    """Record that an organization's party organization is dissolved."""
-    await service.delete_party_organization(
+) -> PartyOrganizationOut:
+    """Record that an organization's party organization is dissolved; answers it as it was."""
+    party = await service.delete_party_organization(
         session, principal=principal, organization_id=organization_id
     )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return PartyOrganizationOut.model_validate(party)
 
 
 @router.get(

@@ -242,11 +242,14 @@ async def update_staff(
     return member
 
 
-async def delete_staff(session: AsyncSession, *, principal: Principal, staff_id: uuid.UUID) -> None:
+async def delete_staff(
+    session: AsyncSession, *, principal: Principal, staff_id: uuid.UUID
+) -> StaffMember:
     member = await get_staff(session, principal=principal, staff_id=staff_id, for_update=True)
     require_people_keeper(principal, member.organization_id)
     await session.delete(member)
     await session.flush()
+    return member
 
 
 async def create_volunteer(
@@ -380,12 +383,13 @@ async def get_party_organization(
 
 async def delete_party_organization(
     session: AsyncSession, *, principal: Principal, organization_id: uuid.UUID
-) -> None:
+) -> PartyOrganization:
     party = await get_party_organization(
         session, principal=principal, organization_id=organization_id
     )
     await session.delete(party)
     await session.flush()
+    return party
 
 
 async def set_population(session: AsyncSession, *, street_code: str, data: PopulationPut) -> Region:

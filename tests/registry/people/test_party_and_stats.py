@@ -47,7 +47,8 @@ async def test_party_organizations_are_recorded_replaced_and_dissolved(
         url, json=_branch(), headers=auth("organization", org_id=org["id"])
     )
     assert refused.status_code == 403
-    assert (await registry.delete(url, headers=bureau)).status_code == 204
+    dissolved = await registry.delete(url, headers=bureau)
+    assert dissolved.status_code == 200 and dissolved.json()["name"] == "联合党支部"
     assert (await registry.get(url, headers=bureau)).status_code == 404
 
 

@@ -3,6 +3,7 @@ per volunteer and per organization, hostile hours and dates refused."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -125,3 +126,16 @@ async def test_organizations_and_street_offices_see_their_own_volunteers_only(
     seen = (await registry.get(VOLUNTEERS, headers=office_b)).json()
     assert [v["id"] for v in seen["items"]] == [other["id"]]
     assert (await _serve(registry, office_b, other["id"], minutes=30)).status_code == 403
+
+
+async def test_two_concurrent_records_cannot_pass_the_day_together(
+    registry: httpx.AsyncClient, auth: Auth
+) -> None:
+    bureau = auth("civil_affairs")
+    volunteer = await _volunteer(registry, bureau, street_code=unique_street())
+    answers = await asyncio.gather(
+        *(_serve(registry, bureau, volunteer["id"], minutes=800) for _ in range(2))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 422]
+    read = (await registry.get(f"{VOLUNTEERS}/{volunteer['id']}", headers=bureau)).json()
+    assert read["total_minutes"] == 800

@@ -9,7 +9,7 @@ import httpx
 
 from services.registry import demo as register_demo
 from services.registry.enums import Category, OrganizationStatus, Registration
-from services.registry.people import demo
+from services.registry.people import demo_people as demo
 from shared.clock import shanghai_today
 from shared.db import database
 from tests.factories import unique_street

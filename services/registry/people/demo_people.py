@@ -1,4 +1,5 @@
-"""Deterministic demo people for the demo register (`services.registry.demo`).
+"""Deterministic demo people for the demo register (`services.registry.demo`); not named
+`demo.py`, which is the register's (module names do not repeat within a service).
 
 About 1,000 certified social workers (持证社工) and 1,500 other staff, 3,000 volunteers
 with a year of service records, party organizations covering about 60% of the registered
@@ -46,7 +47,7 @@ from services.registry.reference.models import Region
 from shared.clock import shanghai_today
 from shared.db import Database, database
 
-logger = logging.getLogger("sanshe.registry.people.demo")
+logger = logging.getLogger("sanshe.registry.people.demo_people")
 
 SEED = 20261205
 POPULATION_YEAR = 2020

@@ -64,6 +64,8 @@ SUMMARIES: dict[str, str] = {
     "createVolunteer": "Register a volunteer",
     "listVolunteers": "List volunteers with their service hours",
     "getVolunteer": "Read a volunteer with their service hours",
+    "updateVolunteer": "Change a volunteer's particulars",
+    "deleteVolunteer": "Remove a volunteer and their service records",
     "recordVolunteerService": "Record a volunteer's service time on a day",
     "listVolunteerServiceRecords": "List a volunteer's service records",
     "listVolunteerHoursByOrganization": "Total volunteer hours per organization",

@@ -162,6 +162,7 @@ def upgrade() -> None:
         sa.Column("organization_id", sa.Uuid(), nullable=True),
         sa.Column("street_code", sa.String(length=12), nullable=False),
         sa.Column("registered_on", sa.Date(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),

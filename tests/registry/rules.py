@@ -73,6 +73,8 @@ RULES: dict[str, frozenset[Role]] = {
     "createVolunteer": PEOPLE_KEEPERS,
     "listVolunteers": PEOPLE_READERS,
     "getVolunteer": PEOPLE_READERS,
+    "updateVolunteer": PEOPLE_KEEPERS,
+    "deleteVolunteer": PEOPLE_KEEPERS,
     "recordVolunteerService": PEOPLE_KEEPERS,
     "listVolunteerServiceRecords": PEOPLE_READERS,
     "listVolunteerHoursByOrganization": PEOPLE_READERS,

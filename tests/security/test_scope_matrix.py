@@ -157,6 +157,7 @@ BODIES: dict[str, Callable[[], Any]] = {
     "commentOnTask": lambda: {**_command(), "body": "请补充说明"},
     "updateWebhookEndpoint": lambda: {"description": "省平台"},
     "updateStaffMember": lambda: {"name": "王芳"},
+    "updateVolunteer": lambda: {"name": "赵敏"},
     "recordVolunteerService": lambda: {
         "served_on": "2026-01-05",
         "minutes": 60,

@@ -156,6 +156,7 @@ def generate(
                 "organization_id": team.id if team else None,
                 "street_code": (team.street_code if team else None) or rng.choice(streets),
                 "registered_on": min(registered_on, today),
+                "version": 1,
             }
         )
         days = rng.sample(range(365), k=rng.choice((0, 1, 2, 4, 6, 8)))

@@ -86,7 +86,10 @@ class Volunteer(Base):
     )
     street_code: Mapped[str] = mapped_column(String(12), index=True)
     registered_on: Mapped[date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __mapper_args__ = {"version_id_col": version, "eager_defaults": True}  # noqa: RUF012
 
     __table_args__ = (
         CheckConstraint(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, true
+from sqlalchemy import ColumnElement, Select, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import people_visible_to, visible_to
@@ -184,6 +184,12 @@ async def minutes_on(session: AsyncSession, volunteer_id: uuid.UUID, day: date) 
         )
     ).scalar_one()
     return total
+
+
+async def delete_service_records(session: AsyncSession, volunteer_id: uuid.UUID) -> None:
+    await session.execute(
+        delete(VolunteerService).where(VolunteerService.volunteer_id == volunteer_id)
+    )
 
 
 async def service_records(

@@ -7,7 +7,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import (
     BUREAU_KEEPERS,
@@ -34,6 +33,7 @@ from services.registry.people.schemas import (
     StreetOut,
     VolunteerCreate,
     VolunteerOut,
+    VolunteerUpdate,
 )
 from services.registry.reference import repository as reference
 from shared.app import API_PREFIX
@@ -185,6 +185,7 @@ async def create_volunteer(
 ) -> VolunteerOut:
     """Register a volunteer (注册志愿者)."""
     volunteer = await service.create_volunteer(session, principal=principal, data=body)
+    set_etag(response, volunteer.version)
     response.headers["Location"] = f"{router.prefix}/volunteers/{volunteer.id}"
     return service.present_volunteer(volunteer, 0)
 
@@ -214,14 +215,6 @@ async def list_volunteers(
     return to_page(rows, total, page, lambda row: service.present_volunteer(row[0], row[1]))
 
 
-async def _volunteer_out(
-    session: AsyncSession, principal: CurrentPrincipal, volunteer_id: uuid.UUID
-) -> VolunteerOut:
-    volunteer = await service.get_volunteer(session, principal=principal, volunteer_id=volunteer_id)
-    minutes = await repository.volunteer_minutes(session, volunteer.id)
-    return service.present_volunteer(volunteer, minutes)
-
-
 @router.get(
     "/volunteers/{volunteer_id}",
     response_model=VolunteerOut,
@@ -230,10 +223,56 @@ async def _volunteer_out(
     responses=problem_responses(401, 403, 404),
 )
 async def get_volunteer(
+    volunteer_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, response: Response
+) -> VolunteerOut:
+    """One volunteer with their total service time, and the ETag for a later change."""
+    volunteer = await service.get_volunteer(session, principal=principal, volunteer_id=volunteer_id)
+    set_etag(response, volunteer.version)
+    minutes = await repository.volunteer_minutes(session, volunteer.id)
+    return service.present_volunteer(volunteer, minutes)
+
+
+@router.patch(
+    "/volunteers/{volunteer_id}",
+    response_model=VolunteerOut,
+    operation_id="updateVolunteer",
+    dependencies=[allow(*PEOPLE_KEEPERS)],
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def update_volunteer(
+    volunteer_id: uuid.UUID,
+    body: VolunteerUpdate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    response: Response,
+    if_match: IfMatch = None,
+) -> VolunteerOut:
+    """Change some fields; needs `If-Match` with the current ETag."""
+    volunteer = await service.update_volunteer(
+        session, principal=principal, volunteer_id=volunteer_id, if_match=if_match, data=body
+    )
+    set_etag(response, volunteer.version)
+    minutes = await repository.volunteer_minutes(session, volunteer.id)
+    return service.present_volunteer(volunteer, minutes)
+
+
+@router.delete(
+    "/volunteers/{volunteer_id}",
+    response_model=VolunteerOut,
+    operation_id="deleteVolunteer",
+    dependencies=[allow(*PEOPLE_KEEPERS)],
+    responses=problem_responses(401, 403, 404),
+)
+async def delete_volunteer(
     volunteer_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
 ) -> VolunteerOut:
-    """One volunteer with their total service time."""
-    return await _volunteer_out(session, principal, volunteer_id)
+    """Remove a volunteer and their service records; answers the volunteer as they were."""
+    volunteer = await service.get_volunteer(session, principal=principal, volunteer_id=volunteer_id)
+    minutes = await repository.volunteer_minutes(session, volunteer.id)
+    removed = await service.delete_volunteer(
+        session, principal=principal, volunteer_id=volunteer_id
+    )
+    return service.present_volunteer(removed, minutes)
 
 
 @router.post(

@@ -115,6 +115,18 @@ class VolunteerCreate(BaseModel):
     )
 
 
+class VolunteerUpdate(BaseModel):
+    """The fields to change; `id_number: null` removes the number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: PersonName | None = None
+    id_number: IdNumberIn | None = None
+    organization_id: uuid.UUID | None = None
+    street_code: StreetCode | None = None
+    registered_on: CalendarDate | None = None
+
+
 class VolunteerOut(BaseModel):
     id: uuid.UUID
     name: str

@@ -51,6 +51,7 @@ from services.registry.people.schemas import (
     StaffUpdate,
     VolunteerCreate,
     VolunteerOut,
+    VolunteerUpdate,
 )
 from services.registry.reference.models import Region
 from shared.auth import Principal, Role
@@ -219,25 +220,27 @@ async def update_staff(
     member = await get_staff(session, principal=principal, staff_id=staff_id, for_update=True)
     require_people_keeper(principal, member.organization_id)
     require_version(if_match, member.version)
-    given = data.model_fields_set
-    if "organization_id" in given:
-        require_people_keeper(principal, data.organization_id)
-        if data.organization_id is not None:
-            await _open_organization(session, principal, data.organization_id)
-        member.organization_id = data.organization_id
-    for field in ("name", "street_code", "employment"):
-        if field in given:
-            value = getattr(data, field)
-            if value is None:
-                raise _invalid(field, "field_required", "Cannot be emptied")
-            setattr(member, field, value)
-    for field in ("certificate_level", "certificate_number", "certificate_year"):
-        if field in given:
-            setattr(member, field, getattr(data, field))
-    if "id_number" in given:
-        await _set_staff_id_number(session, member, data.id_number)
-    _check_certificate(member)
-    await _refuse_taken_certificate(session, member)
+    # One flush, one version: the checks below query, and must not flush half a change.
+    with session.no_autoflush:
+        given = data.model_fields_set
+        if "organization_id" in given:
+            require_people_keeper(principal, data.organization_id)
+            if data.organization_id is not None:
+                await _open_organization(session, principal, data.organization_id)
+            member.organization_id = data.organization_id
+        for field in ("name", "street_code", "employment"):
+            if field in given:
+                value = getattr(data, field)
+                if value is None:
+                    raise _invalid(field, "field_required", "Cannot be emptied")
+                setattr(member, field, value)
+        for field in ("certificate_level", "certificate_number", "certificate_year"):
+            if field in given:
+                setattr(member, field, getattr(data, field))
+        if "id_number" in given:
+            await _set_staff_id_number(session, member, data.id_number)
+        _check_certificate(member)
+        await _refuse_taken_certificate(session, member)
     await session.flush()
     return member
 
@@ -269,12 +272,68 @@ async def create_volunteer(
         ),
         registered_on=registered_on,
     )
-    stored = identity.checked(data.id_number)
-    if stored is not None:
-        if await repository.volunteer_with_digest(session, stored.digest):
-            raise Conflict("This person is recorded already", code="person_exists")
-        volunteer.id_number_digest, volunteer.id_number_masked = stored.digest, stored.masked
+    await _set_volunteer_id_number(session, volunteer, data.id_number)
     session.add(volunteer)
+    await session.flush()
+    return volunteer
+
+
+async def _set_volunteer_id_number(
+    session: AsyncSession, volunteer: Volunteer, number: str | None
+) -> None:
+    stored = identity.checked(number)
+    if stored is not None:
+        other = await repository.volunteer_with_digest(session, stored.digest)
+        if other is not None and other != volunteer.id:
+            raise Conflict("This person is recorded already", code="person_exists")
+    volunteer.id_number_digest = stored.digest if stored else None
+    volunteer.id_number_masked = stored.masked if stored else None
+
+
+async def update_volunteer(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    volunteer_id: uuid.UUID,
+    if_match: str | None,
+    data: VolunteerUpdate,
+) -> Volunteer:
+    volunteer = await get_volunteer(
+        session, principal=principal, volunteer_id=volunteer_id, for_update=True
+    )
+    require_people_keeper(principal, volunteer.organization_id)
+    require_version(if_match, volunteer.version)
+    with session.no_autoflush:  # one flush, one version (see update_staff)
+        given = data.model_fields_set
+        if "organization_id" in given:
+            require_people_keeper(principal, data.organization_id)
+            if data.organization_id is not None:
+                await _open_organization(session, principal, data.organization_id)
+            volunteer.organization_id = data.organization_id
+        for field in ("name", "street_code", "registered_on"):
+            if field in given:
+                value = getattr(data, field)
+                if value is None:
+                    raise _invalid(field, "field_required", "Cannot be emptied")
+                setattr(volunteer, field, value)
+        if volunteer.registered_on > shanghai_today():
+            raise _invalid("registered_on", "date_in_future", "Cannot be ahead")
+        if "id_number" in given:
+            await _set_volunteer_id_number(session, volunteer, data.id_number)
+    await session.flush()
+    return volunteer
+
+
+async def delete_volunteer(
+    session: AsyncSession, *, principal: Principal, volunteer_id: uuid.UUID
+) -> Volunteer:
+    """Remove a volunteer with their service records (the totals lose their hours)."""
+    volunteer = await get_volunteer(
+        session, principal=principal, volunteer_id=volunteer_id, for_update=True
+    )
+    require_people_keeper(principal, volunteer.organization_id)
+    await repository.delete_service_records(session, volunteer.id)
+    await session.delete(volunteer)
     await session.flush()
     return volunteer
 

@@ -139,3 +139,33 @@ async def test_two_concurrent_records_cannot_pass_the_day_together(
     assert sorted(a.status_code for a in answers) == [201, 422]
     read = (await registry.get(f"{VOLUNTEERS}/{volunteer['id']}", headers=bureau)).json()
     assert read["total_minutes"] == 800
+
+
+async def test_a_volunteer_is_corrected_with_if_match_and_removed_with_their_hours(
+    registry: httpx.AsyncClient, auth: Auth
+) -> None:
+    team = await organization(registry, auth, unique_street())
+    me = auth("organization", org_id=team["id"])
+    volunteer = await _volunteer(registry, me)
+    url = f"{VOLUNTEERS}/{volunteer['id']}"
+    assert (await _serve(registry, me, volunteer["id"], minutes=120)).status_code == 201
+    number = id_number()
+    missing = await registry.patch(url, json={"id_number": number}, headers=me)
+    assert missing.status_code == 428
+    ahead = str(shanghai_today() + timedelta(days=1))
+    refused = await registry.patch(
+        url, json={"registered_on": ahead}, headers={**me, "If-Match": '"1"'}
+    )
+    assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "date_in_future"
+    corrected = await registry.patch(
+        url, json={"name": "赵敏敏", "id_number": number}, headers={**me, "If-Match": '"1"'}
+    )
+    assert corrected.status_code == 200, corrected.text
+    assert corrected.json()["name"] == "赵敏敏" and corrected.headers["ETag"] == '"2"'
+    assert corrected.json()["id_number"].endswith(number[-2:]) and number not in corrected.text
+    assert corrected.json()["total_minutes"] == 120
+    removed = await registry.delete(url, headers=me)
+    assert removed.status_code == 200 and removed.json()["total_minutes"] == 120
+    assert (await registry.get(url, headers=me)).status_code == 404
+    by_org = (await registry.get(f"{PEOPLE}/volunteer-hours", headers=me)).json()
+    assert by_org["items"] == []

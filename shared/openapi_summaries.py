@@ -67,6 +67,27 @@ SUMMARIES: dict[str, str] = {
     "getSpotCheck": "Read a spot-check draw",
     "listSpotCheckItems": "List the organizations drawn for a spot check",
     "recordSpotCheckFinding": "Record a spot-check finding",
+    "createStaffMember": "Record a staff member or certified social worker",
+    "listStaffMembers": "List staff and certified social workers",
+    "getStaffMember": "Read a staff member",
+    "updateStaffMember": "Change a staff member's particulars or certificate",
+    "deleteStaffMember": "Remove a staff member who left",
+    "lookUpPerson": "Find a person's records by their exact ID number",
+    "createVolunteer": "Register a volunteer",
+    "listVolunteers": "List volunteers with their service hours",
+    "getVolunteer": "Read a volunteer with their service hours",
+    "updateVolunteer": "Change a volunteer's particulars",
+    "deleteVolunteer": "Remove a volunteer and their service records",
+    "recordVolunteerService": "Record a volunteer's service time on a day",
+    "listVolunteerServiceRecords": "List a volunteer's service records",
+    "listVolunteerHoursByOrganization": "Total volunteer hours per organization",
+    "listPartyOrganizations": "List the party organizations of organizations",
+    "getPartyOrganization": "Read the party organization covering an organization",
+    "putPartyOrganization": "Record or replace an organization's party organization",
+    "deletePartyOrganization": "Record that an organization's party organization is dissolved",
+    "listStreetPopulations": "List streets with their resident population",
+    "setStreetPopulation": "Set a street's resident population",
+    "getPeopleStats": "Social workers per 10,000 residents, volunteers, party coverage by street",
     # -- projects ----------------------------------------------------------------------
     "receiveProjectsCaseOutcome": "Apply a workflow case's outcome to a project "
     "application or closure (service only)",
@@ -175,6 +196,8 @@ TAG_DESCRIPTIONS: dict[str, str] = {
     "credit lists": "The abnormal-activity list (活动异常名录) and serious-violation list "
     "(严重违法失信名单).",
     "incubation": "Incubation of organizations (5F stages, seed funding).",
+    "people": "People of 三社联动: staff and certified social workers (持证社工), volunteers "
+    "and their hours, party organizations (党组织) and the figures by street.",
     "organizations": "The register of social organizations (社会组织): search, read, change, "
     "status, history, statistics.",
     "applications": "Applications: registration, change and deregistration (registry); "

@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import ColumnElement, bindparam, false, true
+from sqlalchemy.orm import InstrumentedAttribute
 
 from services.registry.enums import Registration
 from services.registry.organizations.models import Organization, OrganizationTally
@@ -141,4 +142,43 @@ def require_street_scope(
     ):
         raise Forbidden(
             "A street office files organizations of its own street only", code="scope_forbidden"
+        )
+
+
+# --- People (people/): staff and social workers, volunteers, party organizations -------
+# Personal records: not for reviewers and evaluators, who judge organizations, not people.
+PEOPLE_READERS_ALL = frozenset({R.civil_affairs, R.auditor, R.service, R.provincial_system})
+PEOPLE_READERS = (*PEOPLE_READERS_ALL, R.street_office, R.organization)
+# The bureau keeps everyone's; an organization its own staff and volunteers.
+PEOPLE_KEEPERS = (R.civil_affairs, R.service, R.organization)
+# Party organizations and street population: the bureau's records.
+BUREAU_KEEPERS = (R.civil_affairs, R.service)
+# Street figures: the district's for the bureau, its own street's for a street office.
+PEOPLE_STATS_READERS = (*PEOPLE_READERS_ALL, R.street_office)
+
+
+def people_visible_to(
+    principal: Principal,
+    *,
+    street: InstrumentedAttribute[str],
+    organization: InstrumentedAttribute[uuid.UUID | None],
+) -> ColumnElement[bool]:
+    """The people records a principal may see (others answer 404): a street office those
+    of its street, an organization its own (by employer or team)."""
+    if principal.role in PEOPLE_READERS_ALL:
+        return true()
+    if principal.role is Role.street_office and principal.street_code:
+        return street == principal.street_code
+    if principal.role is Role.organization and (own := own_organization_id(principal)):
+        return organization == own
+    return false()
+
+
+def require_people_keeper(principal: Principal, organization_id: uuid.UUID | None) -> None:
+    """An organization keeps only records of its own; the bureau and services everyone's."""
+    if principal.role is Role.organization and (
+        organization_id is None or organization_id != own_organization_id(principal)
+    ):
+        raise Forbidden(
+            "An organization keeps the records of its own people only", code="scope_forbidden"
         )

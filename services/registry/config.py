@@ -14,6 +14,9 @@ from functools import lru_cache
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Public (it is in this file): a deployment sets its own REGISTRY_ID_NUMBER_KEY.
+DEVELOPMENT_ID_NUMBER_KEY = "sanshe-development-id-number-key-do-not-use"
+
 
 class RegistrySettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
@@ -49,6 +52,11 @@ class RegistrySettings(BaseSettings):
     # How often each registry API process sweeps expired evaluation grades. Validity ends
     # on a civil day, so an hour is prompt enough (and the bureau may sweep on demand).
     registry_grade_sweep_interval_seconds: float = Field(default=3600, gt=0)
+    # The key of the digests by which people's resident ID numbers are found (HMAC-SHA256,
+    # people/identity.py): the numbers themselves are not stored. A number has too few
+    # possible values for a plain hash to hide it. Never change it once people are
+    # recorded: their digests would no longer match.
+    registry_id_number_key: str = Field(default=DEVELOPMENT_ID_NUMBER_KEY, repr=False)
 
 
 @lru_cache

@@ -215,6 +215,28 @@ class SpotCheckFinding(StrEnum):
     serious_violation = "serious_violation"
 
 
+class CertificateLevel(StrEnum):
+    """The national social-work qualification (社会工作者职业资格) a worker holds."""
+
+    assistant = "assistant"  # 助理社会工作师
+    intermediate = "intermediate"  # 社会工作师
+    senior = "senior"  # 高级社会工作师
+
+
+class Employment(StrEnum):
+    full_time = "full_time"  # 专职
+    part_time = "part_time"  # 兼职
+
+
+class PartyOrganizationForm(StrEnum):
+    """How an organization is covered by a party organization (社会组织党组织)."""
+
+    branch = "branch"  # 党支部 (its own: three or more full members)
+    joint_branch = "joint_branch"  # 联合党支部 (shared with other organizations)
+    general_branch = "general_branch"  # 党总支
+    committee = "committee"  # 党委
+
+
 LABELS: dict[type[StrEnum], dict[str, str]] = {
     OrganizationKind: {
         "association": "社会团体",
@@ -311,6 +333,18 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "compliant": "合规",
         "rectification_required": "限期整改",
         "serious_violation": "严重违规",
+    },
+    CertificateLevel: {
+        "assistant": "助理社会工作师",
+        "intermediate": "社会工作师",
+        "senior": "高级社会工作师",
+    },
+    Employment: {"full_time": "专职", "part_time": "兼职"},
+    PartyOrganizationForm: {
+        "branch": "党支部",
+        "joint_branch": "联合党支部",
+        "general_branch": "党总支",
+        "committee": "党委",
     },
 }
 

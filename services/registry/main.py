@@ -11,6 +11,7 @@ from services.registry.incubation import router as incubation
 from services.registry.inspections import router as inspections
 from services.registry.inspections.deadlines import sweep_forever
 from services.registry.organizations import router as organizations
+from services.registry.people import router as people
 from services.registry.reference import router as reference
 from services.registry.spot_checks import router as spot_checks
 from services.registry.standing import router as standing
@@ -36,6 +37,7 @@ app = create_service_app(
         spot_checks.router,
         grades.router,
         grades.public_router,
+        people.router,
     ],
     infra=infra,
     # The annual-report deadline, checked hourly (inspections/deadlines.py).

@@ -17,6 +17,12 @@ from services.registry.organizations.models import (
     Organization,
     OrganizationTally,
 )
+from services.registry.people.models import (
+    PartyOrganization,
+    StaffMember,
+    Volunteer,
+    VolunteerService,
+)
 from services.registry.reference.models import Region
 from services.registry.spot_checks.models import SpotCheck, SpotCheckItem
 from services.registry.standing.models import ListEntry
@@ -36,8 +42,12 @@ __all__ = [
     "ListEntry",
     "Organization",
     "OrganizationTally",
+    "PartyOrganization",
     "Region",
     "SpotCheck",
     "SpotCheckItem",
+    "StaffMember",
+    "Volunteer",
+    "VolunteerService",
     "infra",
 ]

@@ -14,6 +14,11 @@ EDITORS = frozenset({R.civil_affairs, R.street_office, R.service})
 APPLICANTS = frozenset({R.organization, R.civil_affairs})
 BUREAU = frozenset({R.civil_affairs})
 BUREAU_AND_AUDIT = frozenset({R.civil_affairs, R.auditor})
+PEOPLE_STATS_READERS = frozenset(
+    {R.civil_affairs, R.auditor, R.service, R.provincial_system, R.street_office}
+)
+PEOPLE_READERS = PEOPLE_STATS_READERS | {R.organization}
+PEOPLE_KEEPERS = frozenset({R.civil_affairs, R.service, R.organization})
 
 RULES: dict[str, frozenset[Role]] = {
     "getRegistryVocabulary": ANYONE,
@@ -58,6 +63,28 @@ RULES: dict[str, frozenset[Role]] = {
     "withdrawApplication": APPLICANTS,
     "assignApplicationUscc": BUREAU,
     "receiveRegistryCaseOutcome": frozenset({R.service}),
+    # People: personal records, not for reviewers and evaluators.
+    "createStaffMember": PEOPLE_KEEPERS,
+    "listStaffMembers": PEOPLE_READERS,
+    "getStaffMember": PEOPLE_READERS,
+    "updateStaffMember": PEOPLE_KEEPERS,
+    "deleteStaffMember": PEOPLE_KEEPERS,
+    "lookUpPerson": PEOPLE_READERS,
+    "createVolunteer": PEOPLE_KEEPERS,
+    "listVolunteers": PEOPLE_READERS,
+    "getVolunteer": PEOPLE_READERS,
+    "updateVolunteer": PEOPLE_KEEPERS,
+    "deleteVolunteer": PEOPLE_KEEPERS,
+    "recordVolunteerService": PEOPLE_KEEPERS,
+    "listVolunteerServiceRecords": PEOPLE_READERS,
+    "listVolunteerHoursByOrganization": PEOPLE_READERS,
+    "listPartyOrganizations": PEOPLE_READERS,
+    "getPartyOrganization": PEOPLE_READERS,
+    "putPartyOrganization": frozenset({R.civil_affairs, R.service}),
+    "deletePartyOrganization": frozenset({R.civil_affairs, R.service}),
+    "listStreetPopulations": PEOPLE_STATS_READERS,
+    "setStreetPopulation": frozenset({R.civil_affairs, R.service}),
+    "getPeopleStats": PEOPLE_STATS_READERS,
     "submitAnnualInspection": APPLICANTS,
     "listOrganizationInspections": ANYONE,
     "recordInspectionConclusion": BUREAU,

@@ -25,7 +25,7 @@ PUBLIC = frozenset(
     f"{service}{probe}"
     for service in ("registry", "projects", "workflow")
     for probe in ("Healthz", "Readyz")
-) | {"listPublicAnnualReports", "listPublicGrades"}  # 年报公示 and the published grades (公示), read without a token
+) | {"listPublicAnnualReports", "listPublicGrades"}  # 年报公示 and the published grades
 # The scope claim each scoped role's token must carry (a token without it is a 401).
 SCOPE_CLAIMS: dict[Role, dict[str, str]] = {
     Role.street_office: {"street_code": "340103001"},

@@ -68,6 +68,16 @@ SEES_ALL: set[tuple[str, Role]] = {
     ("getCall", R.organization),  # a call is open to every organization...
     ("applyToCall", R.organization),  # ... to apply to (the registry then judges)
     ("scoreGradeEvaluation", R.evaluator),  # the experts score every grade evaluation
+    # The province reads the people records of the whole register.
+    *(
+        (op, R.provincial_system)
+        for op in (
+            "getStaffMember",
+            "getVolunteer",
+            "listVolunteerServiceRecords",
+            "getPartyOrganization",
+        )
+    ),
     # Reference data, no one's in particular.
     *((op, role) for op in ("getSppeScheme", "getCaseDefinition") for role in SCOPED),
 }
@@ -157,6 +167,13 @@ BODIES: dict[str, Callable[[], Any]] = {
     "rejectTask": lambda: {**_command(), "comment": "不同意"},
     "commentOnTask": lambda: {**_command(), "body": "请补充说明"},
     "updateWebhookEndpoint": lambda: {"description": "省平台"},
+    "updateStaffMember": lambda: {"name": "王芳"},
+    "updateVolunteer": lambda: {"name": "赵敏"},
+    "recordVolunteerService": lambda: {
+        "served_on": "2026-01-05",
+        "minutes": 60,
+        "activity": "巡访",
+    },
     "sendWebhookTest": dict,
     "recoverWebhookDeliveries": lambda: {"since": datetime(2026, 1, 1, tzinfo=UTC).isoformat()},
 }
@@ -232,6 +249,26 @@ def build_world(http: Http, auth: Auth, receiver: Receiver) -> World:
         task_id=task["id"],
         application_id=change["id"],  # it reads the application it reviews
     )
+
+    # People of that organization (of STREET, as it is), party organizations of both.
+    own_people = auth("organization", **org)
+    staff = ok(registry.post(f"{API}/people/staff", json={"name": "王芳"}, headers=own_people), 201)
+    volunteer = ok(
+        registry.post(f"{API}/people/volunteers", json={"name": "赵敏"}, headers=own_people), 201
+    )
+    for covered in (registered, filed):
+        ok(
+            registry.put(
+                f"{API}/people/party-organizations/{covered['id']}",
+                json={"form": "joint_branch", "name": "联合党支部", "established_on": "2021-07-01",
+                      "members": 1},
+                headers=bureau,
+            ),
+            201,
+        )  # fmt: skip
+    people = {"staff_id": staff["id"], "volunteer_id": volunteer["id"]}
+    world.own(R.organization, org, **people)
+    world.own(R.street_office, {"street_code": STREET}, **people)
 
     # A project of that organization, serving STREET, bought by PURCHASER, evaluating.
     project = Project(http, auth, registered["id"]).apply()

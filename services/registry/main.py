@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from services.registry.applications import router as applications
 from services.registry.base import infra
+from services.registry.competitions import router as competitions
 from services.registry.enums import LABELS
+from services.registry.hubs import router as hubs
 from services.registry.incubation import router as incubation
 from services.registry.inspections import router as inspections
 from services.registry.organizations import router as organizations
 from services.registry.reference import router as reference
+from services.registry.seed_funding import router as seed_funding
 from services.registry.spot_checks import router as spot_checks
 from services.registry.standing import router as standing
 from services.registry.transfer import router as transfer
@@ -30,6 +33,10 @@ app = create_service_app(
         applications.router,
         inspections.router,
         spot_checks.router,
+        hubs.router,
+        competitions.router,
+        incubation.pipeline,
+        seed_funding.router,
     ],
     infra=infra,
     vocabulary=LABELS,

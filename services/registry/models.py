@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from services.registry.applications.models import CASE_OUTCOME_RECEIPT, Application
 from services.registry.base import SCHEMA, Base, infra
-from services.registry.incubation.models import IncubationRecord
+from services.registry.competitions.models import Competition, Entry
+from services.registry.hubs.models import Hub, Residency
+from services.registry.incubation.models import (
+    Incubation,
+    IncubationRecord,
+    MentoringSession,
+    PhaseChange,
+)
 from services.registry.inspections.models import AnnualInspection
 from services.registry.organizations.models import (
     USCC_SERIAL,
@@ -17,6 +24,7 @@ from services.registry.organizations.models import (
     OrganizationTally,
 )
 from services.registry.reference.models import Region
+from services.registry.seed_funding.models import SeedGrant, SeedPool
 from services.registry.spot_checks.models import SpotCheck, SpotCheckItem
 from services.registry.standing.models import ListEntry
 
@@ -28,11 +36,20 @@ __all__ = [
     "Application",
     "Base",
     "ChangeRecord",
+    "Competition",
+    "Entry",
+    "Hub",
+    "Incubation",
     "IncubationRecord",
     "ListEntry",
+    "MentoringSession",
     "Organization",
     "OrganizationTally",
+    "PhaseChange",
     "Region",
+    "Residency",
+    "SeedGrant",
+    "SeedPool",
     "SpotCheck",
     "SpotCheckItem",
     "infra",

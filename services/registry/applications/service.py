@@ -155,6 +155,17 @@ async def submit_filed_registration(
     service.refuse_if_closed(organization)
     if organization.registration is not Registration.filed:
         raise Conflict("Only a filed organization applies to be registered", code="not_filed")
+    pending = select(Application.id).where(
+        Application.organization_id == organization.id,
+        Application.kind == ApplicationKind.registration,
+        Application.state == ApplicationState.pending,
+    )
+    # Its own pending registration proposes its name too: say what is really wrong.
+    if (await session.execute(pending)).first() is not None:
+        raise Conflict(
+            "The organization has a registration application in progress",
+            code="application_pending",
+        )
     if await repository.name_in_use(
         session, organization.name, other_than=organization.id
     ) or await repository.name_applied_for(session, organization.name):

@@ -87,7 +87,12 @@ class GradeChangeKind(StrEnum):
 
 
 class IncubationStage(StrEnum):
-    """The "5F" incubation plan: 孵 → 服 → 浮 → 扶 → 辐."""
+    """The "5F" incubation plan: 孵 → 服 → 浮 → 扶 → 辐.
+
+    服 ("以精准的服务方式全程服务社会组织") is the service given throughout, not a step:
+    `serve` stays readable on old records, and a new step refuses it
+    (`incubation.service.record`).
+    """
 
     incubate = "incubate"
     serve = "serve"
@@ -97,10 +102,12 @@ class IncubationStage(StrEnum):
 
 
 class IncubationPhase(StrEnum):
-    early = "early"
-    middle = "middle"
-    late = "late"
-    follow_up = "follow_up"
+    """培育"早期"→"中期"→"后期"→"末期" (the seed's words); the codes predate the labels."""
+
+    early = "early"  # 早期: 资源到位
+    middle = "middle"  # 中期: 能力到位
+    late = "late"  # 后期: 意识到位
+    follow_up = "follow_up"  # 末期: 跟进到位 (after the incubation ends)
 
 
 class InspectionResult(StrEnum):
@@ -285,7 +292,7 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "support": "扶持",
         "radiate": "辐射",
     },
-    IncubationPhase: {"early": "初期", "middle": "中期", "late": "后期", "follow_up": "跟踪期"},
+    IncubationPhase: {"early": "早期", "middle": "中期", "late": "后期", "follow_up": "末期"},
     InspectionResult: {
         "pass": "合格",
         "basic_pass": "基本合格",
@@ -360,3 +367,39 @@ def parse_code(enum: type[StrEnum], text: str) -> StrEnum | None:
         if label == value:
             return enum(code)
     return None
+
+
+# The phases in the only order an incubation goes through them, one step at a time.
+PHASE_ORDER = (
+    IncubationPhase.early,
+    IncubationPhase.middle,
+    IncubationPhase.late,
+    IncubationPhase.follow_up,
+)
+
+
+class HubLevel(StrEnum):
+    """一园多中心: one district park, a service centre per street."""
+
+    district_park = "district_park"  # 区级社会组织创新园 (孵化园)
+    street_centre = "street_centre"  # 街道社会组织服务中心
+
+
+class CompetitionAward(StrEnum):
+    first = "first"  # 一等奖
+    second = "second"  # 二等奖
+    third = "third"  # 三等奖
+    merit = "merit"  # 优秀奖
+
+
+LABELS.update(
+    {
+        HubLevel: {"district_park": "区级孵化园", "street_centre": "街道社会组织服务中心"},
+        CompetitionAward: {
+            "first": "一等奖",
+            "second": "二等奖",
+            "third": "三等奖",
+            "merit": "优秀奖",
+        },
+    }
+)

@@ -11,6 +11,8 @@ systems keep their copy in sync by these events and their per-subject sequence.
 | organization.status_changed      | organization | id, from, to                                |
 | organization.listed / .delisted  | organization | id, entry_id, list_type, reason_code        |
 | organization.incubation_recorded | organization | id, record_id, stage, phase                 |
+| organization.incubation_phase_changed | organization | id, incubation_id, from (null), to |
+| organization.seed_funding_granted | organization | id, grant_id, pool_id, amount_fen          |
 | inspection.submitted / .concluded| organization | id, inspection_id, year (result)            |
 | inspection.conclusion_recorded   | organization | id, inspection_id, year, result             |
 | grade_evaluation.applied / .published | organization | id, evaluation_id, year, state, grade  |

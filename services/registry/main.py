@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from services.registry.applications import router as applications
 from services.registry.base import infra
+from services.registry.competitions import router as competitions
 from services.registry.enums import LABELS
 from services.registry.grades import router as grades
 from services.registry.grades.expiry import sweep_forever as sweep_grades_forever
+from services.registry.hubs import router as hubs
 from services.registry.incubation import router as incubation
 from services.registry.inspections import router as inspections
 from services.registry.inspections.deadlines import sweep_forever
 from services.registry.organizations import router as organizations
 from services.registry.people import router as people
 from services.registry.reference import router as reference
+from services.registry.seed_funding import router as seed_funding
 from services.registry.spot_checks import router as spot_checks
 from services.registry.standing import router as standing
 from services.registry.transfer import router as transfer
@@ -38,6 +41,10 @@ app = create_service_app(
         grades.router,
         grades.public_router,
         people.router,
+        hubs.router,
+        competitions.router,
+        incubation.pipeline,
+        seed_funding.router,
     ],
     infra=infra,
     # The annual-report deadline, checked hourly (inspections/deadlines.py).

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from services.registry.applications.models import CASE_OUTCOME_RECEIPT, Application
 from services.registry.base import SCHEMA, Base, infra
+from services.registry.competitions.models import Competition, Entry
 from services.registry.grades.models import GradeChange, GradeEvaluation, GradeScore
-from services.registry.incubation.models import IncubationRecord
+from services.registry.hubs.models import Hub, Residency
+from services.registry.incubation.models import (
+    Incubation,
+    IncubationRecord,
+    MentoringSession,
+    PhaseChange,
+)
 from services.registry.inspections.models import AnnualInspection
 from services.registry.organizations.models import (
     USCC_SERIAL,
@@ -24,6 +31,7 @@ from services.registry.people.models import (
     VolunteerService,
 )
 from services.registry.reference.models import Region
+from services.registry.seed_funding.models import SeedGrant, SeedPool
 from services.registry.spot_checks.models import SpotCheck, SpotCheckItem
 from services.registry.standing.models import ListEntry
 
@@ -35,15 +43,24 @@ __all__ = [
     "Application",
     "Base",
     "ChangeRecord",
+    "Competition",
+    "Entry",
     "GradeChange",
     "GradeEvaluation",
     "GradeScore",
+    "Hub",
+    "Incubation",
     "IncubationRecord",
     "ListEntry",
+    "MentoringSession",
     "Organization",
     "OrganizationTally",
     "PartyOrganization",
+    "PhaseChange",
     "Region",
+    "Residency",
+    "SeedGrant",
+    "SeedPool",
     "SpotCheck",
     "SpotCheckItem",
     "StaffMember",

@@ -227,7 +227,7 @@ class TestHistory:
         org = await created(registry, auth("civil_affairs"), filed_org())
         office = auth("street_office", street_code=org["street_code"])
         url = f"{ORGS}/{org['id']}/incubation"
-        for stage, phase, fen in (("incubate", "early", 500_000), ("serve", "middle", 0)):
+        for stage, phase, fen in (("incubate", "early", 500_000), ("emerge", "middle", 0)):
             response = await registry.post(
                 url, json={"stage": stage, "phase": phase, "seed_funding_fen": fen}, headers=office
             )
@@ -235,14 +235,14 @@ class TestHistory:
         steps = (await registry.get(url, headers=office)).json()
         assert [(s["stage"], s["seed_funding_fen"]) for s in steps] == [
             ("incubate", 500_000),
-            ("serve", 0),
+            ("emerge", 0),
         ]
         current = (await registry.get(f"{ORGS}/{org['id']}", headers=office)).json()
-        assert current["incubation_stage"] == "serve"
+        assert current["incubation_stage"] == "emerge"
         history = (await registry.get(f"{ORGS}/{org['id']}/history", headers=office)).json()
         assert [
             (e["before"], e["after"]) for e in history["items"] if e["field"] == "incubation_stage"
-        ] == [(None, "incubate"), ("incubate", "serve")]
+        ] == [(None, "incubate"), ("incubate", "emerge")]
 
     async def test_every_incubation_step_is_an_event_also_when_the_stage_stays(
         self, registry: httpx.AsyncClient, auth: Auth

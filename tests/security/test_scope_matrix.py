@@ -54,6 +54,10 @@ REGISTER_READS = (
     "listIncubationSteps",
     "listOrganizationGradeEvaluations",
     "getGradeEvaluation",
+    "getIncubation",
+    "listIncubationPhases",
+    "listMentoringSessions",
+    "listOrganizationSeedGrants",
 )
 # Roles the register is public to (a street office sees its own street's filed
 # organizations, an organization itself).
@@ -80,6 +84,8 @@ SEES_ALL: set[tuple[str, Role]] = {
     ),
     # Reference data, no one's in particular.
     *((op, role) for op in ("getSppeScheme", "getCaseDefinition") for role in SCOPED),
+    # Hubs are public (a list of residencies shows each caller the organizations it sees).
+    *((op, role) for op in ("getHub", "listResidencies") for role in SCOPED),
 }
 # Path parameters naming reference data rather than anyone's resource.
 COMMON = {"version": "1", "case_type": "organization_change"}
@@ -93,6 +99,21 @@ def _command() -> dict[str, str]:
 # the refusal must come from the scope, never from validation.
 BODIES: dict[str, Callable[[], Any]] = {
     "recordIncubationStep": lambda: {"stage": "incubate", "note": "入驻孵化基地"},
+    "advanceIncubationPhase": lambda: {"phase": "middle", "entered_on": date.today().isoformat()},
+    "recordMentoringSession": lambda: {
+        "mentor_name": "社创俱乐部导师",
+        "held_on": date.today().isoformat(),
+        "topic": "项目设计",
+        "minutes": 90,
+    },
+    "createResidency": lambda: {
+        "organization_id": str(uuid.uuid4()),
+        "started_on": date.today().isoformat(),
+    },
+    "endResidency": lambda: {"ended_on": date.today().isoformat()},
+    "createFiledRegistrationApplication": lambda: {
+        "materials": materials_for("organization_registration")
+    },
     "updateOrganization": lambda: {"address": "阜南路1号"},
     "changeOrganizationStatus": lambda: {"status": "abnormal", "reason": "失联"},
     "createChangeApplication": lambda: {
@@ -223,6 +244,39 @@ def build_world(http: Http, auth: Auth, receiver: Receiver) -> World:
     filed = ok(registry.post(f"{API}/organizations", json=filed_org(STREET), headers=bureau), 201)
     org = {"org_id": registered["id"]}
     world.own(R.street_office, {"street_code": STREET}, organization_id=filed["id"])
+    _incubate(registry, bureau, [filed["id"], registered["id"]])
+    centre_street = unique_street()
+    centre = ok(
+        registry.post(
+            f"{API}/incubation/hubs",
+            json={
+                "name": "街道社会组织服务中心",
+                "level": "street_centre",
+                "district_code": centre_street[:6],
+                "street_code": centre_street,
+                "capacity": 5,
+            },
+            headers=bureau,
+        ),
+        201,
+    )
+    resident = ok(
+        registry.post(f"{API}/organizations", json=filed_org(centre_street), headers=bureau), 201
+    )
+    residency = ok(
+        registry.post(
+            f"{API}/incubation/hubs/{centre['id']}/residencies",
+            json={"organization_id": resident["id"], "started_on": date.today().isoformat()},
+            headers=bureau,
+        ),
+        201,
+    )
+    world.own(
+        R.street_office,
+        {"street_code": centre_street},
+        hub_id=centre["id"],
+        residency_id=residency["id"],
+    )
     change = apply_for_change(registry, registered["id"], auth("organization", **org))
     case = case_in(workflow, auth, "organization_change", change["id"], "in_joint_review")
     (task,) = case["tasks"]
@@ -318,6 +372,39 @@ def build_world(http: Http, auth: Auth, receiver: Receiver) -> World:
     (delivery,) = poll_sync(delivered)
     world.own(R.provincial_system, province, endpoint_id=endpoint["id"], delivery_id=delivery["id"])
     return world
+
+
+def _incubate(registry: httpx.Client, bureau: dict[str, str], org_ids: list[str]) -> None:
+    """Admit the organizations into incubation through an awarded competition entry."""
+    competition = ok(
+        registry.post(
+            f"{API}/incubation/competitions",
+            json={"year": date.today().year, "name": f"社创大赛{uuid.uuid4().hex[:6]}"},
+            headers=bureau,
+        ),
+        201,
+    )
+    base = f"{API}/incubation/competitions/{competition['id']}/entries"
+    for org_id in org_ids:
+        entry = ok(
+            registry.post(
+                base, json={"organization_id": org_id, "project_title": "邻里互助"}, headers=bureau
+            ),
+            201,
+        )
+        ok(
+            registry.put(
+                f"{base}/{entry['id']}/result", json={"score": 90, "award": "first"}, headers=bureau
+            )
+        )
+        ok(
+            registry.post(
+                f"{base}/{entry['id']}/admission",
+                json={"admitted_on": date.today().isoformat()},
+                headers=bureau,
+            ),
+            201,
+        )
 
 
 def _admitted(rules: Rules, operation: Operation) -> list[Role]:

@@ -12,7 +12,9 @@ forever.
 
 An approved registration creates the organization, `active`, with the USCC the
 reviewer assigned to the application or, failing that, one the registry issues from
-its own serial range (`organizations.models.USCC_SERIAL`).
+its own serial range (`organizations.models.USCC_SERIAL`). A filed organization's
+registration (备案转登记, the application names it) creates nothing: the same row
+becomes registered with that USCC, its filing number left in its history.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from services.registry.enums import (
     TERMINAL_STATUSES,
     ApplicationKind,
     ApplicationState,
+    OrganizationKind,
     OrganizationStatus,
     Registration,
 )
@@ -186,6 +189,9 @@ def _lapse(application: Application, why: str) -> None:
 async def _register(
     session: AsyncSession, *, principal: Principal, application: Application, reason: str
 ) -> None:
+    if application.organization_id is not None:
+        await _register_filed(session, principal=principal, application=application, reason=reason)
+        return
     proposal = OrganizationProposal.model_validate(application.proposal)
     # Names are unique in the register; one registered meanwhile (say, by an import)
     # makes the approval inapplicable rather than a second organization of that name.
@@ -194,7 +200,7 @@ async def _register(
         return
     uscc = application.assigned_uscc
     if uscc is None or await repository.find_by_codes(session, uscc=uscc):
-        uscc = await issue_uscc(session, proposal)
+        uscc = await issue_uscc(session, kind=proposal.kind, district_code=proposal.district_code)
         application.assigned_uscc = uscc
     organization = Organization(
         id=uuid.uuid4(),
@@ -228,14 +234,66 @@ async def _register(
     )
 
 
-async def issue_uscc(session: AsyncSession, proposal: OrganizationProposal) -> str:
+async def _register_filed(
+    session: AsyncSession, *, principal: Principal, application: Application, reason: str
+) -> None:
+    """The filed organization becomes registered: the same row, its id kept."""
+    organization = (
+        await session.execute(
+            select(Organization)
+            .where(Organization.id == application.organization_id)
+            .with_for_update()
+        )
+    ).scalar_one()
+    if organization.status in TERMINAL_STATUSES:
+        _lapse(application, f"the organization is {organization.status}")
+        return
+    if organization.registration is not Registration.filed:
+        _lapse(application, "the organization is registered already")
+        return
+    if await repository.name_in_use(session, organization.name, other_than=organization.id):
+        _lapse(application, f"an organization named {organization.name} is registered")
+        return
+    kind = OrganizationKind(application.proposal["kind"])
+    uscc = application.assigned_uscc
+    if uscc is None or await repository.find_by_codes(session, uscc=uscc):
+        uscc = await issue_uscc(session, kind=kind, district_code=organization.district_code)
+        application.assigned_uscc = uscc
+    changes = {
+        "registration": (organization.registration, Registration.registered),
+        "uscc": (organization.uscc, uscc),
+        # A registered organization has no filing number; the history keeps it.
+        "filing_number": (organization.filing_number, None),
+    }
+    if kind is not organization.kind:
+        changes["kind"] = (organization.kind, kind)
+    organization.registration = Registration.registered
+    organization.uscc = uscc
+    organization.filing_number = None
+    organization.kind = kind
+    await session.flush()
+    await history.record(
+        session,
+        organization_id=organization.id,
+        principal=principal,
+        action=history.Action.registered,
+        changes=changes,
+        source=history.Source.case_outcome,
+        reason=reason,
+    )
+    await events.organization_updated(
+        session, organization.id, changes, source=history.Source.case_outcome
+    )
+
+
+async def issue_uscc(session: AsyncSession, *, kind: OrganizationKind, district_code: str) -> str:
     """The next unused code of the registry's own serial range."""
-    authority = authority_divisions(proposal.kind, proposal.district_code)[0]
+    authority = authority_divisions(kind, district_code)[0]
     while True:
         serial = (
             await session.execute(text("SELECT nextval('registry.uscc_serial')"))
         ).scalar_one()
-        uscc = make_uscc(kind=proposal.kind, authority_division=authority, serial=int(serial))
+        uscc = make_uscc(kind=kind, authority_division=authority, serial=int(serial))
         taken = (
             await repository.find_by_codes(session, uscc=uscc)
             or (

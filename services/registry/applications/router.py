@@ -18,6 +18,7 @@ from services.registry.applications.schemas import (
     CaseOutcomeReceipt,
     ChangeApplicationCreate,
     DeregistrationApplicationCreate,
+    FiledRegistrationCreate,
     RegistrationApplicationCreate,
     UsccAssignment,
 )
@@ -56,6 +57,29 @@ async def create_registration_application(
 ) -> ApplicationOut:
     """Apply to register a new organization (成立登记); the workflow decides it."""
     application = await applications.submit_registration(session, principal=principal, data=body)
+    _created(response, application)
+    return applications.present(application, principal)
+
+
+@router.post(
+    "/organizations/{organization_id}/registration-applications",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApplicationOut,
+    operation_id="createFiledRegistrationApplication",
+    dependencies=[allow(*APPLICANTS)],
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_filed_registration_application(
+    organization_id: uuid.UUID,
+    body: FiledRegistrationCreate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    response: Response,
+) -> ApplicationOut:
+    """A filed organization applies to be registered (备案转登记) as the same record."""
+    application = await applications.submit_filed_registration(
+        session, principal=principal, organization_id=organization_id, data=body
+    )
     _created(response, application)
     return applications.present(application, principal)
 

@@ -44,6 +44,17 @@ class RegistrationApplicationCreate(BaseModel):
     materials: list[Material] = Field(default_factory=list, max_length=50)
 
 
+class FiledRegistrationCreate(BaseModel):
+    """A filed organization (备案) applies to be registered (登记) as the same record."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: OrganizationKind | None = Field(
+        default=None, description="The kind to register as; by default the one it has"
+    )
+    materials: list[Material] = Field(default_factory=list, max_length=50)
+
+
 class ChangeApplicationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -30,6 +30,7 @@ from services.registry.applications.schemas import (
     ApplicationWithdrawal,
     ChangeApplicationCreate,
     DeregistrationApplicationCreate,
+    FiledRegistrationCreate,
     Material,
     RegistrationApplicationCreate,
 )
@@ -137,6 +138,53 @@ async def submit_registration(
         materials=data.materials,
         applicant_name=data.applicant_name,
         title=f"{proposal.name} 成立登记",
+    )
+
+
+async def submit_filed_registration(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    organization_id: uuid.UUID,
+    data: FiledRegistrationCreate,
+) -> Application:
+    """A filed organization applies for registration; approval keeps its record (outcomes)."""
+    organization = await service.get(
+        session, principal=principal, organization_id=organization_id, for_update=True
+    )
+    service.refuse_if_closed(organization)
+    if organization.registration is not Registration.filed:
+        raise Conflict("Only a filed organization applies to be registered", code="not_filed")
+    pending = select(Application.id).where(
+        Application.organization_id == organization.id,
+        Application.kind == ApplicationKind.registration,
+        Application.state == ApplicationState.pending,
+    )
+    # Its own pending registration proposes its name too: say what is really wrong.
+    if (await session.execute(pending)).first() is not None:
+        raise Conflict(
+            "The organization has a registration application in progress",
+            code="application_pending",
+        )
+    if await repository.name_in_use(
+        session, organization.name, other_than=organization.id
+    ) or await repository.name_applied_for(session, organization.name):
+        raise Conflict("An organization of this name exists or is applied for", code="name_taken")
+    kind = data.kind or organization.kind
+    return await create(
+        session,
+        principal=principal,
+        kind=ApplicationKind.registration,
+        # What `assign_uscc` and the outcome need: the kind and the registering district.
+        proposal={
+            "name": organization.name,
+            "kind": kind.value,
+            "district_code": organization.district_code,
+        },
+        materials=data.materials,
+        applicant_name=organization.name,
+        title=f"{organization.name} 成立登记（备案转登记）",
+        organization=organization,
     )
 
 

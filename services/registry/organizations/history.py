@@ -38,6 +38,8 @@ class Action:
     delisted = "delisted"
     grade_downgraded = "grade_downgraded"
     incubation_changed = "incubation_changed"
+    # A filed organization registered (备案转登记): the same record, now with a USCC.
+    registered = "registered"
 
 
 class Source:

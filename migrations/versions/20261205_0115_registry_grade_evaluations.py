@@ -1,7 +1,7 @@
 """registry: grade evaluations (等级评估), experts' scores, grade changes; the field follows
 
 Revision ID: 0115
-Revises: 0113
+Revises: 0114
 Create Date: 2026-12-05 10:30:00+00:00
 
 - `grade_evaluation`: an organization's evaluation from application to the end of its

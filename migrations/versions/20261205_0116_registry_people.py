@@ -2,7 +2,7 @@
 service time, party organizations) and the resident population of streets
 
 Revision ID: 0116
-Revises: 0113
+Revises: 0115
 Create Date: 2026-12-05 10:30:00+00:00
 
 Resident ID numbers are not stored: `id_number_digest` (HMAC-SHA256 under

@@ -1,7 +1,7 @@
 """registry: the incubation pipeline (5F, 一园多中心): hubs, competitions, phases, seed pool
 
 Revision ID: 0117
-Revises: 0113
+Revises: 0116
 Create Date: 2026-12-05 10:30:00+00:00
 
 Hubs (the district park and the street centres) with residencies; the 社创大赛

@@ -72,10 +72,10 @@ class StationIndicator(StrEnum):
 
 
 INDICATOR_MAX: dict[StationIndicator, Decimal] = {
-    StationIndicator.catalogue_in_place: Decimal(10),
-    StationIndicator.merged_with_party_centre: Decimal(5),
-    StationIndicator.staffing: Decimal(10),
-    StationIndicator.service_coverage: Decimal(5),
+    StationIndicator.catalogue_in_place: Decimal("10.00"),
+    StationIndicator.merged_with_party_centre: Decimal("5.00"),
+    StationIndicator.staffing: Decimal("10.00"),
+    StationIndicator.service_coverage: Decimal("5.00"),
 }
 
 

@@ -6,7 +6,7 @@ import uuid
 
 from tests.factories import unique_street
 from tests.projects.driver import API, Driver
-from tests.projects.stations.helpers import HAINING, STATIONS, Catalogue, attach, new_station
+from tests.projects.stations.helpers import DISTRICT, STATIONS, Catalogue, attach, new_station
 
 
 async def test_the_list_fills_to_its_quota_and_no_further(driver: Driver) -> None:
@@ -85,7 +85,7 @@ async def test_a_project_is_on_one_station_a_year(driver: Driver) -> None:
 async def test_projects_of_another_street_or_none_at_all_are_refused(driver: Driver) -> None:
     station = await new_station(driver)
     catalogue = Catalogue(driver, station["street_code"])
-    other_street = await catalogue.project("special", street_code=unique_street(HAINING))
+    other_street = await catalogue.project("special", street_code=unique_street(DISTRICT))
     refused = await attach(driver, station, other_street)
     assert (refused.status_code, refused.json()["code"]) == (422, "project_street_mismatch")
     unknown = await driver.client.post(
@@ -133,7 +133,7 @@ async def test_only_the_bureau_attaches_and_strangers_cannot_read_the_list(
     host = driver.auth("organization", org_id=station["host_org_id"])
     assert (await driver.expect("GET", path, 200, host))["total"] == 1
     for stranger in (
-        driver.auth("street_office", street_code=unique_street(HAINING)),
+        driver.auth("street_office", street_code=unique_street(DISTRICT)),
         driver.auth("organization", org_id=str(uuid.uuid4())),
     ):
         problem = await driver.expect("GET", path, 404, stranger)

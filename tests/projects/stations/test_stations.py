@@ -10,7 +10,7 @@ import pytest
 
 from tests.factories import unique_street
 from tests.projects.driver import Driver
-from tests.projects.stations.helpers import HAINING, STATIONS, new_station, station_body
+from tests.projects.stations.helpers import DISTRICT, STATIONS, new_station, station_body
 from tests.support.registry import StandInRegistry
 
 
@@ -113,7 +113,7 @@ class TestSetUp:
         assert await _total(driver, driver.bureau) == before
 
     async def test_only_the_bureau_sets_up_or_changes_a_station(self, driver: Driver) -> None:
-        street = unique_street(HAINING)
+        street = unique_street(DISTRICT)
         for role, claims in (
             ("street_office", {"street_code": street}),
             ("organization", {"org_id": str(uuid.uuid4())}),

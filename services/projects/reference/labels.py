@@ -39,7 +39,7 @@ from services.projects.reference.code_lists import (
     ServiceTarget,
 )
 from services.projects.reports.spend import GroupBy
-from services.projects.stations.scoring import StationIndicator
+from services.projects.stations.station_score import StationIndicator
 from services.projects.supervision.models import RectificationStatus, ReportKind, Severity
 from shared.vocabulary import Labels
 

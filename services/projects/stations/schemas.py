@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from services.projects.core.models import ProjectStage
 from services.projects.evaluation.models import EvaluationStatus, Grade
 from services.projects.reference.code_lists import CatalogueItem, CatalogueSlot
-from services.projects.stations.scoring import StationIndicator
+from services.projects.stations.station_score import StationIndicator
 
 # A town has at most a few hundred villages/communities and a station a few dozen staff;
 # the ceilings only keep nonsense (and int2 overflows) out.

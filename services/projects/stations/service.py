@@ -14,7 +14,7 @@ Seed (海宁): "设立一镇一街道一社会工作站，社会组织服务中�
   `station_quota_exceeded`); a project is on at most one station's list a year (409
   `project_on_station`); a project serving another street is refused (422
   `project_street_mismatch`), as is a rejected or withdrawn one (409 `wrong_stage`).
-- The station score of a year: `scoring.py`.
+- The station score of a year: `station_score.py`.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from services.projects.stations.schemas import (
     StationUpdate,
     check_consistent,
 )
-from services.projects.stations.scoring import (
+from services.projects.stations.station_score import (
     INDICATOR_MAX,
     SLOT_QUOTAS,
     ListedProject,

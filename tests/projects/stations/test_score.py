@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from services.projects.reference.code_lists import CatalogueSlot
-from services.projects.stations.scoring import (
+from services.projects.stations.station_score import (
     ListedProject,
     StationFacts,
     StationIndicator,

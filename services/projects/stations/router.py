@@ -181,17 +181,18 @@ async def list_station_projects(
 
 @router.delete(
     "/{station_id}/projects/{project_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
+    response_model=StationProjectOut,
     operation_id="detachStationProject",
     responses=problem_responses(401, 403, 404),
     dependencies=[_MANAGERS],
 )
 async def detach_project(
     station_id: uuid.UUID, project_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
-) -> Response:
-    """Take a project off the station's list."""
-    await service.detach(session, principal=principal, station_id=station_id, project_id=project_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+) -> StationProjectOut:
+    """Take a project off the station's list; answers the place it held."""
+    return await service.detach(
+        session, principal=principal, station_id=station_id, project_id=project_id
+    )
 
 
 @router.get(

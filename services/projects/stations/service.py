@@ -215,7 +215,7 @@ def _already_listed(project: Project) -> Conflict:
 
 async def detach(
     session: AsyncSession, *, principal: Principal, station_id: uuid.UUID, project_id: uuid.UUID
-) -> None:
+) -> StationProjectOut:
     station = await get(session, principal=principal, station_id=station_id, lock=True)
     project = await session.get(Project, project_id)
     listing = (
@@ -227,8 +227,11 @@ async def detach(
         raise NotFound(
             "The project is not on this station's list", code="station_project_not_found"
         )
+    assert project is not None  # a listing was found for it
+    removed = present_listing(listing, project)
     await repository.delete_listing(session, station.id, project_id)
     await _listing_event(session, listing, "station.project_detached")
+    return removed
 
 
 async def list_projects(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, case, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +14,11 @@ from services.projects.evaluation.models import Evaluation
 from services.projects.reference.code_lists import CatalogueSlot
 from services.projects.stations.models import Station, StationProject
 from shared.pagination import PageParams, paginate
+
+# Lists read in 123X order: core, brand, basic, special.
+_SLOT_ORDER = case(
+    {slot.value: rank for rank, slot in enumerate(CatalogueSlot)}, value=StationProject.role
+)
 
 
 async def insert_station(session: AsyncSession, values: dict[str, Any]) -> Station | None:
@@ -123,7 +128,7 @@ async def page_of_listings(
         session,
         _listings(station_id, year),
         page,
-        order_by=(StationProject.year.desc(), StationProject.role, StationProject.id),
+        order_by=(StationProject.year.desc(), _SLOT_ORDER, StationProject.id),
         scalars=False,
     )
     return [(listing, project) for listing, project in rows], total
@@ -138,7 +143,7 @@ async def listings_with_evaluations(
         .join(Project, Project.id == StationProject.project_id)
         .outerjoin(Evaluation, Evaluation.project_id == Project.id)
         .where(StationProject.station_id == station_id, StationProject.year == year)
-        .order_by(StationProject.role, Project.title, Project.id)
+        .order_by(_SLOT_ORDER, Project.title, Project.id)
     )
     return [
         (listing, project, evaluation)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from tests.factories import unique_street
 from tests.projects.driver import API, Driver
-from tests.projects.stations.helpers import DISTRICT, STATIONS, Catalogue, attach, new_station
+from tests.projects.stations.helpers import (
+    DISTRICT,
+    STATIONS,
+    Catalogue,
+    attach,
+    new_station,
+    station_body,
+)
 
 
 async def test_the_list_fills_to_its_quota_and_no_further(driver: Driver) -> None:
@@ -44,8 +52,8 @@ async def test_the_list_fills_to_its_quota_and_no_further(driver: Driver) -> Non
     office = driver.auth("street_office", street_code=station["street_code"])
     page = await driver.expect("GET", f"{STATIONS}/{station['id']}/projects", 200, office)
     assert page["total"] == 10
-    roles = sorted(item["role"] for item in page["items"])
-    assert roles == ["basic"] * 3 + ["brand"] * 2 + ["core"] + ["special"] * 4
+    roles = [item["role"] for item in page["items"]]  # in 123X order
+    assert roles == ["core"] + ["brand"] * 2 + ["basic"] * 3 + ["special"] * 4
     assert {item["stage"] for item in page["items"]} == {"applied"}
 
 
@@ -146,3 +154,26 @@ async def test_only_the_bureau_attaches_and_strangers_cannot_read_the_list(
     # The project itself is the one listed, as its readers see it.
     read = await driver.expect("GET", f"{API}/projects/{project['id']}", 200, driver.bureau)
     assert listed["items"][0]["title"] == read["title"]
+
+
+async def test_racing_attachments_cannot_overfill_a_slot(driver: Driver) -> None:
+    station = await new_station(driver)
+    catalogue = Catalogue(driver, station["street_code"])
+    cores = [await catalogue.project("core_party_talent") for _ in range(3)]
+    answers = await asyncio.gather(*(attach(driver, station, core) for core in cores))
+    assert sorted(a.status_code for a in answers) == [201, 409, 409]
+    assert {a.json()["code"] for a in answers if a.status_code == 409} == {"station_quota_exceeded"}
+    page = await driver.expect("GET", f"{STATIONS}/{station['id']}/projects", 200, driver.bureau)
+    assert page["total"] == 1
+
+
+async def test_racing_set_ups_of_one_town_make_one_station(driver: Driver) -> None:
+    body = station_body()
+    answers = await asyncio.gather(
+        *(driver.client.post(STATIONS, json=body, headers=driver.bureau) for _ in range(3))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409, 409]
+    page = await driver.expect(
+        "GET", STATIONS, 200, driver.bureau, params={"street_code": body["street_code"]}
+    )
+    assert page["total"] == 1

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.projects.core.models import Project
 from services.projects.evaluation.models import EvaluatorAssignment
 from services.projects.reference.code_lists import FINANCE_DEPARTMENT
+from services.projects.stations.models import Station
 from shared.auth import Principal, Role
 from shared.clients import WorkflowClient
 from shared.errors import Forbidden, NotFound
@@ -197,3 +198,22 @@ def require_member(principal: Principal, project: Project) -> None:
 def require_payer(principal: Principal) -> None:
     if principal.role is not Role.civil_affairs and not is_finance(principal):
         raise Forbidden("Only the bureau or the finance bureau executes payments", code="not_payer")
+
+
+# Social-work stations (镇(街道)社会工作站): the bureau manages them (the party committee's
+# social-work office, 社工办, works from it); a street office reads its own town's station,
+# the host agency the station it runs.
+STATION_MANAGERS = (R.civil_affairs,)
+STATION_READERS = (R.civil_affairs, R.street_office, R.organization, R.auditor, R.service)
+
+
+def station_visible(principal: Principal) -> ColumnElement[bool]:
+    """The WHERE clause limiting `Station` rows to what the principal may read."""
+    if reads_everything(principal):
+        return true()
+    if principal.role is Role.street_office:
+        return Station.street_code == principal.street_code
+    if principal.role is Role.organization:
+        org = token_org_id(principal)
+        return false() if org is None else Station.host_org_id == org
+    return false()

@@ -24,6 +24,7 @@ from services.projects.procurement.router import router as procurement_router
 from services.projects.reference.labels import LABELS
 from services.projects.reference.router import router as reference_router
 from services.projects.reports.router import router as reports_router
+from services.projects.stations.router import router as stations_router
 from services.projects.supervision.reminders import sweep_forever
 from services.projects.supervision.router import router as supervision_router
 from services.projects.supervision.router import sweeps_router
@@ -48,6 +49,7 @@ app = create_service_app(
         closure_router,
         ocds_router,
         reports_router,
+        stations_router,
         reference_router,
         outcomes_router,
         sweeps_router,

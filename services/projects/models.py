@@ -27,6 +27,7 @@ from services.projects.procurement.models import (
     Procurement,
     Tranche,
 )
+from services.projects.stations.models import Station, StationProject
 from services.projects.supervision.models import ProgressReport, Rectification, SupervisionVisit
 
 __all__ = [
@@ -56,6 +57,8 @@ __all__ = [
     "Rectification",
     "ScoreSheet",
     "SppeScheme",
+    "Station",
+    "StationProject",
     "SupervisionVisit",
     "TimelineEntry",
     "Tranche",

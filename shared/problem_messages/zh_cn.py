@@ -312,6 +312,17 @@ MESSAGES: dict[str, str] = {
     "payment_not_approved": "该付款申请尚未批准。",
     "already_paid": "该期款项已支付。",
     "payments_unreconciled": "付款尚未对账完毕，不能结项。",
+    # --- projects: social-work stations (镇(街道)社会工作站) ----------------------------------
+    "station_not_found": "未找到该社会工作站。",
+    "station_exists": "该镇(街道)已有社会工作站。",
+    "invalid_station": "社会工作站信息前后矛盾，详见说明。",
+    "project_unknown": "没有该项目。",
+    "project_street_mismatch": "该项目服务的不是该社会工作站所在的镇(街道)。",
+    "station_quota_exceeded": (
+        "该社会工作站本年度此类项目已满额（“123X”：核心引领1个、品牌2个、基础3个）。"
+    ),
+    "project_on_station": "该项目本年度已列入一个社会工作站的项目清单。",
+    "station_project_not_found": "该项目不在该社会工作站的项目清单中。",
     # --- workflow ----------------------------------------------------------------------------
     "case_not_found": "未找到该审批案件。",
     "case_definition_not_found": "未找到该审批事项定义。",

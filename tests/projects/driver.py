@@ -53,6 +53,10 @@ class Driver:
         self.service = auth("service")
         # Overrides for the fund each flow creates (e.g. a year of a test's own).
         self.fund_defaults: dict[str, Any] = {}
+        # Overrides for the call and the application of each flow (e.g. a catalogue item,
+        # the street served).
+        self.call_defaults: dict[str, Any] = {}
+        self.application_defaults: dict[str, Any] = {}
 
     def org(self, org_id: str) -> dict[str, str]:
         return self.auth("organization", org_id=org_id)
@@ -102,13 +106,13 @@ class Driver:
     async def applied(self, org_id: str | None = None, **call_overrides: Any) -> Flow:
         flow = Flow(org_id=org_id or str(uuid.uuid4()))
         flow.fund = await self.new_fund(**self.fund_defaults)
-        flow.call = await self.new_call(flow.fund, **call_overrides)
+        flow.call = await self.new_call(flow.fund, **{**self.call_defaults, **call_overrides})
         flow.project = await self.expect(
             "POST",
             f"{API}/calls/{flow.call['id']}/applications",
             201,
             self.org(flow.org_id),
-            json=application_body(),
+            json=application_body(**self.application_defaults),
         )
         return flow
 

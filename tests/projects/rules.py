@@ -25,6 +25,9 @@ MONEY_READERS = frozenset(
     {R.civil_affairs, R.department_reviewer, R.organization, R.auditor, R.service}
 )
 BUREAU = frozenset({R.civil_affairs})
+STATION_READERS = frozenset(
+    {R.civil_affairs, R.street_office, R.organization, R.auditor, R.service}
+)
 
 # Operation id -> roles admitted past the route's role gate (finer scope rules answer 404,
 # or 403 from the rule itself, e.g. a department that is not the finance bureau).
@@ -93,4 +96,14 @@ RULES: dict[str, frozenset[Role]] = {
     "listProjectsVocabularies": ANYONE,
     "receiveProjectsCaseOutcome": frozenset({R.service}),
     "sweepProgressReports": frozenset({R.service, R.civil_affairs}),
+    # Social-work stations: the bureau manages; a street office (its own town), the host
+    # agency (its own station), auditors and services read.
+    "createStation": BUREAU,
+    "listStations": STATION_READERS,
+    "getStation": STATION_READERS,
+    "updateStation": BUREAU,
+    "attachStationProject": BUREAU,
+    "listStationProjects": STATION_READERS,
+    "detachStationProject": BUREAU,
+    "getStationScore": STATION_READERS,
 }

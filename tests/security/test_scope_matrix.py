@@ -350,6 +350,37 @@ def build_world(http: Http, auth: Auth, receiver: Receiver) -> World:
         **on_project,
     )
     world.own(R.street_office, {"street_code": STREET}, project_id=project.id)
+    # The social-work station of STREET, run by that organization, the project on its list.
+    station = ok(
+        project.projects.post(
+            f"{API}/stations",
+            json={
+                "district_code": STREET[:6],
+                "street_code": STREET,
+                "town_name": "亳州路街道",
+                "name": "亳州路街道社会工作站",
+                "host_org_id": registered["id"],
+                "merged_with_party_centre": True,
+                "staff_count": 5,
+                "certified_social_workers": 3,
+                "communities_total": 8,
+                "communities_served": 6,
+                "established_year": 2021,
+            },
+            headers=bureau,
+        ),
+        201,
+    )
+    ok(
+        project.projects.post(
+            f"{API}/stations/{station['id']}/projects",
+            json={"project_id": project.id},
+            headers=bureau,
+        ),
+        201,
+    )
+    world.own(R.street_office, {"street_code": STREET}, station_id=station["id"])
+    world.own(R.organization, org, station_id=station["id"])
     world.own(R.evaluator, {"sub": evaluator}, project_id=project.id)
 
     # A provincial system's endpoint, with one delivery.

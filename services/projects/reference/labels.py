@@ -39,6 +39,7 @@ from services.projects.reference.code_lists import (
     ServiceTarget,
 )
 from services.projects.reports.spend import GroupBy
+from services.projects.stations.station_score import StationIndicator
 from services.projects.supervision.models import RectificationStatus, ReportKind, Severity
 from shared.vocabulary import Labels
 
@@ -104,6 +105,12 @@ LABELS: Labels = {
         "released": "已解除",
     },
     AdjustmentKind: {"bonus": "加分", "penalty": "扣分"},
+    StationIndicator: {
+        "catalogue_in_place": "“123X”项目清单完整",
+        "merged_with_party_centre": "党群服务中心与社会工作站“二合一”",
+        "staffing": "专业团队配备",
+        "service_coverage": "服务村(社区)覆盖",
+    },
     # The spend report's groupings (each of its rows carries its own label).
     GroupBy: {
         "fund": "按专项资金",

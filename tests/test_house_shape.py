@@ -41,6 +41,7 @@ SAME_MEANING = {
     "filters.py",  # query-string filters of a list endpoint
     "enums.py",  # a service's enumerations
     "labels.py",  # the Chinese labels of a service's codes (shared.vocabulary)
+    "demo.py",  # a service's demo data, loaded once per database by `make run`
 }
 
 

@@ -56,7 +56,7 @@ from services.projects.funds.models import Fund, PoolPurpose
 from services.projects.funds.schemas import FundCreate, FundOut, GrantCreate
 from services.projects.meetings import service as meetings
 from services.projects.meetings.models import MeetingKind
-from services.projects.meetings.schemas import MeetingCreate
+from services.projects.meetings.schemas import BatchMeetingCreate
 from services.projects.outcomes.service import apply_outcome
 from services.projects.payments import service as payments
 from services.projects.payments.models import AttemptResult, PaymentRequest, PaymentStatus
@@ -566,9 +566,10 @@ class Season:
         if not planned:
             return
         held_on = self.today - timedelta(days=days_ago)
-        data = MeetingCreate.model_validate(
+        data = BatchMeetingCreate.model_validate(
             {
                 "kind": kind,
+                "project_ids": [p.project.id for p in planned],
                 "held_at": f"{held_on.isoformat()}T09:30:00+08:00",
                 "location": "市民政局三楼会议室",
                 "attendees": [
@@ -585,10 +586,7 @@ class Season:
                 "documents": [{"title": "项目公示", "url": "https://files.example.cn/notice.pdf"}],
             }
         )
-        for p in planned:
-            await meetings.record(
-                self.session, principal=self.actors.bureau, project_id=p.project.id, data=data
-            )
+        await meetings.hold(self.session, principal=self.actors.bureau, call_id=call.id, data=data)
 
     async def _submit_mid_term(self, p: Planned) -> None:
         reports = await supervision.reports(
@@ -669,7 +667,7 @@ async def _haining(season: Season) -> None:
         HAINING_FUND_FEN,
         [
             ("专业社工服务购买", PoolPurpose.social_work_purchase, SOCIAL_WORK_POOL_FEN),
-            ("社会组织培育发展奖补", PoolPurpose.incubation_reward, CULTIVATION_POOL_FEN),
+            ("社会组织培育发展奖补", PoolPurpose.cultivation_reward, CULTIVATION_POOL_FEN),
         ],
     )
     towns = HAINING_TOWNS
@@ -698,7 +696,7 @@ async def _haining(season: Season) -> None:
             fund_id=fund.id,
             data=GrantCreate(
                 pool_id=fund.pools[1].id
-                if fund.pools[1].purpose is PoolPurpose.incubation_reward
+                if fund.pools[1].purpose is PoolPurpose.cultivation_reward
                 else fund.pools[0].id,
                 amount_fen=yuan * YUAN,
                 org_id=uuid.uuid5(_NAMESPACE, name),

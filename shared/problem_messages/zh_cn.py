@@ -254,6 +254,9 @@ MESSAGES: dict[str, str] = {
     "payment_not_approved": "该付款申请尚未批准。",
     "already_paid": "该期款项已支付。",
     "payments_unreconciled": "付款尚未对账完毕，不能结项。",
+    "invalid_meeting": "会议所列项目不属于该申报批次，详见各字段说明。",
+    "meeting_projects_not_ready": "所列项目中有的尚不能参加此次会议，详见各字段说明。",
+    "meeting_without_projects": "该批次中没有可参加此次会议的项目。",
     # --- workflow ----------------------------------------------------------------------------
     "case_not_found": "未找到该审批案件。",
     "case_definition_not_found": "未找到该审批事项定义。",

@@ -100,7 +100,7 @@ async def test_the_bureau_and_finance_see_the_seed_figures(
             assert haining["total_fen"] == 1_000_000_000  # 1000万元
             assert {p["purpose"]: p["amount_fen"] for p in haining["pools"]} == {
                 "social_work_purchase": 500_000_000,  # 500万元 购买专业社工服务
-                "incubation_reward": 500_000_000,  # 500万元 培育发展奖补
+                "cultivation_reward": 500_000_000,  # 500万元 培育发展奖补
             }
             luyang = funds[demo.LUYANG_FUND_NAME]
             assert luyang["total_fen"] == 150_000_000  # 150万元 社区治理

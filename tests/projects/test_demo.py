@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.projects import demo
+from services.projects import demo_data as demo
 from services.projects.base import infra
 from services.projects.core.models import Project, ProjectStage
 from services.projects.demo import load_if_empty

@@ -46,7 +46,9 @@ HOW_TO_MINT = "make token role=civil_affairs"
 
 # What `run` launches, as arguments to the current Python interpreter (cwd: project root).
 MIGRATE = ["-m", "alembic", "-c", "alembic.ini", "upgrade", "heads"]
+# Each demo loads once per database (it leaves a database that has data alone).
 LOAD_DEMO_DATA = ["-m", "services.registry.demo"]
+LOAD_PROJECTS_DEMO_DATA = ["-m", "services.projects.demo"]
 API_APPS = {
     "registry": "services.registry.main:app",
     "projects": "services.projects.main:app",
@@ -258,6 +260,7 @@ class Orchestrator:
 
         self._run_step("migrations", MIGRATE, env)
         self._run_step("demo data", LOAD_DEMO_DATA, env)
+        self._run_step("projects demo data", LOAD_PROJECTS_DEMO_DATA, env)
         return env
 
     def _run_step(self, title: str, args: list[str], env: dict[str, str]) -> None:

@@ -90,7 +90,7 @@ def uscc(
 
 
 def fund_body(*, pool_fen: int = 500_000_000, **overrides: Any) -> dict[str, Any]:
-    """A year's fund with Haining's two pools (社工服务购买 / 孵化奖补), amounts in fen."""
+    """A year's fund with Haining's two pools (社工服务购买 / 培育发展奖补), amounts in fen."""
     serial = next(_serials)
     body: dict[str, Any] = {
         "year": 2026,
@@ -98,7 +98,7 @@ def fund_body(*, pool_fen: int = 500_000_000, **overrides: Any) -> dict[str, Any
         "total_fen": 2 * pool_fen,
         "pools": [
             {"name": "专业社工服务购买", "purpose": "social_work_purchase", "amount_fen": pool_fen},
-            {"name": "孵化奖补", "purpose": "incubation_reward", "amount_fen": pool_fen},
+            {"name": "培育发展奖补", "purpose": "cultivation_reward", "amount_fen": pool_fen},
         ],
     }
     body.update(overrides)

@@ -16,7 +16,7 @@ from services.projects.evaluation.models import (
     SppeScheme,
 )
 from services.projects.funds.models import Allocation, Fund, FundPool
-from services.projects.meetings.models import Meeting
+from services.projects.meetings.models import Meeting, MeetingProject
 from services.projects.ocds.models import OcdsParty, OcdsRelease
 from services.projects.payments.models import LedgerEntry, PaymentAttempt, PaymentRequest
 from services.projects.procurement.models import (
@@ -46,6 +46,7 @@ __all__ = [
     "FundPool",
     "LedgerEntry",
     "Meeting",
+    "MeetingProject",
     "OcdsParty",
     "OcdsRelease",
     "PaymentAttempt",

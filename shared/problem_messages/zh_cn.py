@@ -323,6 +323,9 @@ MESSAGES: dict[str, str] = {
     ),
     "project_on_station": "该项目本年度已列入一个社会工作站的项目清单。",
     "station_project_not_found": "该项目不在该社会工作站的项目清单中。",
+    "invalid_meeting": "会议所列项目不属于该申报批次，详见各字段说明。",
+    "meeting_projects_not_ready": "所列项目中有的尚不能参加此次会议，详见各字段说明。",
+    "meeting_without_projects": "该批次中没有可参加此次会议的项目。",
     # --- workflow ----------------------------------------------------------------------------
     "case_not_found": "未找到该审批案件。",
     "case_definition_not_found": "未找到该审批事项定义。",

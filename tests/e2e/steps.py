@@ -305,13 +305,16 @@ class Project:
         assert initiated["stage"] == "implementing"
 
     def meeting(self, kind: str) -> None:
-        """One of the three public meetings (三会)."""
-        ok(
+        """One of the three public meetings (三会), held by the 社工办 for the call's batch."""
+        held = ok(
             self.projects.post(
-                f"{self.path}/meetings", json=meeting_body(kind), headers=self.bureau
+                f"{API}/calls/{self.call['id']}/meetings",
+                json=meeting_body(kind, project_ids=[self.id]),
+                headers=self.bureau,
             ),
             201,
         )
+        assert held["project_ids"] == [self.id]
 
     def pay(self, seq: int) -> str:
         """统一支付 of tranche `seq`: a payment-request case, then the transfer."""

@@ -162,11 +162,21 @@ class Driver:
 
     async def implementing(self, org_id: str | None = None, **contract: Any) -> Flow:
         flow = await self.contracted(org_id, **contract)
-        await self.expect(
-            "POST", f"{flow.path}/meetings", 201, self.bureau, json=meeting_body("press_conference")
-        )
+        await self.meeting(flow, "press_conference")
         await self.expect("POST", f"{flow.path}/initiation", 200, self.bureau)
         return flow
+
+    async def meeting(self, flow: Flow, kind: str) -> dict[str, Any]:
+        """The 社工办 holds a meeting (三会) for the flow's call, covering its project."""
+        meeting: dict[str, Any] = await self.expect(
+            "POST",
+            f"{API}/calls/{flow.call['id']}/meetings",
+            201,
+            self.bureau,
+            json=meeting_body(kind, project_ids=[flow.id]),
+        )
+        assert meeting["project_ids"] == [flow.id]
+        return meeting
 
     async def submit_mid_term(self, flow: Flow) -> None:
         reports = await self.expect("GET", f"{flow.path}/progress-reports", 200, self.bureau)
@@ -182,13 +192,7 @@ class Driver:
     async def supervised(self, org_id: str | None = None, **contract: Any) -> Flow:
         flow = await self.implementing(org_id, **contract)
         await self.submit_mid_term(flow)
-        await self.expect(
-            "POST",
-            f"{flow.path}/meetings",
-            201,
-            self.bureau,
-            json=meeting_body("supervision_meeting"),
-        )
+        await self.meeting(flow, "supervision_meeting")
         return flow
 
     async def evaluating(self, org_id: str | None = None, evaluators: int = 3) -> Flow:
@@ -249,13 +253,7 @@ class Driver:
     ) -> dict[str, Any]:
         """The evaluation briefing held, the organization requests closure (`closure`: the
         request's body, a short summary unless given): the project, now `closing`."""
-        await self.expect(
-            "POST",
-            f"{flow.path}/meetings",
-            201,
-            self.bureau,
-            json=meeting_body("evaluation_briefing"),
-        )
+        await self.meeting(flow, "evaluation_briefing")
         project: dict[str, Any] = await self.expect(
             "POST",
             f"{flow.path}/closure",

@@ -63,6 +63,10 @@ RULES: dict[str, frozenset[Role]] = {
     "rejectAmendment": BUREAU,
     "recordMeeting": MANAGERS,
     "listMeetings": PROJECT_READERS,
+    "holdCallMeeting": BUREAU,
+    "listCallMeetings": frozenset(
+        {R.civil_affairs, R.department_reviewer, R.organization, R.auditor, R.service}
+    ),
     "initiateProject": MANAGERS,
     "requestPayment": frozenset({R.organization, R.civil_affairs}),
     "listPaymentRequests": MONEY_READERS,

@@ -96,7 +96,7 @@ async def test_the_report_reconciles_with_the_pools_after_a_release_and_a_grant(
         "allocated_fen": 13_300_000,
     }
 
-    # An incubation reward (孵化奖补) to an organization: a grant of no project.
+    # A cultivation award (培育发展奖补) to an organization: a grant of no project.
     await driver.expect(
         "POST",
         f"{API}/funds/{failed.fund['id']}/allocations",

@@ -223,13 +223,7 @@ class TestStageGuards:
             },
         )
         await driver.submit_mid_term(flow)
-        await driver.expect(
-            "POST",
-            f"{flow.path}/meetings",
-            201,
-            driver.bureau,
-            json=meeting_body("supervision_meeting"),
-        )
+        await driver.meeting(flow, "supervision_meeting")
         response = await driver.client.post(
             f"{flow.path}/evaluation", headers=driver.bureau, json=body
         )
@@ -242,13 +236,7 @@ class TestStageGuards:
             f"{flow.path}/closure", headers=driver.org(flow.org_id), json=closure
         )
         assert (response.status_code, response.json()["code"]) == (409, "meeting_missing")
-        await driver.expect(
-            "POST",
-            f"{flow.path}/meetings",
-            201,
-            driver.bureau,
-            json=meeting_body("evaluation_briefing"),
-        )
+        await driver.meeting(flow, "evaluation_briefing")
         await driver.pay(flow, 1)
         response = await driver.client.post(
             f"{flow.path}/closure", headers=driver.org(flow.org_id), json=closure

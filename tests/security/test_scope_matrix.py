@@ -70,6 +70,7 @@ SEES_ALL: set[tuple[str, Role]] = {
     ("getProjectOcdsRecord", R.provincial_system),
     ("getFund", R.department_reviewer),  # a fund is the bureau's, shared by all purchasers
     ("getCall", R.organization),  # a call is open to every organization...
+    ("listCallMeetings", R.organization),  # ... and so are its public meetings (三会)
     ("applyToCall", R.organization),  # ... to apply to (the registry then judges)
     ("scoreGradeEvaluation", R.evaluator),  # the experts score every grade evaluation
     # The province reads the people records of the whole register.
@@ -141,6 +142,7 @@ BODIES: dict[str, Callable[[], Any]] = {
     "signContract": contract_body,
     "proposeAmendment": lambda: {"rationale": "延期", "new_end_on": "2027-06-30"},
     "recordMeeting": lambda: meeting_body("supervision_meeting"),
+    "holdCallMeeting": lambda: meeting_body("press_conference"),
     "requestPayment": lambda: {
         "tranche_id": str(uuid.uuid4()),
         "materials": [material("payment_application")],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.projects.funds.schemas import MAX_FEN
+from services.projects.reference.central_task import CentralTaskOther, central_task_errors
 from services.projects.reference.code_lists import BudgetCategory, CentralTask, ServiceTarget
 from shared.dates import CalendarDate
 from shared.interservice import MaterialRef
@@ -35,6 +36,7 @@ class ApplicationCreate(BaseModel):
     street_code: str | None = Field(default=None, pattern=r"^\d{9}$", description="Street served")
     service_targets: list[ServiceTarget] = Field(min_length=1, max_length=6)
     central_task: CentralTask | None = None
+    central_task_other: CentralTaskOther | None = None
     budget_lines: list[BudgetLineIn] = Field(min_length=1, max_length=100)
     milestones: list[MilestoneIn] = Field(min_length=1, max_length=50)
     materials: list[MaterialRef] = Field(
@@ -49,6 +51,8 @@ class ApplicationCreate(BaseModel):
             raise ValueError("service targets must be distinct")
         if sum(line.amount_fen for line in self.budget_lines) > MAX_FEN:
             raise ValueError("the budget is too large")
+        if problem := central_task_errors(self.central_task, self.central_task_other):
+            raise ValueError(problem)
         return self
 
     @property

@@ -96,6 +96,7 @@ async def apply(
         proposal_url=data.proposal_url,
         service_targets=[t.value for t in data.service_targets],
         central_task=data.central_task,
+        central_task_other=data.central_task_other,
         requested_fen=data.requested_fen,
         stage=ProjectStage.applied,
         application_command_id=uuid.uuid4(),

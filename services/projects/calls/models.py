@@ -11,7 +11,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.projects.base import Base
-from services.projects.reference.code_lists import CatalogueItem, CentralTask, Department
+from services.projects.reference.code_lists import (
+    CENTRAL_TASK_OTHER_MAX,
+    CENTRAL_TASK_OTHER_NAMED,
+    CatalogueItem,
+    CentralTask,
+    Department,
+)
 from shared.db import str_enum
 from shared.interservice import AdmissionCriteria
 
@@ -34,6 +40,8 @@ class Call(Base):
     catalogue_item: Mapped[CatalogueItem] = mapped_column(str_enum(CatalogueItem, "catalogue_item"))
     service_targets: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     central_task: Mapped[CentralTask | None] = mapped_column(str_enum(CentralTask, "central_task"))
+    # The name of an `other` central task (the source's list ends in 等), with it only.
+    central_task_other: Mapped[str | None] = mapped_column(String(CENTRAL_TASK_OTHER_MAX))
     budget_ceiling_fen: Mapped[int] = mapped_column(BigInteger)
     # The last day applications are accepted; `deadline_at` is the midnight that ends it
     # in Asia/Shanghai, stored as an instant.
@@ -53,6 +61,7 @@ class Call(Base):
     __table_args__ = (
         CheckConstraint("budget_ceiling_fen > 0", name="ceiling_positive"),
         CheckConstraint("cardinality(admitted_registrations) >= 1", name="admits_someone"),
+        CheckConstraint(CENTRAL_TASK_OTHER_NAMED, name="central_task_other_named"),
     )
 
     def admission(self) -> AdmissionCriteria:

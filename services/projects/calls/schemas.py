@@ -6,10 +6,11 @@ import uuid
 from datetime import date, datetime
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.projects.calls.models import CallStatus
 from services.projects.funds.schemas import MAX_FEN
+from services.projects.reference.central_task import CentralTaskOther, central_task_errors
 from services.projects.reference.code_lists import (
     CatalogueItem,
     CatalogueSlot,
@@ -48,6 +49,7 @@ class CallCreate(BaseModel):
     catalogue_item: CatalogueItem
     service_targets: list[ServiceTarget] = Field(min_length=1, max_length=6)
     central_task: CentralTask | None = None
+    central_task_other: CentralTaskOther | None = None
     budget_ceiling_fen: int = Field(gt=0, le=MAX_FEN, description="Most one project may ask")
     deadline_on: CalendarDate = Field(description="Last day to apply (Asia/Shanghai)")
     admitted_registrations: list[RegistrationCode] = Field(
@@ -70,6 +72,12 @@ class CallCreate(BaseModel):
     _codes = field_validator(
         "service_targets", "admitted_registrations", "admitted_inspection_results"
     )(_distinct)
+
+    @model_validator(mode="after")
+    def _central_task_named(self) -> CallCreate:
+        if problem := central_task_errors(self.central_task, self.central_task_other):
+            raise ValueError(problem)
+        return self
 
 
 class CallUpdate(BaseModel):
@@ -95,6 +103,7 @@ class CallOut(BaseModel):
     catalogue_slot: CatalogueSlot
     service_targets: list[ServiceTarget]
     central_task: CentralTask | None
+    central_task_other: str | None = Field(description="The `other` central task's name")
     budget_ceiling_fen: int
     deadline_on: date
     deadline_at: datetime = Field(description="When applications stop (end of deadline_on)")

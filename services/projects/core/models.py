@@ -21,7 +21,13 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.projects.base import Base
-from services.projects.reference.code_lists import CatalogueItem, CentralTask, Department
+from services.projects.reference.code_lists import (
+    CENTRAL_TASK_OTHER_MAX,
+    CENTRAL_TASK_OTHER_NAMED,
+    CatalogueItem,
+    CentralTask,
+    Department,
+)
 from shared.db import str_enum
 
 
@@ -80,6 +86,8 @@ class Project(Base):
     proposal_url: Mapped[str | None] = mapped_column(String(500))
     service_targets: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     central_task: Mapped[CentralTask | None] = mapped_column(str_enum(CentralTask, "central_task"))
+    # The name of an `other` central task (the source's list ends in 等), with it only.
+    central_task_other: Mapped[str | None] = mapped_column(String(CENTRAL_TASK_OTHER_MAX))
     requested_fen: Mapped[int] = mapped_column(BigInteger)
     stage: Mapped[ProjectStage] = mapped_column(str_enum(ProjectStage, "stage"), index=True)
     # The workflow cases this project asked for (command id sent, case id learnt back).
@@ -93,7 +101,10 @@ class Project(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version, "eager_defaults": True}  # noqa: RUF012
-    __table_args__ = (CheckConstraint("requested_fen > 0", name="requested_positive"),)
+    __table_args__ = (
+        CheckConstraint("requested_fen > 0", name="requested_positive"),
+        CheckConstraint(CENTRAL_TASK_OTHER_NAMED, name="central_task_other_named"),
+    )
 
 
 class TimelineEntry(Base):

@@ -70,6 +70,7 @@ class ProjectSummary(BaseModel):
     title: str
     service_targets: list[str]
     central_task: CentralTask | None
+    central_task_other: str | None = Field(description="The `other` central task's name")
     requested_fen: int
     stage: ProjectStage
     created_at: datetime

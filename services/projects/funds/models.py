@@ -24,10 +24,19 @@ from shared.db import str_enum
 
 
 class PoolPurpose(StrEnum):
+    """What a pool pays for. Haining's fund: "500万元主要用于购买专业社工服务,500万元用于
+    社会组织培育发展奖补" — purchased social work, and awards and subsidies for cultivating
+    organizations (培育发展奖补, wider than incubation 孵化: registered-capital subsidies,
+    brand awards…). `incubation_reward`, its former code, is still read as it."""
+
     social_work_purchase = "social_work_purchase"  # 购买专业社工服务
-    incubation_reward = "incubation_reward"  # 孵化奖励与补贴
+    cultivation_reward = "cultivation_reward"  # 社会组织培育发展奖补
     community_governance = "community_governance"  # 社区治理
     other = "other"
+
+
+# The cultivation pool's code before it said what the source says; accepted on input.
+DEPRECATED_PURPOSES = {"incubation_reward": PoolPurpose.cultivation_reward}
 
 
 class Fund(Base):
@@ -73,7 +82,7 @@ class AllocationKind(StrEnum):
     contract = "contract"  # a signed contract's amount (合同金额)
     amendment = "amendment"  # a contract amendment's difference (+ or -)
     release = "release"  # what a closed project did not spend, given back (-)
-    grant = "grant"  # a direct grant, e.g. an incubation reward (奖补)
+    grant = "grant"  # a direct grant, e.g. a cultivation award (培育发展奖补)
 
 
 class Allocation(Base):

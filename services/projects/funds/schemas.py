@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.projects.funds.models import AllocationKind, PoolPurpose
+from services.projects.funds.models import DEPRECATED_PURPOSES, AllocationKind, PoolPurpose
 
 MAX_FEN = 10**15
 
@@ -16,8 +17,15 @@ class PoolIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200, examples=["专业社工服务购买"])
-    purpose: PoolPurpose
+    purpose: PoolPurpose = Field(
+        description="`incubation_reward` (deprecated) is taken as `cultivation_reward`"
+    )
     amount_fen: int = Field(gt=0, le=MAX_FEN, description="Integer fen", examples=[500_000_000])
+
+    @field_validator("purpose", mode="before")
+    @classmethod
+    def _current_code(cls, value: Any) -> Any:
+        return DEPRECATED_PURPOSES.get(value, value) if isinstance(value, str) else value
 
 
 class FundCreate(BaseModel):
@@ -62,7 +70,7 @@ class FundOut(BaseModel):
 
 
 class GrantCreate(BaseModel):
-    """A direct grant from a pool, e.g. an incubation reward (孵化奖补) to an organization."""
+    """A direct grant from a pool, e.g. a cultivation award (培育发展奖补) to an organization."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -117,18 +117,31 @@ SERVICE_TARGET_LABELS: dict[ServiceTarget, str] = {
 
 
 class CentralTask(StrEnum):
-    """The "1" of "6+1": one central task of local government."""
+    """The "1" of "6+1": one central task of local government.
+
+    The source lists them open-ended ("垃圾分类、矛盾调解、平安建设等1类中心工作"): `other`
+    is any further task, named in `central_task_other` (`CentralTaskOther`).
+    """
 
     waste_sorting = "waste_sorting"
     dispute_mediation = "dispute_mediation"
     safety = "safety"
+    other = "other"
 
 
 CENTRAL_TASK_LABELS: dict[CentralTask, str] = {
     CentralTask.waste_sorting: "垃圾分类",
     CentralTask.dispute_mediation: "矛盾调解",
     CentralTask.safety: "平安建设",
+    CentralTask.other: "其他中心工作",
 }
+
+# The name of an `other` central task (e.g. 文明创建, 疫情防控): one short line, given
+# with `other` and only with it (a CHECK of the call and project tables).
+CENTRAL_TASK_OTHER_MAX = 100
+CENTRAL_TASK_OTHER_NAMED = (
+    "(central_task IS NOT DISTINCT FROM 'other') = (central_task_other IS NOT NULL)"
+)
 
 
 class ProcurementMethod(StrEnum):

@@ -65,7 +65,7 @@ LABELS: Labels = {
     # The statuses and kinds of each domain.
     PoolPurpose: {
         "social_work_purchase": "购买专业社工服务",
-        "incubation_reward": "培育发展奖补",
+        "cultivation_reward": "社会组织培育发展奖补",
         "community_governance": "社区治理",
         "other": "其他",
     },

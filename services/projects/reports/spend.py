@@ -1,7 +1,7 @@
 """Spend against budget, grouped, reconciling with the fund pools' own balances.
 
 A pool's `allocated_fen` moves with contracts and their amendments (+), closures giving
-back what a project did not spend (-) and direct grants such as incubation rewards (+),
+back what a project did not spend (-) and direct grants such as cultivation awards (+),
 each an `allocation` row. The report shows each movement, so that on every row
 
     contracted - released + granted = allocated
@@ -33,7 +33,7 @@ from services.projects.reference import code_lists
 from shared.auth import Principal
 
 GRANTS_KEY = "grants"
-GRANTS_LABEL = "直接拨付(孵化奖补等)"
+GRANTS_LABEL = "直接拨付(培育发展奖补等)"
 
 
 class GroupBy(StrEnum):
@@ -55,7 +55,9 @@ class SpendRow(BaseModel):
     released_fen: int = Field(
         description="Given back to the pool at closure: what closed projects did not spend"
     )
-    granted_fen: int = Field(description="Direct grants of no project, e.g. incubation rewards")
+    granted_fen: int = Field(
+        description="Direct grants of no project, e.g. cultivation awards (培育发展奖补)"
+    )
     allocated_fen: int = Field(
         description="What the pools hold against the row: contracted - released + granted"
     )

@@ -67,7 +67,8 @@ WORKDIR /app
 # A fixed uid/gid so that files on mounted volumes have a predictable owner.
 RUN groupadd --system --gid 10001 sanshe \
     && useradd --system --uid 10001 --gid sanshe --home-dir /app --no-create-home \
-       --shell /usr/sbin/nologin sanshe
+       --shell /usr/sbin/nologin sanshe \
+    && install -d -o 10001 -g 10001 /var/lib/sanshe/notifications
 
 COPY --from=build /opt/venv /opt/venv
 

@@ -24,6 +24,13 @@ class WorkflowSettings(BaseSettings):
     # A holiday schedule (holidays.yaml format) loaded over the one shipped with the code:
     # operators add a year's official notice here without waiting for a release.
     workflow_calendar_file: Path | None = None
+    # Messages to applicants (站内信 / SMS): the default adapter appends them as JSON lines
+    # to a file per channel in this directory; failed sends retry on shared.backoff.
+    workflow_notification_dir: Path = Path("var/notifications")
+    workflow_notification_batch: int = Field(default=100, ge=1, le=1000)
+    workflow_notification_max_attempts: int = Field(default=8, ge=1)
+    workflow_notification_backoff_seconds: float = 5.0
+    workflow_notification_backoff_max_seconds: float = 3600.0
     worker_job_timeout_seconds: int = 300
     worker_max_tries: int = 10
 

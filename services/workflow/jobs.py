@@ -26,8 +26,15 @@ from services.workflow import sync
 from services.workflow.base import infra
 from services.workflow.cases import callbacks, commands
 from services.workflow.cases.schemas import CaseSubmit
-from services.workflow.cases.sweeps import due_callbacks, fire_timers, stale_prechecks
+from services.workflow.cases.sweeps import (
+    due_callbacks,
+    expire_pending,
+    fire_timers,
+    stale_prechecks,
+)
 from services.workflow.config import get_workflow_settings
+from services.workflow.notifications import adapters
+from services.workflow.notifications import service as notifications
 from shared.auth import Principal, Role
 from shared.backoff import backoff_seconds
 from shared.db import database, utcnow
@@ -155,11 +162,18 @@ async def deliver_case_outcome(ctx: dict[str, Any], payload: dict[str, Any]) -> 
 
 
 async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
-    """Fire timers, pre-check what a lost trigger left waiting, enqueue due callbacks."""
+    """Fire timers, decide cases past their 容缺 due date, deliver applicants' messages,
+    pre-check what a lost trigger left waiting, enqueue due callbacks."""
     settings = get_workflow_settings()
     now = utcnow()
     async with database.transaction() as session:
         timers = await fire_timers(session, now=now)
+    async with database.transaction() as session:
+        expired = await expire_pending(session, now=now)
+    async with database.transaction() as session:
+        notified = await notifications.deliver_due(
+            session, adapter=ctx.get("notification_adapter") or adapters.default_adapter(), now=now
+        )
     async with database.transaction() as session:
         waiting = await stale_prechecks(
             session, now=now, older_than=timedelta(seconds=settings.workflow_precheck_stale_seconds)
@@ -183,6 +197,8 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
     return {
         "reminded": len(timers.reminded),
         "escalated": len(timers.escalated),
+        "pending_expired": len(expired),
+        "notifications": notified,
         "prechecked": len(waiting),
         "callbacks": len(due),
         "relayed": relayed,

@@ -19,9 +19,11 @@ from services.workflow.cases.models import (
     TaskState,
 )
 from services.workflow.definitions.models import CaseDefinition
+from services.workflow.notifications.models import ApplicantNotification
 
 __all__ = [
     "SCHEMA",
+    "ApplicantNotification",
     "ApprovalCase",
     "Base",
     "CalendarDay",

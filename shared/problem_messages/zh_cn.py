@@ -357,6 +357,9 @@ MESSAGES: dict[str, str] = {
     "source_exists": "该省级发送方已存在。",
     "signature_invalid": "消息签名无效。",
     "message_malformed": "消息格式有误。",
+    "document_not_issued": "该审批案件尚未出具此文书。",
+    "material_not_deferrable": "该材料不属于可容缺受理的次要材料。",
+    "material_not_pending": "该材料不是本案件容缺待补的材料。",
 }
 
 # Field messages of validation errors (HTTP 422), by pydantic error type

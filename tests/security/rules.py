@@ -25,6 +25,11 @@ WORKFLOW_RULES: Rules = {
     # The civil-affairs window acts for promoters whose organization does not exist yet.
     "resubmitCase": frozenset({R.organization, R.service, R.civil_affairs}),
     "withdrawCase": frozenset({R.organization, R.service, R.civil_affairs}),
+    "supplyPendingMaterials": frozenset({R.organization, R.service, R.civil_affairs}),
+    "listCaseDocuments": CASE_READERS,
+    "downloadCaseDocument": CASE_READERS,
+    "getRegistrationCertificate": CASE_READERS,
+    "listMyNotifications": frozenset({R.organization}),
     "listMyTasks": frozenset({R.department_reviewer}),
     "listTaskComments": frozenset({R.department_reviewer}),
     "claimTask": frozenset({R.department_reviewer}),

@@ -6,6 +6,7 @@ implementation `make run` and the benchmarks use.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -49,6 +50,8 @@ def worker_process(log_dir: str, **env: str) -> ManagedProcess:
         "WORKFLOW_CALLBACK_BACKOFF_SECONDS": "0.2",
         "WORKFLOW_CALLBACK_BACKOFF_MAX_SECONDS": "1",
         "WORKER_JOB_TIMEOUT_SECONDS": "5",
+        # Messages to applicants land beside the logs, never in the checkout's var/.
+        "WORKFLOW_NOTIFICATION_DIR": os.path.join(log_dir, "notifications"),
         **env,
     }
     return ManagedProcess("worker", WORKER, settings, log_dir)

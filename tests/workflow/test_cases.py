@@ -38,7 +38,7 @@ async def test_complete_application_reaches_joint_review_with_all_tasks_at_once(
         "accepted",
         "in_joint_review",
     ]
-    assert all(step["definition_version"] == 1 for step in case["timeline"])
+    assert all(step["definition_version"] == 2 for step in case["timeline"])
 
 
 async def test_one_time_notice_lists_everything_and_only_one_supplement_round(

@@ -190,6 +190,20 @@ async def test_an_organization_answers_and_withdraws_its_own_project_application
         headers=auth("department_reviewer", department=task["department"]),
     )
     assert sent_back.status_code == 200, sent_back.text
+    # The other departments ask for the same: one notice once all have spoken, one item.
+    for other in case["tasks"]:
+        if other["department"] != task["department"]:
+            also = await workflow.post(
+                f"{CASES}/{opened.id}/supplement-requests",
+                json={
+                    "command_id": str(uuid.uuid4()),
+                    "items": [
+                        {"code": "budget", "problem": "invalid", "message": "预算表缺少明细"}
+                    ],
+                },
+                headers=auth("department_reviewer", department=other["department"]),
+            )
+            assert also.status_code == 200, also.text
     notice = await workflow.get(f"{CASES}/{opened.id}", headers=applicant)
     assert notice.status_code == 200 and notice.json()["supplement_notice"][0]["code"] == "budget"
 

@@ -280,6 +280,15 @@ async def test_a_department_sends_the_case_back_once_and_review_resumes(
     assert refused.json()["code"] == "supplement_forbidden"
     sent = await workflow.post(url, json=body, headers=police)
     assert sent.status_code == 200, sent.text
+    # Held until every department still reviewing has spoken (one notice, 一次性告知).
+    assert sent.json()["state"] == "in_joint_review"
+    registration = auth("department_reviewer", department="civil_affairs_registration")
+    second = {
+        "command_id": str(uuid.uuid4()),
+        "items": [{"code": "capital_proof", "problem": "invalid", "message": "验资报告无盖章"}],
+    }
+    sent = await workflow.post(url, json=second, headers=registration)
+    assert sent.status_code == 200, sent.text
     assert sent.json()["state"] == "supplement_requested"
     # While the applicant is away nobody can decide.
     paused = await decide(workflow, auth, "public_security", t["public_security"], "approve")

@@ -14,8 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.workflow.calendar.service import load_calendar
 from services.workflow.calendar.working_days import statutory_deadline
-from services.workflow.cases import repository
-from services.workflow.cases.machine import AWAITING_PRECHECK, MAX_SUPPLEMENT_ROUNDS, TERMINAL
+from services.workflow.cases import notice, repository
+from services.workflow.cases.machine import (
+    AWAITING_PRECHECK,
+    MAX_SUPPLEMENT_ROUNDS,
+    TERMINAL,
+    join_outcome,
+)
 from services.workflow.cases.models import (
     ApprovalCase,
     CaseCommand,
@@ -23,7 +28,13 @@ from services.workflow.cases.models import (
     ReviewTask,
     TaskState,
 )
-from services.workflow.cases.schemas import CaseSubmit, CommandResult, SupplementItem
+from services.workflow.cases.schemas import (
+    CaseSubmit,
+    CommandResult,
+    NoticeItem,
+    PendingMaterial,
+    SupplementItem,
+)
 from services.workflow.cases.transitions import (
     SYSTEM,
     emit,
@@ -36,6 +47,7 @@ from services.workflow.cases.transitions import (
 from services.workflow.definitions import repository as definitions
 from services.workflow.definitions.models import CaseDefinition
 from services.workflow.definitions.schemas import DefinitionContent
+from services.workflow.notifications.service import notify_applicant
 from shared.auth import Principal, Role
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, Unprocessable
@@ -112,6 +124,7 @@ async def submit(
             "the requesting service names it",
             code="subject_department_required",
         )
+    pending = _pending_commitments(content, data.pending_materials)
     if data.case_id is not None and await session.get(ApprovalCase, data.case_id) is not None:
         raise Conflict("A case with this id exists", code="case_id_taken")
     calendar = await load_calendar(session)
@@ -134,6 +147,7 @@ async def submit(
         title=data.title,
         materials=[m.model_dump(mode="json") for m in data.materials],
         supplement_count=0,
+        pending_materials=pending,
         submitted_at=now,
         statutory_due_at=statutory_deadline(now, content.statutory_limit_days),
         due_at=calendar.deadline(now, content.time_limit_working_days),
@@ -157,16 +171,49 @@ async def submit(
     return CommandResult.model_validate(result)
 
 
+def _pending_commitments(
+    content: DefinitionContent, codes: list[str]
+) -> list[dict[str, Any]] | None:
+    """容缺受理: the minor materials the applicant commits to supply after acceptance.
+
+    Only materials the definition marks deferrable qualify; any other is refused, since
+    accepting without it would mean a second trip for something that matters.
+    """
+    if not codes:
+        return None
+    by_code = {m.code: m for m in content.materials}
+    refused = sorted({c for c in codes if c not in content.deferrable_codes()})
+    if refused:
+        raise Unprocessable(
+            f"Not a minor (deferrable) material of this case type: {', '.join(refused)[:200]}",
+            code="material_not_deferrable",
+        )
+    return [
+        PendingMaterial(code=code, name=by_code[code].name).model_dump(mode="json")
+        for code in dict.fromkeys(codes)
+    ]
+
+
+def outstanding_pending(case: ApprovalCase) -> list[dict[str, Any]]:
+    """Committed minor materials not supplied yet."""
+    return [m for m in case.pending_materials or [] if not m.get("provided_at")]
+
+
 def check_materials(
-    content: DefinitionContent, materials: list[dict[str, Any]]
+    content: DefinitionContent,
+    materials: list[dict[str, Any]],
+    pending: frozenset[str] = frozenset(),
 ) -> list[SupplementItem]:
-    """Everything missing or invalid, in one list (一次性告知)."""
+    """Everything missing or invalid, in one list (一次性告知).
+
+    Minor materials committed to for later (`pending`, 容缺) are not missing.
+    """
     known = {m.code: m for m in content.materials}
     given = {str(m.get("code")): m for m in materials}
     problems = [
         SupplementItem(code=code, problem="missing", message=f"缺少材料：{material.name}")
         for code, material in known.items()
-        if not material.optional and code not in given
+        if not material.optional and code not in given and code not in pending
     ]
     for code, material in given.items():
         if code not in known:
@@ -192,7 +239,8 @@ async def precheck(session: AsyncSession, *, case_id: uuid.UUID) -> CaseState:
     if case.state not in AWAITING_PRECHECK:
         return case.state
     content = await definition_of(session, case)
-    problems = check_materials(content, case.materials)
+    pending = frozenset(m["code"] for m in outstanding_pending(case))
+    problems = check_materials(content, case.materials, pending)
     if problems:
         if case.supplement_count >= MAX_SUPPLEMENT_ROUNDS:
             await conclude(
@@ -203,11 +251,14 @@ async def precheck(session: AsyncSession, *, case_id: uuid.UUID) -> CaseState:
                 reason="Materials still incomplete after the one supplement round",
             )
         else:
-            await _send_back(session, case, problems, actor=SYSTEM, note=None, command_id=None)
+            items = [NoticeItem(**p.model_dump()) for p in problems]
+            await _send_back(session, case, items, actor=SYSTEM, note=None, command_id=None)
         return case.state
     now = utcnow()
     move(session, case, CaseState.accepted, actor=SYSTEM)
     case.accepted_at = case.accepted_at or now
+    await _start_pending_clock(session, case, content)
+    notify_applicant(session, case)
     await emit(session, case, "case.accepted")
     move(session, case, CaseState.in_joint_review, actor=SYSTEM)
     existing = await repository.task_departments(session, case.id)
@@ -223,10 +274,34 @@ async def precheck(session: AsyncSession, *, case_id: uuid.UUID) -> CaseState:
     return case.state
 
 
+async def _start_pending_clock(
+    session: AsyncSession, case: ApprovalCase, content: DefinitionContent
+) -> None:
+    """At acceptance, the committed minor materials get their due date (working days).
+
+    One given with the application (or its supplement) anyway counts as supplied.
+    """
+    if not case.pending_materials or case.pending_due_at is not None:
+        return
+    given = {str(m.get("code")) for m in case.materials}
+    now = utcnow()
+    case.pending_materials = [
+        {
+            **m,
+            "provided_at": m.get("provided_at")
+            or (now.isoformat() if m["code"] in given else None),
+        }
+        for m in case.pending_materials
+    ]
+    if outstanding_pending(case) and content.pending_limit_working_days:
+        calendar = await load_calendar(session)
+        case.pending_due_at = calendar.deadline(now, content.pending_limit_working_days)
+
+
 async def _send_back(
     session: AsyncSession,
     case: ApprovalCase,
-    items: list[SupplementItem],
+    items: list[NoticeItem],
     *,
     actor: Principal,
     note: str | None,
@@ -248,6 +323,9 @@ async def _send_back(
     case.supplement_count += 1
     case.supplement_notice = [item.model_dump(mode="json") for item in items]
     case.paused_at = utcnow()
+    # The departments' held requests are in this notice now.
+    await repository.clear_held_requests(session, case.id)
+    notify_applicant(session, case)
     await emit(session, case, "case.supplement_requested", items=[item.code for item in items])
 
 
@@ -266,7 +344,11 @@ async def request_supplement(
         return replay_result(stored)
     case = await lock_case(session, case_id)
     await _authorize_send_back(session, actor, case)
-    await _send_back(session, case, items, actor=actor, note=note, command_id=command_id)
+    if actor.role is Role.department_reviewer:
+        await _hold_department_request(session, case, items, actor=actor, command_id=command_id)
+    else:
+        notice_items = [NoticeItem(**item.model_dump()) for item in items]
+        await _send_back(session, case, notice_items, actor=actor, note=note, command_id=command_id)
     await session.flush()
     result = _result(command_id, case)
     remember(
@@ -278,6 +360,46 @@ async def request_supplement(
         result=result,
     )
     return CommandResult.model_validate(result)
+
+
+async def _hold_department_request(
+    session: AsyncSession,
+    case: ApprovalCase,
+    items: list[SupplementItem],
+    *,
+    actor: Principal,
+    command_id: uuid.UUID,
+) -> None:
+    """Keep the department's request on its task; send back once every department spoke.
+
+    The round is checked now, not when the last department speaks: a department asking
+    for more after the one supplement round learns at once that the case must be decided.
+    """
+    if case.supplement_count >= MAX_SUPPLEMENT_ROUNDS:
+        raise Conflict(
+            "This case was already sent back once; it must now be decided",
+            code="supplement_already_used",
+        )
+    task = await repository.open_task_of(session, case.id, department=actor.department)
+    assert task is not None  # _authorize_send_back checked it
+    task.supplement_items = [
+        NoticeItem(**item.model_dump(), departments=[task.department]).model_dump(mode="json")
+        for item in items
+    ]
+    await send_back_when_every_department_spoke(session, case, actor=actor, command_id=command_id)
+
+
+async def send_back_when_every_department_spoke(
+    session: AsyncSession, case: ApprovalCase, *, actor: Principal, command_id: uuid.UUID | None
+) -> bool:
+    """Send the merged one-time notice if no reviewing department has yet to speak."""
+    await session.flush()
+    tasks = await repository.tasks_of(session, case.id)
+    if case.state is not CaseState.in_joint_review or not notice.every_reviewer_has_spoken(tasks):
+        return False
+    items = notice.merge(t.supplement_items for t in tasks if t.supplement_items)
+    await _send_back(session, case, items, actor=actor, note=None, command_id=command_id)
+    return True
 
 
 async def _authorize_send_back(session: AsyncSession, actor: Principal, case: ApprovalCase) -> None:
@@ -346,6 +468,74 @@ async def resubmit(
         session, command_id=command_id, case_id=case.id, kind="resubmit", actor=actor, result=result
     )
     return CommandResult.model_validate(result)
+
+
+async def supply_pending(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    case_id: uuid.UUID,
+    command_id: uuid.UUID,
+    materials: list[MaterialRef],
+) -> CommandResult:
+    """The applicant supplies minor materials accepted as pending (容缺受理).
+
+    Not a return trip: the case keeps its state and its supplement round. Once nothing
+    is pending, a case whose departments all approved meanwhile is approved.
+    """
+    if stored := await replayed(
+        session, actor=actor, command_id=command_id, kind="supply_pending", case_id=case_id
+    ):
+        return replay_result(stored)
+    case = await lock_case(session, case_id)
+    _authorize_applicant(actor, case)
+    if case.state in TERMINAL:
+        raise Conflict("The case is already decided", code="case_closed")
+    outstanding = {m["code"] for m in outstanding_pending(case)}
+    unexpected = sorted({m.code for m in materials} - outstanding)
+    if unexpected:
+        raise Unprocessable(
+            f"Not a pending material of this case: {', '.join(unexpected)[:200]}",
+            code="material_not_pending",
+        )
+    now = utcnow()
+    supplied = {m.code: m.model_dump(mode="json") for m in materials}
+    merged = {str(m["code"]): m for m in case.materials}
+    merged.update(supplied)
+    case.materials = list(merged.values())
+    case.pending_materials = [
+        {**m, "provided_at": now.isoformat()} if m["code"] in supplied else m
+        for m in case.pending_materials or []
+    ]
+    case.version += 1
+    if not outstanding_pending(case):
+        case.pending_due_at = None
+        await _conclude_if_approved(session, case, actor=actor, command_id=command_id)
+    await session.flush()
+    result = _result(command_id, case)
+    remember(
+        session,
+        command_id=command_id,
+        case_id=case.id,
+        kind="supply_pending",
+        actor=actor,
+        result=result,
+    )
+    return CommandResult.model_validate(result)
+
+
+async def _conclude_if_approved(
+    session: AsyncSession, case: ApprovalCase, *, actor: Principal, command_id: uuid.UUID
+) -> None:
+    """A decision held for pending materials is taken once they are all supplied."""
+    if case.state is not CaseState.in_joint_review:
+        return
+    states = [t.state for t in await repository.tasks_of(session, case.id)]
+    content = await definition_of(session, case)
+    if join_outcome(content.join_rule, states) is CaseState.approved:
+        await conclude(
+            session, case, CaseState.approved, actor=actor, reason=None, command_id=command_id
+        )
 
 
 async def withdraw(
@@ -433,7 +623,9 @@ async def conclude(
     case.decided_at = now
     case.outcome_reason = reason
     case.paused_at = None
+    case.pending_due_at = None
     if case.subject_service:
         case.next_callback_at = now
     await repository.cancel_open_tasks(session, case.id)
+    notify_applicant(session, case)
     await emit(session, case, "case.decided", outcome=outcome.value)

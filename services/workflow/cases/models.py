@@ -78,6 +78,11 @@ class ApprovalCase(Base):
     supplement_notice: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     # At most one supplement round, enforced here as well as in the machine.
     supplement_count: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    # 容缺受理: minor materials the applicant committed to supply after acceptance
+    # ([{code, name, provided_at}]); supplying them is not a return trip (no supplement
+    # round). `pending_due_at` is set at acceptance and cleared once all are supplied.
+    pending_materials: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    pending_due_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime]
     accepted_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
@@ -112,6 +117,11 @@ class ApprovalCase(Base):
             postgresql_where=text("callback_delivered_at IS NULL AND next_callback_at IS NOT NULL"),
         ),
         Index("ix_approval_case_subject", "subject_service", "subject_type", "subject_id"),
+        Index(
+            "ix_approval_case_pending_due",
+            "pending_due_at",
+            postgresql_where=text("pending_due_at IS NOT NULL"),
+        ),
     )
 
 
@@ -128,6 +138,9 @@ class ReviewTask(Base):
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None]
     decision_comment: Mapped[str | None] = mapped_column(Text)
+    # This department's supplement request, held until every reviewing department has
+    # spoken: the applicant then gets all of them in one notice (一次性告知).
+    supplement_items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     __table_args__ = (UniqueConstraint("case_id", "department"),)

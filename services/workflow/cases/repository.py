@@ -123,6 +123,27 @@ async def has_open_task(
     return (await session.execute(query)).first() is not None
 
 
+async def open_task_of(
+    session: AsyncSession, case_id: uuid.UUID, *, department: str | None
+) -> ReviewTask | None:
+    query = (
+        select(ReviewTask)
+        .where(
+            ReviewTask.case_id == case_id,
+            ReviewTask.department == department,
+            ReviewTask.state.in_(OPEN_TASK_STATES),
+        )
+        .with_for_update()
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def clear_held_requests(session: AsyncSession, case_id: uuid.UUID) -> None:
+    """The departments' held supplement requests went out in the notice."""
+    for task in await tasks_of(session, case_id):
+        task.supplement_items = None
+
+
 async def cancel_open_tasks(session: AsyncSession, case_id: uuid.UUID) -> None:
     """The case is decided or withdrawn: its undecided tasks are cancelled."""
     await session.execute(

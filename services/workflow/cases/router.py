@@ -15,6 +15,7 @@ from services.workflow.cases.schemas import (
     CaseOut,
     CaseSubmit,
     CommandResult,
+    PendingSupply,
     Resubmission,
     SupplementRequest,
     TaskOut,
@@ -168,6 +169,27 @@ async def resubmit_case(
     """The applicant supplies what the notice asked for (the clock restarts)."""
     await _visible(session, principal, case_id)
     return await commands.resubmit(
+        session,
+        actor=principal,
+        case_id=case_id,
+        command_id=body.command_id,
+        materials=body.materials,
+    )
+
+
+@router.post(
+    "/{case_id}/pending-materials",
+    response_model=CommandResult,
+    operation_id="supplyPendingMaterials",
+    dependencies=[allow(*_ACTING_FOR_APPLICANT)],
+    responses=_COMMAND_ERRORS,
+)
+async def supply_pending_materials(
+    case_id: uuid.UUID, body: PendingSupply, session: SessionDep, principal: CurrentPrincipal
+) -> CommandResult:
+    """The applicant supplies minor materials accepted as pending (容缺受理); not a return."""
+    await _visible(session, principal, case_id)
+    return await commands.supply_pending(
         session,
         actor=principal,
         case_id=case_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,6 +43,12 @@ class CaseSubmit(Command):
         "`reviewed_by_subject_department`",
     )
     applicant_org_id: str | None = Field(default=None, max_length=100)
+    pending_materials: list[Annotated[str, Field(max_length=60)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="容缺受理: codes of minor (deferrable) materials the applicant commits to "
+        "supply after acceptance; any other material is refused (material_not_deferrable)",
+    )
 
 
 class SupplementItem(BaseModel):
@@ -53,6 +59,24 @@ class SupplementItem(BaseModel):
     message: str = Field(max_length=500)
 
 
+class NoticeItem(SupplementItem):
+    """An item of the notice as the applicant gets it: who asked for it."""
+
+    departments: list[str] = Field(
+        default_factory=list,
+        description="The reviewing departments that asked for it (none: the acceptance "
+        "window's pre-check)",
+    )
+
+
+class PendingMaterial(BaseModel):
+    """A minor material accepted as pending (容缺受理), and when it was supplied."""
+
+    code: str
+    name: str
+    provided_at: datetime | None = None
+
+
 class SupplementRequest(Command):
     items: list[SupplementItem] = Field(min_length=1, max_length=100)
     note: str | None = Field(default=None, max_length=2000)
@@ -60,6 +84,10 @@ class SupplementRequest(Command):
 
 class Resubmission(Command):
     materials: list[MaterialRef] = Field(min_length=1, max_length=100)
+
+
+class PendingSupply(Command):
+    materials: list[MaterialRef] = Field(min_length=1, max_length=20)
 
 
 class Withdrawal(Command):
@@ -107,8 +135,10 @@ class CaseOut(BaseModel):
     applicant_name: str
     title: str
     materials: list[MaterialRef]
-    supplement_notice: list[SupplementItem] | None
+    supplement_notice: list[NoticeItem] | None
     supplement_count: int
+    pending_materials: list[PendingMaterial] | None
+    pending_due_at: datetime | None
     submitted_at: datetime
     accepted_at: datetime | None
     decided_at: datetime | None

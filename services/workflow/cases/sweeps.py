@@ -14,9 +14,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.workflow.cases.machine import AWAITING_PRECHECK, CLOCK_RUNNING
-from services.workflow.cases.models import ApprovalCase
-from services.workflow.cases.transitions import emit
+from services.workflow.cases.commands import conclude
+from services.workflow.cases.machine import AWAITING_PRECHECK, CLOCK_RUNNING, TERMINAL
+from services.workflow.cases.models import ApprovalCase, CaseState
+from services.workflow.cases.transitions import SYSTEM, emit
+
+# What 容缺受理 means when the committed minor materials are not supplied in time: the
+# acceptance was conditional on them, so the case is decided as not granted (不予许可),
+# and the applicant gets the decision and its reason like any other.
+PENDING_OVERDUE_REASON = "容缺受理承诺补交的材料逾期未补齐，不予许可"
 
 
 @dataclass(frozen=True)
@@ -80,3 +86,26 @@ async def due_callbacks(session: AsyncSession, *, now: datetime) -> list[tuple[u
         )
     )
     return [(case_id, attempts) for case_id, attempts in rows.tuples()]
+
+
+async def expire_pending(session: AsyncSession, *, now: datetime) -> list[uuid.UUID]:
+    """Decide the cases whose committed minor materials are past their due date."""
+    cases = (
+        (
+            await session.execute(
+                select(ApprovalCase)
+                .where(
+                    ApprovalCase.pending_due_at <= now,
+                    ApprovalCase.state.not_in(list(TERMINAL)),
+                )
+                .with_for_update(skip_locked=True)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for case in cases:
+        await conclude(
+            session, case, CaseState.rejected, actor=SYSTEM, reason=PENDING_OVERDUE_REASON
+        )
+    return [c.id for c in cases]

@@ -30,6 +30,11 @@ class Material(BaseModel):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
     optional: bool = False
+    deferrable: bool = Field(
+        default=False,
+        description="A minor material (容缺): the applicant may commit to supply it after "
+        "acceptance instead of before",
+    )
 
 
 class DefinitionContent(BaseModel):
@@ -50,6 +55,12 @@ class DefinitionContent(BaseModel):
         "purchasing department); the requesting service names it in the case request",
     )
     join_rule: JoinRule
+    pending_limit_working_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="容缺受理: working days after acceptance to supply the deferrable "
+        "materials committed to (required when a material is deferrable)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -59,6 +70,8 @@ class DefinitionContent(BaseModel):
             raise ValueError("departments must be distinct")
         if len({m.code for m in self.materials}) != len(self.materials):
             raise ValueError("material codes must be distinct")
+        if any(m.deferrable for m in self.materials) and self.pending_limit_working_days is None:
+            raise ValueError("deferrable materials need pending_limit_working_days")
         rule = self.join_rule
         reviewers = len(self.departments) + int(self.reviewed_by_subject_department)
         if rule.kind is JoinKind.n_of_m and not (rule.n and rule.n <= reviewers):
@@ -73,11 +86,19 @@ class DefinitionContent(BaseModel):
             raise ValueError(f"{self.case_type} cases are reviewed by the subject's department")
         return [subject_department, *(d for d in self.departments if d != subject_department)]
 
+    def deferrable_codes(self) -> set[str]:
+        return {m.code for m in self.materials if m.deferrable}
+
     def sha256(self) -> str:
         content = self.model_dump(mode="json")
         if not self.reviewed_by_subject_department:
             # Versions stored before the field existed keep their digest.
             del content["reviewed_by_subject_department"]
+        if self.pending_limit_working_days is None:
+            del content["pending_limit_working_days"]
+        for material in content["materials"]:
+            if not material["deferrable"]:
+                del material["deferrable"]
         canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 

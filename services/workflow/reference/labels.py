@@ -16,6 +16,8 @@ from enum import StrEnum
 
 from services.workflow.cases.models import CaseState, TaskState
 from services.workflow.definitions.schemas import JoinKind
+from services.workflow.documents.schemas import DocumentKind
+from services.workflow.notifications.models import NotificationChannel, NotificationStatus
 from services.workflow.sync.models import DeliveryStatus, InboundStatus
 
 
@@ -72,6 +74,14 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "failed": "处理失败",
     },
     JoinKind: {"all": "全部部门同意", "any": "任一部门同意", "n_of_m": "N个部门同意"},
+    DocumentKind: {
+        "one_time_notice": "一次性告知书",
+        "acceptance_notice": "受理通知书",
+        "decision": "行政许可决定书",
+        "registration_certificate": "登记证书",
+    },
+    NotificationChannel: {"in_app": "站内信", "sms": "短信"},
+    NotificationStatus: {"pending": "待发送", "delivered": "已送达", "failed": "发送失败"},
     CaseType: {
         "organization_registration": "社会组织成立登记",
         "organization_change": "社会组织变更登记",

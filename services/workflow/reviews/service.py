@@ -11,7 +11,13 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.workflow.cases.commands import conclude, definition_of, replay_result
+from services.workflow.cases.commands import (
+    conclude,
+    definition_of,
+    outstanding_pending,
+    replay_result,
+    send_back_when_every_department_spoke,
+)
 from services.workflow.cases.machine import join_outcome
 from services.workflow.cases.models import CaseState, ReviewTask, TaskComment, TaskState
 from services.workflow.cases.schemas import CommandResult
@@ -92,12 +98,23 @@ async def decide(
     task.decided_by = actor.sub
     task.decided_at = utcnow()
     task.decision_comment = comment
+    # A decision replaces a request the department held for the one-time notice.
+    task.supplement_items = None
     await session.flush()
     await emit(session, case, "task.decided", department=task.department, decision=task.state.value)
     states = await repository.task_states(session, case.id)
     content = await definition_of(session, case)
     outcome = join_outcome(content.join_rule, states)
-    if outcome is not None:
+    if outcome is CaseState.approved and outstanding_pending(case):
+        # 容缺受理: no approval while committed minor materials are missing; it is
+        # taken when the last one is supplied (commands.supply_pending).
+        outcome = None
+    if outcome is None:
+        # The other departments may all be holding requests: the notice goes out now.
+        await send_back_when_every_department_spoke(
+            session, case, actor=actor, command_id=command_id
+        )
+    else:
         await conclude(
             session,
             case,

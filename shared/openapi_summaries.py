@@ -236,7 +236,6 @@ TAG_DESCRIPTIONS: dict[str, str] = {
     "import and export": "Bulk import from XLSX/CSV and export of searches.",
     "credit lists": "The abnormal-activity list (活动异常名录) and serious-violation list "
     "(严重违法失信名单).",
-    "incubation": "Incubation of organizations (5F stages, seed funding).",
     "people": "People of 三社联动: staff and certified social workers (持证社工), volunteers "
     "and their hours, party organizations (党组织) and the figures by street.",
     "incubation": "Incubation of organizations (5F): hubs and residencies, competitions, "

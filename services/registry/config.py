@@ -49,6 +49,7 @@ class RegistrySettings(BaseSettings):
         return date(
             year + 1, self.registry_report_deadline_month, self.registry_report_deadline_day
         )
+
     # How often each registry API process sweeps expired evaluation grades. Validity ends
     # on a civil day, so an hour is prompt enough (and the bureau may sweep on demand).
     registry_grade_sweep_interval_seconds: float = Field(default=3600, gt=0)

@@ -48,6 +48,8 @@ HOW_TO_MINT = "make token role=civil_affairs"
 MIGRATE = ["-m", "alembic", "-c", "alembic.ini", "upgrade", "heads"]
 # Each demo loads once per database (it leaves a database that has data alone).
 LOAD_DEMO_DATA = ["-m", "services.registry.demo"]
+# People (社工, volunteers, party organizations) of the register the step above loaded.
+LOAD_PEOPLE_DEMO_DATA = ["-m", "services.registry.people.demo_people"]
 LOAD_PROJECTS_DEMO_DATA = ["-m", "services.projects.demo"]
 API_APPS = {
     "registry": "services.registry.main:app",
@@ -260,6 +262,7 @@ class Orchestrator:
 
         self._run_step("migrations", MIGRATE, env)
         self._run_step("demo data", LOAD_DEMO_DATA, env)
+        self._run_step("people demo data", LOAD_PEOPLE_DEMO_DATA, env)
         self._run_step("projects demo data", LOAD_PROJECTS_DEMO_DATA, env)
         return env
 

@@ -312,7 +312,9 @@ MESSAGES: dict[str, str] = {
     "payment_not_approved": "该付款申请尚未批准。",
     "already_paid": "该期款项已支付。",
     "payments_unreconciled": "付款尚未对账完毕，不能结项。",
+    "not_in_call": "该项目不属于本次征集。",
     # --- projects: social-work stations (镇(街道)社会工作站) ----------------------------------
+    "required": "该项不能为空。",
     "station_not_found": "未找到该社会工作站。",
     "station_exists": "该镇(街道)已有社会工作站。",
     "invalid_station": "社会工作站信息前后矛盾，详见说明。",

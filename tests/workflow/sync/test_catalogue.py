@@ -18,7 +18,8 @@ from shared.db import utcnow
 from shared.settings import PROJECT_ROOT
 
 _EVENT_LITERAL = re.compile(r"^([a-z_]+)\.([a-z_]+)$")
-_NOT_EVENTS = {"id"}  # `ForeignKey("project.id")` and the like
+# Column references, not events: `ForeignKey("project.id")`, `["meeting.id", "meeting.kind"]`.
+_NOT_EVENTS = {"id", "kind"}
 
 
 def _event_type_literals() -> dict[str, str]:

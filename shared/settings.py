@@ -105,9 +105,9 @@ class Settings(BaseSettings):
         # Files win over the variables: the file is what the operator mounted on purpose.
         # A file that cannot be read stops the process (named, never printed).
         if self.jwt_secret_file is not None:
-            self.jwt_secret = _read_secret(self.jwt_secret_file, "JWT_SECRET_FILE")
+            self.jwt_secret = read_secret_file(self.jwt_secret_file, "JWT_SECRET_FILE")
         if self.jwt_secrets_file is not None:
-            self.jwt_secrets = _read_secret(self.jwt_secrets_file, "JWT_SECRETS_FILE")
+            self.jwt_secrets = read_secret_file(self.jwt_secrets_file, "JWT_SECRETS_FILE")
         if self.jwt_secrets is not None:
             self.jwt_keys  # noqa: B018 - parses the pairs: a malformed value stops the start
         return self
@@ -182,7 +182,12 @@ class Settings(BaseSettings):
         return self.redis_url
 
 
-def _read_secret(path: Path, name: str) -> str:
+def read_secret_file(path: Path, name: str) -> str:
+    """A secret mounted as a file (Docker or Kubernetes), without its trailing newline.
+
+    A file that cannot be read is a ValueError naming the setting `name`, never the path's
+    contents.
+    """
     try:
         return path.read_text(encoding="utf-8").strip()
     except OSError as exc:

@@ -42,10 +42,12 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from devtools.processes import ManagedProcess, ProcessExited, free_port, stop_all, wait_ready
+from services.registry.config import RegistrySettings
 from shared.settings import PROJECT_ROOT, Settings
 from tests.support.compose import (
     API_SERVICES,
     COMPOSE_FILE,
+    ID_NUMBER_KEY,
     JWT_SECRET,
     ONE_SHOT_SERVICES,
     OWNERS,
@@ -169,6 +171,21 @@ def test_compose_structure(compose: dict[str, Any]) -> None:
             {key.lower(): value for key, value in environment.items()}
         )
         assert settings.jwt_keys == (("k1", JWT_SECRET),), name
+        # The ID-number key: a Docker secret of the registry's alone (no other service
+        # keeps ID numbers), and the registry's settings accept it in production.
+        assert "REGISTRY_ID_NUMBER_KEY" not in environment, name
+        if name == "registry":
+            key_file = spec["environment"]["REGISTRY_ID_NUMBER_KEY_FILE"]
+            assert key_file == f"{SECRETS_DIR}registry_id_number_key"
+            assert "registry_id_number_key" in spec["secrets"]
+            registry = RegistrySettings.model_validate(
+                {key.lower(): value for key, value in environment.items()}
+            )
+            assert registry.env == "production"
+            assert registry.registry_id_number_key == ID_NUMBER_KEY
+        else:
+            assert "REGISTRY_ID_NUMBER_KEY_FILE" not in environment, name
+            assert "registry_id_number_key" not in spec["secrets"], name
 
     for name in API_SERVICES:
         url = urlsplit(healthcheck_url(services[name]))
@@ -205,6 +222,7 @@ def test_compose_is_fit_for_production(compose: dict[str, Any]) -> None:
 
     # The JWT keys: a Docker secret from the file the operator names.
     assert compose["secrets"]["jwt_secrets"]["file"].endswith("jwt_secrets")
+    assert compose["secrets"]["registry_id_number_key"]["file"].endswith("registry_id_number_key")
 
     # Docker waits longer than the worker lets running jobs finish, and longer than
     # uvicorn's graceful shutdown, before it SIGKILLs.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.registry.applications import router as applications
 from services.registry.base import infra
 from services.registry.competitions import router as competitions
+from services.registry.config import get_registry_settings
 from services.registry.enums import LABELS
 from services.registry.grades import router as grades
 from services.registry.grades.expiry import sweep_forever as sweep_grades_forever
@@ -20,6 +21,10 @@ from services.registry.spot_checks import router as spot_checks
 from services.registry.standing import router as standing
 from services.registry.transfer import router as transfer
 from shared.app import create_service_app
+
+# Read now, not at the first person recorded: a production registry with the public
+# ID-number key (or a short one) must not start at all (config.py), as with the JWT secret.
+get_registry_settings()
 
 app = create_service_app(
     service="registry",

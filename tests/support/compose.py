@@ -20,8 +20,15 @@ from tools.specs import owners
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 # ENV=production refuses the development secret and anything under 32 characters.
 JWT_SECRET = "compose-test-" + "s" * 40
+# The same rule for the key of the registry's ID-number digests.
+ID_NUMBER_KEY = "compose-test-id-number-key-" + "k" * 32
 # What `docker compose` needs from its shell: the file defaults cover everything else.
-REQUIRED_VARIABLES = ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "JWT_SECRETS_FILE")
+REQUIRED_VARIABLES = (
+    "POSTGRES_PASSWORD",
+    "REDIS_PASSWORD",
+    "JWT_SECRETS_FILE",
+    "REGISTRY_ID_NUMBER_KEY_FILE",
+)
 # Where compose mounts each secret in a container.
 SECRETS_DIR = "/run/secrets/"
 
@@ -109,10 +116,14 @@ def compose_variables(directory: Path) -> dict[str, str]:
     """The shell of `docker compose` as an operator sets it up (docs/operations.md)."""
     secrets = directory / "jwt_secrets"
     secrets.write_text(f"k1:{JWT_SECRET}\n", encoding="utf-8")
+    # As `openssl rand -hex 32 > file` writes it: with a trailing newline.
+    id_number_key = directory / "registry_id_number_key"
+    id_number_key.write_text(f"{ID_NUMBER_KEY}\n", encoding="utf-8")
     return {
         "POSTGRES_PASSWORD": "compose-test-database-password",
         "REDIS_PASSWORD": "compose-test-redis-password",
         "JWT_SECRETS_FILE": str(secrets),
+        "REGISTRY_ID_NUMBER_KEY_FILE": str(id_number_key),
     }
 
 

@@ -22,10 +22,6 @@ from services.registry.standing import router as standing
 from services.registry.transfer import router as transfer
 from shared.app import create_service_app
 
-# Read now, not at the first person recorded: a production registry with the public
-# ID-number key (or a short one) must not start at all (config.py), as with the JWT secret.
-get_registry_settings()
-
 app = create_service_app(
     service="registry",
     title="Sanshe registry",
@@ -56,3 +52,8 @@ app = create_service_app(
     background=[sweep_forever, sweep_grades_forever],
     vocabulary=LABELS,
 )
+
+# Read now (after the shared settings, which create_service_app read), not at the first
+# person recorded: a production registry with the public ID-number key (or a short one)
+# must not start at all (config.py), as with the JWT secret.
+get_registry_settings()

@@ -337,7 +337,7 @@ def _mentoring(
     until: date | None,
     club: dict[int, list[Candidate]],
 ) -> None:
-    """社创俱乐部 sessions every four months while incubated (before 末期)."""
+    """社创俱乐部 sessions once a year while incubated (before 末期)."""
     held = admitted_on + timedelta(days=30)
     last = until or AS_OF
     while held < last:
@@ -357,7 +357,7 @@ def _mentoring(
                 )
 
             demo.at(held, 5, session)
-        held += timedelta(days=120)
+        held += timedelta(days=365)
 
 
 def _competition(

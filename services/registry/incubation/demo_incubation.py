@@ -476,9 +476,9 @@ def _competition(
         follow_up = _phases(demo, org, admitted_on)
         # 专业社会组织 in the park, 社区社会组织 in their street's centre.
         assert demo.park is not None
-        hub = demo.centres.get(org.street_code or "", demo.park)
-        if org.registration is Registration.registered:
-            hub = demo.park
+        hub = demo.park
+        if org.registration is Registration.filed:
+            hub = demo.centres.get(org.street_code or "", demo.park)
         _reside(demo, hub, org, admitted_on, follow_up)
         _mentoring(demo, org, admitted_on, follow_up, club)
 

@@ -8,21 +8,19 @@ pilot street's office, as their dashboards would.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import demo as register_demo
 from services.registry.base import infra
 from services.registry.incubation import demo_incubation as demo
-from shared.db import Database, _read_pool, _request_session
-from shared.reads import ReadPool
+from shared.db import Database
 from tests.registry.helpers import Auth
 from tests.registry.incubation.helpers import COMPETITIONS, HUBS, INCUBATED, POOLS, ok
+from tests.support.apps import answering_from
 
 PHASES = ["early", "middle", "late", "follow_up"]
 
@@ -36,27 +34,6 @@ async def demo_database(
         assert await register_demo.load_if_empty(db=db) is True
         yield db
         await db.dispose()
-
-
-@contextmanager
-def answering_from(registry: httpx.AsyncClient, db: Database) -> Iterator[None]:
-    """The in-process registry app answers from `db` for the duration."""
-    app: Any = registry._transport.app  # type: ignore[attr-defined]
-
-    async def session() -> AsyncIterator[AsyncSession]:
-        async with db.transaction() as s:
-            yield s
-
-    async def reads() -> ReadPool:
-        return db.reads
-
-    app.dependency_overrides[_request_session] = session
-    app.dependency_overrides[_read_pool] = reads
-    try:
-        yield
-    finally:
-        del app.dependency_overrides[_request_session]
-        del app.dependency_overrides[_read_pool]
 
 
 async def _all(registry: httpx.AsyncClient, path: str, headers: dict[str, str]) -> list[Any]:

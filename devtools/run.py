@@ -50,6 +50,8 @@ MIGRATE = ["-m", "alembic", "-c", "alembic.ini", "upgrade", "heads"]
 LOAD_DEMO_DATA = ["-m", "services.registry.demo"]
 # People (社工, volunteers, party organizations) of the register the step above loaded.
 LOAD_PEOPLE_DEMO_DATA = ["-m", "services.registry.people.demo_people"]
+# The incubation pipeline (hubs, 社创大赛, phases, seed pools) on that register.
+LOAD_INCUBATION_DEMO_DATA = ["-m", "services.registry.incubation.demo_incubation"]
 LOAD_PROJECTS_DEMO_DATA = ["-m", "services.projects.demo"]
 API_APPS = {
     "registry": "services.registry.main:app",
@@ -263,6 +265,7 @@ class Orchestrator:
         self._run_step("migrations", MIGRATE, env)
         self._run_step("demo data", LOAD_DEMO_DATA, env)
         self._run_step("people demo data", LOAD_PEOPLE_DEMO_DATA, env)
+        self._run_step("incubation demo data", LOAD_INCUBATION_DEMO_DATA, env)
         self._run_step("projects demo data", LOAD_PROJECTS_DEMO_DATA, env)
         return env
 

@@ -7,13 +7,19 @@ tests/support/servers.py sets once pytest is configured.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.db import Database
+    from shared.reads import ReadPool
 
 
 async def _started(stack: AsyncExitStack, app: FastAPI) -> httpx.AsyncClient:
@@ -75,3 +81,27 @@ def auth() -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {mint_token(sub=sub, role=Role(role), **claims)}"}
 
     return headers
+
+
+@contextmanager
+def answering_from(client: httpx.AsyncClient, db: Database) -> Iterator[None]:
+    """The in-process app behind `client` reads and writes `db` for the duration (a demo
+    loaded into a database of its own, asked over HTTP)."""
+    from shared.db import _read_pool, _request_session
+
+    app: Any = client._transport.app  # type: ignore[attr-defined]
+
+    async def session() -> AsyncIterator[AsyncSession]:
+        async with db.transaction() as s:
+            yield s
+
+    async def reads() -> ReadPool:
+        return db.reads
+
+    app.dependency_overrides[_request_session] = session
+    app.dependency_overrides[_read_pool] = reads
+    try:
+        yield
+    finally:
+        del app.dependency_overrides[_request_session]
+        del app.dependency_overrides[_read_pool]

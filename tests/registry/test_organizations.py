@@ -247,7 +247,7 @@ class TestUpdate:
             f"{ORGS}/{org['id']}",
             json={
                 "legal_rep_id_number": "110105194912310021",
-                "established_on": "2999-01-01",
+                "established_on": "2099-01-01",
                 "name": None,
             },
             headers={**bureau, "If-Match": '"1"'},

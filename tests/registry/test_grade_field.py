@@ -7,14 +7,21 @@ nothing changes; the grade still shows in responses and exports.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
+import uuid
 from typing import Any
 
+import asyncpg
 import httpx
+from alembic import command
+from sqlalchemy.engine import make_url
 
+from services.registry.organizations.schemas import OrganizationUpdate
 from services.registry.transfer.columns import GRADE
+from shared.db import plain_dsn
 from tests.factories import filed_org, registered_org
 from tests.registry.helpers import (
     CODES,
@@ -28,6 +35,7 @@ from tests.registry.helpers import (
     mark,
     row_of,
 )
+from tests.support.servers import alembic_config, recreate_database
 
 EXPORT = f"{ORGS}/export"
 GRADE_CODES = [column.code for column in GRADE]
@@ -234,3 +242,51 @@ class TestTheImport:
         header = next(csv.reader(io.StringIO(template.content.decode("utf-8-sig"))))
         assert header == CODES
         assert not set(GRADE_CODES) & set(header)
+
+
+async def test_migration_0118_strips_typed_in_grades_from_pending_applications_only(
+    database_url: str,
+) -> None:
+    """Pending applications stored the old bodies; approval must still be able to read them."""
+    name = f"{make_url(database_url).database}_grade_fields"
+    await recreate_database(database_url, name)
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    nulls = dict.fromkeys(GRADE_CODES)
+    stored = {
+        "registration": ("registration", "pending", {"name": "庐阳区甲中心", **nulls}),
+        "change": ("change", "pending", {"address": "新址", "evaluation_grade": "5A"}),
+        "decided": ("registration", "approved", {"name": "庐阳区乙中心", **nulls}),
+    }
+    ids = {key: uuid.uuid4() for key in stored}
+    try:
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "0117")
+        connection = await asyncpg.connect(plain_dsn(url))
+        try:
+            await connection.executemany(
+                "INSERT INTO registry.application (id, kind, state, proposal, materials,"
+                " applicant_name, title, command_id, submitted_by)"
+                " VALUES ($1, $2, $3, $4::jsonb, '[]', '发起人', '申请', $5, 'test')",
+                [
+                    (ids[key], kind, state, json.dumps(proposal), uuid.uuid4())
+                    for key, (kind, state, proposal) in stored.items()
+                ],
+            )
+        finally:
+            await connection.close()
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "0118")
+        connection = await asyncpg.connect(plain_dsn(url))
+        try:
+            proposals = {
+                row["id"]: json.loads(row["proposal"])
+                for row in await connection.fetch("SELECT id, proposal FROM registry.application")
+            }
+        finally:
+            await connection.close()
+    finally:
+        await recreate_database(database_url, name, drop_only=True)
+
+    assert proposals[ids["registration"]] == {"name": "庐阳区甲中心"}
+    assert proposals[ids["change"]] == {"address": "新址"}
+    # What the approval reads now validates; the decided record is kept as decided.
+    assert OrganizationUpdate.model_validate(proposals[ids["change"]]).address == "新址"
+    assert proposals[ids["decided"]] == {"name": "庐阳区乙中心", **nulls}

@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import openpyxl
 from alembic import command
 from sqlalchemy.engine import make_url
 
@@ -242,6 +243,14 @@ class TestTheImport:
         header = next(csv.reader(io.StringIO(template.content.decode("utf-8-sig"))))
         assert header == CODES
         assert not set(GRADE_CODES) & set(header)
+        xlsx = await registry.get(
+            f"{ORGS}/import-template", params={"format": "xlsx"}, headers=auth("civil_affairs")
+        )
+        workbook = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+        first = next(workbook["organizations"].iter_rows(values_only=True))
+        assert not set(GRADE_CODES) & set(first)
+        notes = {row[0]: row[3] for row in workbook["说明"].iter_rows(values_only=True)}
+        assert all("等级评估" in notes[code] for code in GRADE_CODES)
 
 
 async def test_migration_0118_strips_typed_in_grades_from_pending_applications_only(

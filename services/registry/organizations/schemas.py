@@ -127,7 +127,9 @@ class OrganizationUpdate(GradeReadOnly):
 
     Kind, registration, codes and status are not here: they change through their own
     procedures (registration, status changes); the incubation stage through
-    `POST /organizations/{id}/incubation`.
+    `POST /organizations/{id}/incubation`; the grade only through a grade evaluation
+    (`/organizations/{id}/grade-evaluations`): a body naming it is refused (422
+    `grade_set_by_evaluation`).
     """
 
     model_config = ConfigDict(extra="forbid")

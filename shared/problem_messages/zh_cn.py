@@ -157,6 +157,7 @@ MESSAGES: dict[str, str] = {
     "score_below_grades": "评估总分不足600分，不能评定等级。",
     "grade_above_score": "评定的等级不能高于评估总分对应的等级。",
     "grade_already_published": "该评估等级已公示。",
+    "grade_set_by_evaluation": "等级只能通过等级评估评定，不能直接填写或导入。",
     # registry: people (staff and social workers, volunteers, party organizations)
     "invalid_person": "人员信息有误，详见各字段说明。",
     "invalid_id_number": "身份证号码有误，详见字段说明。",

@@ -23,7 +23,14 @@ from shared.db import database
 from shared.interservice import AdmittedInspectionResult, GradeCode, RegistrationCode
 from tests.factories import application_body, call_body, filed_org, registered_org
 from tests.projects.driver import API, Driver
-from tests.registry.helpers import ORGS, Auth, created, outcome_body, post_outcome
+from tests.registry.helpers import (
+    ORGS,
+    Auth,
+    created,
+    enter_legacy_grade,
+    outcome_body,
+    post_outcome,
+)
 
 LAST_YEAR = date.today().year - 1
 
@@ -118,19 +125,15 @@ class TestGradeAndInspection:
         self, registry: httpx.AsyncClient, auth: Auth, driver: Driver
     ) -> None:
         bureau = auth("civil_affairs")
-        valid = {"grade_valid_from": "2024-01-01", "grade_valid_until": "2099-12-31"}
-        ungraded = await created(registry, bureau, registered_org())
-        low = await created(registry, bureau, registered_org(evaluation_grade="2A", **valid))
-        expired = await created(
-            registry,
-            bureau,
-            registered_org(
-                evaluation_grade="5A",
-                grade_valid_from="2020-01-01",
-                grade_valid_until=(date.today() - timedelta(days=1)).isoformat(),
-            ),
+        ungraded, low, expired, high = [
+            await created(registry, bureau, registered_org()) for _ in range(4)
+        ]
+        # Grades held from the old register (no endpoint sets one: evaluations do).
+        await enter_legacy_grade(low["id"], "2A", "2024-01-01", "2099-12-31")
+        await enter_legacy_grade(
+            expired["id"], "5A", "2020-01-01", date.today() - timedelta(days=1)
         )
-        high = await created(registry, bureau, registered_org(evaluation_grade="4A", **valid))
+        await enter_legacy_grade(high["id"], "4A", "2024-01-01", "2099-12-31")
         call = await driver.new_call(await driver.new_fund(), min_evaluation_grade="3A")
         assert call["min_evaluation_grade"] == "3A"
         for org, reason in ((ungraded, "grade_missing"), (expired, "grade_missing")):

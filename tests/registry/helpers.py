@@ -7,13 +7,14 @@ import io
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from services.registry.base import infra
+from services.registry.organizations.models import Organization
 from services.registry.transfer.columns import IMPORTED
 from shared.db import database
 
@@ -35,6 +36,31 @@ async def created(
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+async def enter_legacy_grade(
+    organization_id: str | uuid.UUID,
+    grade: str,
+    valid_from: date | str,
+    valid_until: date | str | None = None,
+) -> None:
+    """Give an organization a grade entered by hand before grade evaluations existed.
+
+    No endpoint sets a grade any more (only a grade evaluation does), but registers
+    migrated from the old system hold such grades: the fixture writes one in the table.
+    """
+    async with database.transaction() as session:
+        await session.execute(
+            update(Organization)
+            .where(Organization.id == uuid.UUID(str(organization_id)))
+            .values(
+                evaluation_grade=grade,
+                grade_valid_from=date.fromisoformat(str(valid_from)),
+                grade_valid_until=None
+                if valid_until is None
+                else date.fromisoformat(str(valid_until)),
+            )
+        )
 
 
 async def events_of(subject_id: str | uuid.UUID) -> list[Any]:

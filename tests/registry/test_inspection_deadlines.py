@@ -13,7 +13,14 @@ from typing import Any
 import httpx
 
 from tests.factories import filed_org, province_foundation, registered_org
-from tests.registry.helpers import ORGS, Auth, created, outcome_body, post_outcome
+from tests.registry.helpers import (
+    ORGS,
+    Auth,
+    created,
+    enter_legacy_grade,
+    outcome_body,
+    post_outcome,
+)
 from tests.registry.test_inspections import application_of
 
 SWEEPS = "/api/v1/inspections/deadline-sweeps"
@@ -171,10 +178,9 @@ class TestSweep:
         org = await created(
             registry,
             auth("civil_affairs"),
-            registered_org(
-                established_on="2005-02-01", evaluation_grade="3A", grade_valid_from="2024-01-01"
-            ),
+            registered_org(established_on="2005-02-01"),
         )
+        await enter_legacy_grade(org["id"], "3A", "2024-01-01")
         assert (await sweep(registry, auth, 2006)).status_code == 200
         assert await status_of(registry, auth, org) == "abnormal"
         after_sweep = (await registry.get(f"{ORGS}/{org['id']}", headers=auth("auditor"))).json()

@@ -12,7 +12,15 @@ from services.registry.applications.models import Application
 from shared.db import database
 from shared.interservice import CaseRequest
 from tests.factories import registered_org
-from tests.registry.helpers import ORGS, Auth, created, events_of, outcome_body, post_outcome
+from tests.registry.helpers import (
+    ORGS,
+    Auth,
+    created,
+    enter_legacy_grade,
+    events_of,
+    outcome_body,
+    post_outcome,
+)
 
 LAST_YEAR = date.today().year - 1
 PASSING = {"result": "pass", "party_building_ok": True, "financial_audit_ok": True}
@@ -130,11 +138,8 @@ class TestConclusion:
     async def test_a_failed_inspection_downgrades_the_grade_and_bars_projects(
         self, registry: httpx.AsyncClient, auth: Auth
     ) -> None:
-        org = await created(
-            registry,
-            auth("civil_affairs"),
-            registered_org(evaluation_grade="4A", grade_valid_from="2024-01-01"),
-        )
+        org = await created(registry, auth("civil_affairs"), registered_org())
+        await enter_legacy_grade(org["id"], "4A", "2024-01-01")
         assert (await eligibility(registry, auth, org))["eligible"] is True
         inspection = (await submit(registry, auth, org)).json()
         # The case is approved first; the conclusion recorded afterwards concludes it.

@@ -247,8 +247,7 @@ class TestUpdate:
             f"{ORGS}/{org['id']}",
             json={
                 "legal_rep_id_number": "110105194912310021",
-                "grade_valid_from": "2025-01-01",
-                "grade_valid_until": "2024-01-01",
+                "established_on": "2099-01-01",
                 "name": None,
             },
             headers={**bureau, "If-Match": '"1"'},
@@ -256,7 +255,7 @@ class TestUpdate:
         assert response.status_code == 422
         assert problem_codes(response) == {
             "id_number_checksum",
-            "grade_validity_order",
+            "established_in_future",
             "field_required",
         }
         assert await event_types(org["id"]) == ["organization.created"]

@@ -21,7 +21,7 @@ from services.registry.organizations.models import Organization
 from services.registry.organizations.repository import OrganizationFilters, filtered, query_grams
 from shared.auth import Principal, Role
 from tests.factories import filed_org, registered_org, unique_street, uscc
-from tests.registry.helpers import ORGS, Auth, created
+from tests.registry.helpers import ORGS, Auth, created, enter_legacy_grade
 
 # Rare characters, so that a test's token matches only the organizations it created.
 _RARE = "鼋鼍鼗鼙鼢鼯鼷鼹龃龅龆龇龈龉龊龌龋龌龠龢龤龥"
@@ -91,11 +91,11 @@ class TestFilters:
                 category="charity",
                 street_code=street,
                 community_code=f"{street}001",
-                evaluation_grade="5A",
                 tags=["党建", "品牌"],
                 established_on="2010-01-01",
             ),
         )
+        await enter_legacy_grade(association["id"], "5A", "2024-01-01", "2028-12-31")
         filed = await created(
             registry, bureau, filed_org(street, name=f"{mark}服务队", established_on="2020-06-01")
         )

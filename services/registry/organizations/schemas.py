@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from services.registry.enums import (
     Category,
@@ -19,6 +19,7 @@ from services.registry.enums import (
     Registration,
 )
 from shared.dates import CalendarDate
+from shared.errors import FieldError, Unprocessable
 
 DIVISION = r"^\d{6}$"
 STREET = r"^\d{9}$"
@@ -47,9 +48,53 @@ IdNumber = Annotated[
 Name = Annotated[str, BeforeValidator(_stripped), Field(min_length=2, max_length=200)]
 Tag = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=40)]
 
+# The organization's grade and its validity: only a grade evaluation sets them
+# (grades/service.py keeps them equal to the evaluation in force).
+GRADE_FIELDS = ("evaluation_grade", "grade_valid_from", "grade_valid_until")
 
-class OrganizationFields(BaseModel):
-    """Fields a client may set on create and change on update."""
+
+def grade_set_by_evaluation(fields: list[str], *, prefix: str = "body.") -> Unprocessable:
+    return Unprocessable(
+        "The grade is set by a grade evaluation, not typed in: remove " + ", ".join(fields),
+        code="grade_set_by_evaluation",
+        errors=[
+            FieldError(
+                field=prefix + name,
+                message="Set by a grade evaluation (/grade-evaluations)",
+                code="grade_set_by_evaluation",
+            )
+            for name in fields
+        ],
+    )
+
+
+def refuse_grade_fields(data: Any) -> Any:
+    """Refuse a request body that sets the grade, naming the fields, before anything else.
+
+    A problem of its own (not an unknown-field error) because the client that sends a
+    grade needs to be told where grades come from. It is raised as the endpoint's
+    problem: pydantic lets an exception that is not a ValueError through.
+    """
+    if isinstance(data, dict) and (fields := [name for name in GRADE_FIELDS if name in data]):
+        raise grade_set_by_evaluation(fields)
+    return data
+
+
+class GradeReadOnly(BaseModel):
+    """An input model that never sets the grade (see `refuse_grade_fields`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def grade_is_not_typed_in(cls, data: Any) -> Any:
+        return refuse_grade_fields(data)
+
+
+class OrganizationFields(GradeReadOnly):
+    """Fields a client may set on create and change on update.
+
+    Not the evaluation grade: it follows the grade evaluation in force (`grades/`), so a
+    request that sets it is refused (`refuse_grade_fields`); responses still show it.
+    """
 
     name: Name = Field(examples=["庐阳区助老服务中心"])
     category: Category
@@ -64,9 +109,6 @@ class OrganizationFields(BaseModel):
     supervising_unit: str | None = Field(default=None, max_length=200)
     registered_funds_fen: int = Field(default=0, ge=0, le=10**15, description="Integer fen")
     established_on: CalendarDate | None = None
-    evaluation_grade: EvaluationGrade | None = None
-    grade_valid_from: CalendarDate | None = None
-    grade_valid_until: CalendarDate | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=20)
 
 
@@ -80,12 +122,14 @@ class OrganizationCreate(OrganizationFields):
     filing_number: str | None = Field(default=None, min_length=4, max_length=40)
 
 
-class OrganizationUpdate(BaseModel):
+class OrganizationUpdate(GradeReadOnly):
     """A partial update: only the fields present are changed.
 
     Kind, registration, codes and status are not here: they change through their own
     procedures (registration, status changes); the incubation stage through
-    `POST /organizations/{id}/incubation`.
+    `POST /organizations/{id}/incubation`; the grade only through a grade evaluation
+    (`/organizations/{id}/grade-evaluations`): a body naming it is refused (422
+    `grade_set_by_evaluation`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -103,9 +147,6 @@ class OrganizationUpdate(BaseModel):
     supervising_unit: str | None = Field(default=None, max_length=200)
     registered_funds_fen: int | None = Field(default=None, ge=0, le=10**15)
     established_on: CalendarDate | None = None
-    evaluation_grade: EvaluationGrade | None = None
-    grade_valid_from: CalendarDate | None = None
-    grade_valid_until: CalendarDate | None = None
     tags: list[Tag] | None = Field(default=None, max_length=20)
 
 

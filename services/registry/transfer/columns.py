@@ -3,6 +3,13 @@
 A header cell may name a column by its code (`uscc`) or its label (`统一社会信用代码`).
 Import files carry the `IMPORTED` columns; exports add the read-only `EXPORTED_ONLY`
 ones, which an import ignores, so that an export can be edited and imported again.
+
+The grade columns (`GRADE`: 评估等级 and its validity) are exported but an import never
+sets them: a grade comes from a grade evaluation (`grades/`). A file may carry them only
+as an export has them, each cell repeating what the register holds, so that an edited
+export imports again; a cell that would give, change or clear a grade is an error of its
+row and column (`grade_set_by_evaluation`), never ignored in silence: a clerk migrating
+an old register would believe its grades were taken in. The template has no such column.
 """
 
 from __future__ import annotations
@@ -158,10 +165,12 @@ IMPORTED: tuple[Column, ...] = (
     Column("supervising_unit", "业务主管单位"),
     Column("registered_funds_fen", "注册资金（分）", _fen, "整数，单位：分"),
     Column("established_on", "成立日期", _date, "2020-05-01"),
-    Column("evaluation_grade", "评估等级", _enum(EvaluationGrade), "1A–5A"),
+    Column("tags", "标签", _tags, "以；分隔"),
+)
+GRADE: tuple[Column, ...] = (
+    Column("evaluation_grade", "评估等级", _enum(EvaluationGrade)),
     Column("grade_valid_from", "评估有效期起", _date),
     Column("grade_valid_until", "评估有效期止", _date),
-    Column("tags", "标签", _tags, "以；分隔"),
 )
 EXPORTED_ONLY: tuple[Column, ...] = (
     Column("id", "编号"),
@@ -171,13 +180,22 @@ EXPORTED_ONLY: tuple[Column, ...] = (
     Column("created_at", "创建时间"),
     Column("updated_at", "更新时间"),
 )
-EXPORTED: tuple[Column, ...] = (EXPORTED_ONLY[0], *IMPORTED, *EXPORTED_ONLY[1:])
+# The grade columns keep their place of old in an export, after the establishment date.
+_BEFORE_GRADE = 1 + [c.code for c in IMPORTED].index("established_on")
+EXPORTED: tuple[Column, ...] = (
+    EXPORTED_ONLY[0],
+    *IMPORTED[:_BEFORE_GRADE],
+    *GRADE,
+    *IMPORTED[_BEFORE_GRADE:],
+    *EXPORTED_ONLY[1:],
+)
 
 BY_NAME: dict[str, Column] = {
-    **{c.code: c for c in (*IMPORTED, *EXPORTED_ONLY)},
-    **{c.label: c for c in (*IMPORTED, *EXPORTED_ONLY)},
+    **{c.code: c for c in (*IMPORTED, *GRADE, *EXPORTED_ONLY)},
+    **{c.label: c for c in (*IMPORTED, *GRADE, *EXPORTED_ONLY)},
 }
 IMPORTED_CODES = frozenset(c.code for c in IMPORTED)
+GRADE_CODES = frozenset(c.code for c in GRADE)
 REQUIRED_CODES = tuple(c.code for c in IMPORTED if c.required)
 
 

@@ -28,6 +28,7 @@ from services.registry.organizations.schemas import OrganizationCreate
 from services.registry.organizations.validation import organization_issues
 from services.registry.transfer.columns import (
     BY_NAME,
+    GRADE_CODES,
     IMPORTED_CODES,
     REQUIRED_CODES,
     CellError,
@@ -99,7 +100,8 @@ def _columns(header: list[str], result: Plan) -> list[Column | None]:
             column = None
         else:
             seen.add(column.code)
-        columns.append(column if column and column.code in IMPORTED_CODES else None)
+        read = column and (column.code in IMPORTED_CODES or column.code in GRADE_CODES)
+        columns.append(column if read else None)
     for code in REQUIRED_CODES:
         if code not in seen:
             result.add(Issue(1, code, "missing_column", "This column is required"))
@@ -113,10 +115,14 @@ def _read_row(
 ) -> tuple[dict[str, Any], bool] | None:
     """The row's typed values and whether its ID number was masked; None if invalid.
 
+    The values include the file's grade columns (None for an empty cell), which only
+    `_grade_issues` reads.
+
     A row with unreadable cells is still checked against the register's rules with
     what could be read, so that the report lists all of its errors at once.
     """
     raw: dict[str, Any] = {}
+    grades: dict[str, Any] = {}
     failed: set[str] = set()
     masked = False
     for index, column in positions:
@@ -130,10 +136,12 @@ def _read_row(
             issues.append(Issue(number, column.code, error.code, error.message))
             failed.add(column.code)
             continue
-        if value is not None:
+        if column.code in GRADE_CODES:
+            grades[column.code] = value
+        elif value is not None:
             raw[column.code] = value
     try:
-        values = OrganizationCreate.model_validate(raw).model_dump()
+        values = OrganizationCreate.model_validate(raw).model_dump() | grades
     except ValidationError as exc:
         for detail in exc.errors():
             column_code = str(detail["loc"][0]) if detail["loc"] else "row"
@@ -166,6 +174,24 @@ def _row_issues(
                 number, "street_code", "scope_forbidden", "Only filed organizations of your street"
             )
         )
+    return found
+
+
+def _grade_issues(number: int, values: dict[str, Any], match: Organization | None) -> list[Issue]:
+    """A grade cell may only repeat the register's value: grades come from evaluations."""
+    found = []
+    for code in sorted(GRADE_CODES & values.keys()):
+        held = getattr(match, code) if match is not None else None
+        if values[code] != held:
+            found.append(
+                Issue(
+                    number,
+                    code,
+                    "grade_set_by_evaluation",
+                    "Grades come from grade evaluations, not imports; the register holds "
+                    f"{'nothing' if held is None else held}: leave it so or delete the column",
+                )
+            )
     return found
 
 
@@ -276,6 +302,9 @@ async def plan(session: AsyncSession, *, principal: Principal, table: Table) -> 
             # event loop: it lets other requests in between.
             await asyncio.sleep(0)
         match = existing.get(_key(values))
+        if found := _grade_issues(number, values, match):
+            result.add(*found)
+            continue
         if values["registration"] is Registration.registered:
             holder = names.get(values["name"])
             if holder is not None and (match is None or holder != match.id):
@@ -324,7 +353,7 @@ def _plan_update(
         if values[name] is not getattr(match, name):
             result.add(Issue(number, name, "immutable_field", "An import does not change this"))
             return
-    updatable = present - set(_IMMUTABLE) - ({_ID} if masked else set())
+    updatable = present - set(_IMMUTABLE) - GRADE_CODES - ({_ID} if masked else set())
     changed = {
         name: (getattr(match, name), values[name])
         for name in sorted(updatable)

@@ -103,7 +103,9 @@ async def import_organizations(
 
     A file past `REGISTRY_IMPORT_MAX_ROWS` rows, or an XLSX unpacking past
     `REGISTRY_IMPORT_MAX_UNPACKED_BYTES`, is refused with 413. Errors are all counted;
-    the first 1,000 found are listed.
+    the first 1,000 found are listed. A file with a grade column (评估等级, 评估有效期起/止,
+    as an export has) is refused as a whole (`grade_set_by_evaluation`): grades come
+    from grade evaluations, never from an import.
     """
     # Reading is CPU work, seconds for a large file: in a thread, the event loop keeps
     # serving other requests. The upload is spooled to a file, read as a stream.

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from services.registry.enums import LABELS, Category, OrganizationKind, Registration
-from services.registry.transfer.columns import IMPORTED
+from services.registry.transfer.columns import GRADE, IMPORTED
 
 EXAMPLE = {
     "name": "庐阳区示例助老服务中心",
@@ -27,6 +27,8 @@ EXAMPLE = {
     "established_on": "2020-05-01",
     "tags": "为老;志愿",
 }
+# The grade columns are not in the template; the notes say why, for a file that has them.
+_GRADE_NOTE = "不导入：等级只能通过等级评估评定；导出文件中的等级可原样保留，不能修改"
 # Codes and ID numbers must stay text, or a spreadsheet turns them into rounded numbers.
 _TEXT_COLUMNS = {"uscc", "filing_number", "district_code", "street_code", "community_code"}
 _TEXT_COLUMNS |= {"legal_rep_id_number", "contact_phone"}
@@ -58,6 +60,8 @@ def xlsx_template() -> bytes:
     notes.append(["列", "名称", "必填", "说明"])
     for column in IMPORTED:
         notes.append([column.code, column.label, "是" if column.required else "", column.note])
+    for column in GRADE:
+        notes.append([column.code, column.label, "", _GRADE_NOTE])
     notes.append([])
     notes.append(["取值", "代码", "中文"])
     for enum in (OrganizationKind, Registration, Category):

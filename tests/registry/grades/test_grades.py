@@ -20,7 +20,15 @@ from services.registry.grades.service import valid_until
 from shared.clock import shanghai_today
 from shared.db import database
 from tests.factories import filed_org, registered_org
-from tests.registry.helpers import ORGS, Auth, created, events_of, outcome_body, post_outcome
+from tests.registry.helpers import (
+    ORGS,
+    Auth,
+    created,
+    enter_legacy_grade,
+    events_of,
+    outcome_body,
+    post_outcome,
+)
 from tests.registry.test_inspections import FAILING, application_of, conclude, submit
 
 EVALUATIONS = "/api/v1/grade-evaluations"
@@ -481,15 +489,8 @@ class TestExpiry:
         self, registry: httpx.AsyncClient, auth: Auth
     ) -> None:
         yesterday = shanghai_today() - timedelta(days=1)
-        org = await created(
-            registry,
-            auth("civil_affairs"),
-            registered_org(
-                evaluation_grade="3A",
-                grade_valid_from=(yesterday - timedelta(days=400)).isoformat(),
-                grade_valid_until=yesterday.isoformat(),
-            ),
-        )
+        org = await created(registry, auth("civil_affairs"), registered_org())
+        await enter_legacy_grade(org["id"], "3A", yesterday - timedelta(days=400), yesterday)
         result = ok(
             await registry.post(f"{EVALUATIONS}/expiry-sweeps", headers=auth("civil_affairs"))
         )

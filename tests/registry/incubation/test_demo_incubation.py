@@ -7,7 +7,6 @@ pilot street's office, as their dashboards would.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -69,9 +68,8 @@ async def _snapshot(registry: httpx.AsyncClient, bureau: dict[str, str]) -> dict
 async def test_the_bureau_reads_the_seeds_pipeline_and_a_second_load_changes_nothing(
     demo_database: Database, registry: httpx.AsyncClient, auth: Auth
 ) -> None:
-    started = time.monotonic()
+    # (How long the load takes is not a test's business: speed is measured in bench/.)
     assert await demo.load_incubation_if_empty(db=demo_database) is True
-    assert time.monotonic() - started < 5.0
     bureau = auth("civil_affairs")
     with answering_from(registry, demo_database):
         seen = await _snapshot(registry, bureau)

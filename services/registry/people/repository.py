@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import people_visible_to, visible_to
-from services.registry.enums import CertificateLevel, OrganizationStatus
+from services.registry.enums import ABOVE_DISTRICT_KINDS, CertificateLevel, OrganizationStatus
 from services.registry.organizations.models import Organization
 from services.registry.people.models import (
     PartyOrganization,
@@ -328,7 +328,13 @@ async def street_counts(
             func.count(PartyOrganization.organization_id),
         )
         .outerjoin(PartyOrganization, PartyOrganization.organization_id == Organization.id)
-        .where(Organization.status.in_(OPEN_STATUSES), only(Organization.street_code))
+        .where(
+            Organization.status.in_(OPEN_STATUSES),
+            # The district's register as the 866 counts it: province-registered
+            # foundations located here are not among its organizations.
+            Organization.kind.not_in(list(ABOVE_DISTRICT_KINDS)),
+            only(Organization.street_code),
+        )
         .group_by(Organization.street_code)
     )
     for org_street, total, with_party in organizations.all():

@@ -225,7 +225,11 @@ class PeopleFigures(BaseModel):
     volunteers: int = Field(ge=0)
     volunteer_minutes: int = Field(ge=0)
     volunteer_hours: Decimal
-    organizations: int = Field(ge=0, description="Active and abnormal organizations")
+    organizations: int = Field(
+        ge=0,
+        description="Active and abnormal organizations of the district's register "
+        "(not the province-registered foundations)",
+    )
     organizations_with_party_organization: int = Field(ge=0)
     party_coverage_percent: Decimal | None = Field(
         description="Organizations with a party organization per 100, two decimals; null "

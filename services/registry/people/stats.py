@@ -3,7 +3,8 @@
 - per 10,000 residents = certified social workers × 10,000 / resident population, two
   decimals rounded half up; unknown without a population (or with a population of 0);
 - party coverage = organizations with a party organization × 100 / organizations on
-  the register (active and abnormal), two decimals rounded half up; unknown without
+  the district's register (active and abnormal, province-registered foundations
+  apart, as organizations/stats counts the 866), two decimals rounded half up; unknown without
   organizations;
 - volunteer hours = minutes / 60, two decimals rounded half up.
 

@@ -8,21 +8,19 @@ filter, as a dashboard would.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.projects import demo_data as demo
 from services.projects.base import infra
 from services.projects.core.models import Project, ProjectStage
 from services.projects.demo import load_if_empty
-from shared.db import Database, _request_session
+from shared.db import Database
 from shared.interservice import CASE_REQUESTED_EVENT
+from tests.support.apps import answering_from
 
 API = "/api/v1"
 Auth = Callable[..., dict[str, str]]
@@ -36,22 +34,6 @@ async def demo_database(
         db = Database(url)
         yield db
         await db.dispose()
-
-
-@contextmanager
-def answering_from(projects: httpx.AsyncClient, db: Database) -> Iterator[None]:
-    """The in-process projects app answers from `db` for the duration."""
-    app: Any = projects._transport.app  # type: ignore[attr-defined]
-
-    async def session() -> AsyncIterator[AsyncSession]:
-        async with db.transaction() as s:
-            yield s
-
-    app.dependency_overrides[_request_session] = session
-    try:
-        yield
-    finally:
-        del app.dependency_overrides[_request_session]
 
 
 async def test_loads_once_with_every_stage(demo_database: Database) -> None:

@@ -6,7 +6,10 @@ version of a worker can read, and nothing executable crosses Redis.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -81,3 +84,21 @@ async def create_queue(settings: Settings | None = None) -> ArqRedis:
         job_deserializer=deserialize_job,
         default_queue_name=settings.arq_queue_name,
     )
+
+
+async def repeat(
+    step: Callable[[], Awaitable[None]],
+    *,
+    interval: float,
+    logger: logging.Logger,
+    failure: str,
+) -> None:
+    """Run `step` now, then every `interval` seconds, until cancelled. A failed run is
+    logged (`failure`) and tried again at the next tick: a periodic sweep of an API
+    process must outlive a database that went away for a while."""
+    while True:
+        try:
+            await step()
+        except Exception:
+            logger.exception(failure)
+        await asyncio.sleep(interval)

@@ -9,7 +9,6 @@ concurrent sweeps (several replicas, or the endpoint) never notify twice.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -23,6 +22,7 @@ from services.projects.supervision.models import ProgressReport
 from services.projects.supervision.schedule import REMIND_DAYS_BEFORE
 from shared.clock import shanghai_date
 from shared.db import database, utcnow
+from shared.jobs import repeat
 from shared.outbox import record_event
 
 logger = logging.getLogger("sanshe.projects.reminders")
@@ -90,15 +90,18 @@ async def _event(session: AsyncSession, report: ProgressReport, event_type: str)
     )
 
 
+async def _sweep_once() -> None:
+    async with database.transaction() as session:
+        result = await sweep_reports(session, now=utcnow())
+    if result.reminded or result.overdue:
+        logger.info("progress reports swept", extra=result.model_dump())
+
+
 async def sweep_forever(interval: float | None = None) -> None:
     """Sweep now, then every `interval` seconds, until cancelled; a failed sweep is retried."""
-    interval = interval or get_projects_settings().projects_report_sweep_interval_seconds
-    while True:
-        try:
-            async with database.transaction() as session:
-                result = await sweep_reports(session, now=utcnow())
-            if result.reminded or result.overdue:
-                logger.info("progress reports swept", extra=result.model_dump())
-        except Exception:
-            logger.exception("progress-report sweep failed; will retry")
-        await asyncio.sleep(interval)
+    await repeat(
+        _sweep_once,
+        interval=interval or get_projects_settings().projects_report_sweep_interval_seconds,
+        logger=logger,
+        failure="progress-report sweep failed; will retry",
+    )

@@ -11,7 +11,6 @@ the day after.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -23,6 +22,7 @@ from services.registry.grades.schemas import GradeSweepResult
 from shared.auth import Principal, Role
 from shared.clock import shanghai_date
 from shared.db import database, utcnow
+from shared.jobs import repeat
 
 logger = logging.getLogger("sanshe.registry.grades")
 SWEEPER = Principal(sub="system:grade-expiry", role=Role.service)
@@ -42,15 +42,18 @@ async def sweep(
     return GradeSweepResult(expired=expired, cleared=len(cleared))
 
 
+async def _sweep_once() -> None:
+    async with database.transaction() as session:
+        result = await sweep(session, now=utcnow())
+    if result.expired or result.cleared:
+        logger.info("evaluation grades swept", extra=result.model_dump())
+
+
 async def sweep_forever(interval: float | None = None) -> None:
     """Sweep now, then every `interval` seconds, until cancelled; a failed sweep is retried."""
-    interval = interval or get_registry_settings().registry_grade_sweep_interval_seconds
-    while True:
-        try:
-            async with database.transaction() as session:
-                result = await sweep(session, now=utcnow())
-            if result.expired or result.cleared:
-                logger.info("evaluation grades swept", extra=result.model_dump())
-        except Exception:
-            logger.exception("evaluation grade sweep failed; will retry")
-        await asyncio.sleep(interval)
+    await repeat(
+        _sweep_once,
+        interval=interval or get_registry_settings().registry_grade_sweep_interval_seconds,
+        logger=logger,
+        failure="evaluation grade sweep failed; will retry",
+    )

@@ -27,7 +27,6 @@ inspection is enforced, not merely offered. The rules:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date
 
@@ -46,6 +45,7 @@ from shared.auth import Principal, Role
 from shared.clock import shanghai_today, utcnow
 from shared.db import database
 from shared.errors import Conflict
+from shared.jobs import repeat
 
 logger = logging.getLogger("sanshe.registry.deadlines")
 
@@ -163,20 +163,23 @@ async def _mark_absent(
     await conclude(session, principal=principal, organization=organization, inspection=inspection)
 
 
+async def _sweep_once() -> None:
+    async with database.transaction() as session:
+        # Bound the wait on row locks: a request holding one must not stall the loop.
+        await session.execute(text("SET LOCAL lock_timeout = '10s'"))
+        today = shanghai_today(utcnow())
+        outcome = await sweep_unless_running(
+            session, principal=SCHEDULER, year=last_due_year(today), today=today
+        )
+    if outcome is not None and outcome.marked_absent:
+        logger.info("annual-report deadline swept", extra=outcome.model_dump(mode="json"))
+
+
 async def sweep_forever(interval: float | None = None) -> None:
     """Sweep the latest due year now, then every `interval` seconds, until cancelled."""
-    interval = interval or get_registry_settings().registry_deadline_sweep_interval_seconds
-    while True:
-        try:
-            async with database.transaction() as session:
-                # Bound the wait on row locks: a request holding one must not stall the loop.
-                await session.execute(text("SET LOCAL lock_timeout = '10s'"))
-                today = shanghai_today(utcnow())
-                outcome = await sweep_unless_running(
-                    session, principal=SCHEDULER, year=last_due_year(today), today=today
-                )
-            if outcome is not None and outcome.marked_absent:
-                logger.info("annual-report deadline swept", extra=outcome.model_dump(mode="json"))
-        except Exception:
-            logger.exception("annual-report deadline sweep failed; will retry")
-        await asyncio.sleep(interval)
+    await repeat(
+        _sweep_once,
+        interval=interval or get_registry_settings().registry_deadline_sweep_interval_seconds,
+        logger=logger,
+        failure="annual-report deadline sweep failed; will retry",
+    )

@@ -8,6 +8,7 @@ afterwards, so it never touches development data.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import platform
 import statistics
@@ -122,6 +123,57 @@ def machine() -> str:
         f"{platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}), "
         f"{memory:.0f} GiB, Python {platform.python_version()}"
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process and all its descendants have used so far.
+
+    Reaped children count through the parent's `children_*` times; live ones are read
+    one by one, so a process that forks workers is measured whole.
+    """
+    try:
+        process = psutil.Process(pid)
+        times = process.cpu_times()
+        total = times.user + times.system + times.children_user + times.children_system
+        for child in process.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                child_times = child.cpu_times()
+                total += child_times.user + child_times.system
+    except psutil.Error:
+        return float("nan")
+    return total
+
+
+def machine_load(window: float = 1.0) -> dict[str, object]:
+    """How busy the machine is: /proc/loadavg and the other processes using the CPUs.
+
+    A process counts as busy when it used at least a tenth of a CPU over `window`
+    seconds; this process and its children are left out, so the figure says what
+    *else* competed with a benchmark.
+    """
+    with open("/proc/loadavg", encoding="ascii") as loadavg:
+        one, five, fifteen, running, _ = loadavg.read().split()
+    ours = {os.getpid()} | {c.pid for c in psutil.Process().children(recursive=True)}
+    before: dict[int, tuple[str, float]] = {}
+    for process in psutil.process_iter(["name"]):
+        if process.pid in ours:
+            continue
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            before[process.pid] = (process.info["name"], times.user + times.system)
+    time.sleep(window)
+    busy: list[str] = []
+    for pid, (name, used) in before.items():
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(pid).cpu_times()
+            if (times.user + times.system - used) / window >= 0.1:
+                busy.append(name)
+    return {
+        "loadavg": f"{one} {five} {fifteen}",
+        "running": running,
+        "busy_processes": len(busy),
+        "busy": ", ".join(sorted(busy)[:8]),
+    }
 
 
 def rss_mb(pid: int) -> float:

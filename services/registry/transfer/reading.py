@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from typing import IO, Any
 from xml.etree.ElementTree import ParseError
 
-from openpyxl import load_workbook
-
 from services.registry.config import get_registry_settings
 from services.registry.transfer.columns import EXPORTED
 from shared.errors import FieldError, PayloadTooLarge, ProblemError, Unprocessable
@@ -207,6 +205,10 @@ def _check_rows(part: IO[bytes], limits: Limits) -> None:
 
 
 def _read_xlsx(source: IO[bytes], limits: Limits) -> Table:
+    # Imported here, not at the top: openpyxl adds ~10 MB to every registry process,
+    # and most never read a workbook (bench/idle.py: RSS idle < 120 MB).
+    from openpyxl import load_workbook
+
     _check_archive(source, limits)
     try:
         workbook = load_workbook(source, read_only=True, data_only=True)

@@ -5,9 +5,6 @@ from __future__ import annotations
 import csv
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from services.registry.enums import LABELS, Category, OrganizationKind, Registration
 from services.registry.transfer.columns import GRADE, IMPORTED
 
@@ -43,6 +40,11 @@ def csv_template() -> bytes:
 
 
 def xlsx_template() -> bytes:
+    # Imported here: openpyxl's memory is paid by the process that writes a workbook,
+    # not by every idle registry (bench/idle.py).
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None

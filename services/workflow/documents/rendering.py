@@ -13,8 +13,6 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from fpdf import FPDF
-
 from services.workflow.documents.service import Document
 
 _FONT = "WenQuanYiMicroHei"
@@ -28,6 +26,10 @@ def _font_path() -> Path:
 
 
 def render(document: Document) -> bytes:
+    # Imported here, not at the top: fpdf2 (with fontTools and its image parsers) adds
+    # ~30 MB to every workflow process, and most never render a PDF (bench/idle.py).
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     pdf.set_title(document.title)
     pdf.set_creator("Sanshe workflow")

@@ -48,8 +48,8 @@ clean-data: ## Stop the embedded servers and wipe ./var (dev data only)
 	-@test -x $(PY) && $(PY) -m devtools.run stop-servers
 	rm -rf var
 
-bench: $(STAMP) ## Run the benchmarks and write bench/RESULTS.md
-	$(PY) -m bench
+bench: $(STAMP) ## Run the benchmarks and write bench/RESULTS.md (some: make bench BENCH="idle growth")
+	$(PY) -m bench $(BENCH)
 
 fuzz: $(STAMP) ## Longer OpenAPI fuzzing of every service (schemathesis, 300 examples per operation)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(PY) -m pytest tests/e2e/test_fuzz.py $(PYTEST_ARGS)

@@ -3,6 +3,12 @@
 A benchmark is a module in this package with `main(argv) -> dict`; its dict holds this
 system's figure, the ceiling measured in the same run, and their ratio, and under `rss`
 the idle and under-load memory of each process it started (`bench.harness.MemoryWatch`).
+A module may also define `render(result) -> list[str]`, its own section of RESULTS.md
+(bench/idle.py, bench/growth.py). Each section says the machine's load before and after
+its benchmark (/proc/loadavg and the other busy processes, `bench.harness.machine_load`).
+
+    python -m bench                      # every benchmark, the growth table last
+    python -m bench idle growth          # some of them (`make bench BENCH="idle growth"`)
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.harness import machine
+from bench.harness import machine, machine_load
 
 _NOT_BENCHMARKS = {"harness", "__main__"}
+# Run after the others: the longest, and its figures read beside theirs.
+_LAST = "growth"
 RESULTS = Path(__file__).parent / "RESULTS.md"
 
 
@@ -29,6 +37,7 @@ def discover(only: list[str]) -> list[str]:
         for info in pkgutil.iter_modules([str(Path(__file__).parent)])
         if info.name not in _NOT_BENCHMARKS and not info.name.startswith("_")
     )
+    names.sort(key=lambda name: name == _LAST)
     return [n for n in names if not only or n in only]
 
 
@@ -45,9 +54,13 @@ def render(results: dict[str, Any]) -> str:
         "",
     ]
     for name, result in results.items():
-        lines += [f"## {name}", ""]
+        lines += [f"## {name}", "", *render_load(result), ""]
         if "error" in result:
             lines += ["Failed:", "", "```", result["error"], "```", ""]
+            continue
+        custom = getattr(importlib.import_module(f"bench.{name}"), "render", None)
+        if custom is not None:
+            lines += custom(result)
             continue
         lines += ["| figure | value |", "|---|---|"]
         lines += [f"| {key} | {value} |" for key, value in _rows(result)]
@@ -55,12 +68,29 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def render_load(result: dict[str, Any]) -> list[str]:
+    """The machine's load around one benchmark, so that its figures can be judged."""
+
+    def one(load: dict[str, Any] | None) -> str:
+        if not load:
+            return "not recorded"
+        busy = f" ({load['busy']})" if load.get("busy") else ""
+        return (
+            f"load average {load['loadavg']}, {load['busy_processes']} other processes busy{busy}"
+        )
+
+    return [
+        f"Machine load: before, {one(result.get('load_before'))}; "
+        f"after, {one(result.get('load_after'))}."
+    ]
+
+
 def _rows(result: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     """A result as table rows: a dict of plain values on one row, deeper ones nested."""
     rows: list[tuple[str, str]] = []
     for key, value in result.items():
-        if key == "rss":
-            continue  # its own table, below
+        if key in ("rss", "load_before", "load_after"):
+            continue  # their own lines
         name = f"{prefix}{key}"
         if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
             rows += _rows(value, prefix=f"{name} · ")
@@ -86,14 +116,17 @@ def render_memory(rss: dict[str, dict[str, float]] | None) -> list[str]:
 def main(argv: list[str]) -> int:
     results: dict[str, Any] = {}
     for name in discover(argv):
-        started = time.perf_counter()
         print(f"== {name}", file=sys.stderr)
+        load_before = machine_load()
+        started = time.perf_counter()
         try:
             module = importlib.import_module(f"bench.{name}")
             results[name] = module.main([])
             results[name]["wall_s"] = round(time.perf_counter() - started, 1)
         except Exception:
             results[name] = {"error": traceback.format_exc(limit=5)}
+        results[name]["load_before"] = load_before
+        results[name]["load_after"] = machine_load()
         print(json.dumps(results[name], ensure_ascii=False, default=str), file=sys.stderr)
     RESULTS.write_text(render(results), encoding="utf-8")
     print(f"wrote {RESULTS}", file=sys.stderr)

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 Cells = dict[str, dict[str, str]]
+_FAILED_PREFIX = "failed:"
 
 
 def _label(size: int) -> str:
@@ -103,7 +104,11 @@ def _run(
     figures: Callable[[dict[str, Any]], dict[str, str]],
     runs: list[dict[str, Any]],
 ) -> None:
-    """One benchmark run at one size: its figures into `cells[figure][column]`."""
+    """One benchmark run at one size: its figures into `cells[figure][column]`.
+
+    A failed run marks its column "failed" in the rows its module has filled (or fills
+    at another size): `failed_rows` runs after all of them, once the rows are known.
+    """
     import importlib
 
     from bench.harness import machine_load
@@ -111,26 +116,47 @@ def _run(
     print(f"-- growth: {module_name} {' '.join(argv)}", file=sys.stderr)
     load_before = machine_load()
     started = time.perf_counter()
+    error: str | None = None
+    values: dict[str, str] = {}
     try:
         module = importlib.import_module(f"bench.{module_name}")
         values = figures(module.main(argv))
-        error = None
-    except Exception:
-        values, error = {}, traceback.format_exc(limit=3)
-        print(error, file=sys.stderr)
+    except Exception as exc:
+        print(traceback.format_exc(limit=3), file=sys.stderr)
+        error = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
     runs.append(
         {
             "run": f"{module_name} {' '.join(argv)}",
+            "module": module_name,
+            "column": column,
             "wall_s": round(time.perf_counter() - started, 1),
             "load_before": load_before,
             "load_after": machine_load(),
-            **({"error": error.strip().splitlines()[-1]} if error else {}),
+            **({"error": error} if error else {}),
         }
     )
-    if error:
-        values = {"failed": "failed"}
     for figure, value in values.items():
         cells.setdefault(figure, {})[column] = value
+    if error:
+        cells.setdefault(f"{_FAILED_PREFIX}{module_name}", {})[column] = "failed"
+
+
+def failed_rows(cells: Cells) -> Cells:
+    """`cells` with each failed run's column marked "failed" in its module's rows."""
+    failures = {
+        k[len(_FAILED_PREFIX) :]: v for k, v in cells.items() if k.startswith(_FAILED_PREFIX)
+    }
+    marked: Cells = {}
+    for figure, values in cells.items():
+        if figure.startswith(_FAILED_PREFIX):
+            continue
+        module = _MODULE_OF.get(figure)
+        marked[figure] = {**failures.get(module or "", {}), **values}
+    # A module that failed at every size has no rows of its own: one row says so.
+    for module, columns in failures.items():
+        if not any(_MODULE_OF.get(f) == module for f in marked):
+            marked[f"{module} (every run failed)"] = columns
+    return marked
 
 
 def run(
@@ -181,6 +207,35 @@ def run(
     }
 
 
+# Which module fills which row, so that a failed run marks the right rows.
+_MODULE_OF = {
+    **dict.fromkeys(
+        [
+            "registry GET by id, req/s (÷ asyncpg)",
+            "registry GET by id ÷ bare FastAPI GET",
+            "search + 2 filters, 16 in flight, p95 ms (req/s ÷ asyncpg)",
+            "search + 2 filters, 1 in flight, p95 ms (req/s ÷ asyncpg)",
+            "stats, req/s (÷ asyncpg)",
+        ],
+        "registry_api",
+    ),
+    **dict.fromkeys(
+        [
+            "import rows per run",
+            "CSV import, rows/s (÷ bare COPY)",
+            "CSV update, rows/s (÷ bare COPY)",
+            "XLSX import, rows/s (÷ bare COPY)",
+            "import: registry RSS peak, MB",
+        ],
+        "registry_import",
+    ),
+    **dict.fromkeys(
+        ["workflow dispatch jobs/s (÷ no-op arq)", "workflow submit → joint review p95 ms"],
+        "workflow_throughput",
+    ),
+}
+
+
 def table(cells: Cells, columns: list[str]) -> list[str]:
     """A markdown table: one row per figure, one column per size ('—' where not run)."""
     if not cells:
@@ -202,8 +257,8 @@ def render(result: dict[str, Any]) -> list[str]:
         f"min(register size, {result['import_rows_cap']:,}) rows, so the larger columns "
         "measure importing into a larger register, not a larger file.",
         "",
-        *table(result["by_organizations"], result["organizations"]),
-        *table(result["by_cases"], result["cases"]),
+        *table(failed_rows(result["by_organizations"]), result["organizations"]),
+        *table(failed_rows(result["by_cases"]), result["cases"]),
         "| run | wall s | load before (1/5/15 min; other busy processes) | load after |",
         "|---|---|---|---|",
     ]

@@ -72,3 +72,19 @@ def test_results_say_the_machine_load_of_every_section() -> None:
     assert text.count("load average 1.50 0.80 0.40, 2 other processes busy (postgres)") == 2
     assert "| registry API | 0.4 |" in text  # the module's own table, not the generic one
     assert render_load({}) == ["Machine load: before, not recorded; after, not recorded."]
+
+
+def test_a_failed_run_marks_its_modules_rows_in_its_column_only() -> None:
+    csv = "CSV import, rows/s (÷ bare COPY)"
+    get = "registry GET by id, req/s (÷ asyncpg)"
+    cells = {
+        get: {"10k": "900 (0.5)", "100k": "850 (0.5)"},
+        csv: {"100k": "6000 (0.4)"},
+        "failed:registry_import": {"10k": "failed"},
+        "failed:workflow_throughput": {"1k cases": "failed"},
+    }
+    marked = growth.failed_rows(cells)
+    assert marked[csv] == {"10k": "failed", "100k": "6000 (0.4)"}
+    assert marked[get] == {"10k": "900 (0.5)", "100k": "850 (0.5)"}
+    assert marked["workflow_throughput (every run failed)"] == {"1k cases": "failed"}
+    assert not any(figure.startswith("failed:") for figure in marked)

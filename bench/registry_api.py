@@ -40,13 +40,14 @@ from shared.db import plain_dsn
 Request = Callable[[random.Random], str]
 Query = Callable[[asyncpg.Connection, random.Random], Awaitable[Any]]
 
-# The endpoint's one statement (`repository._name_page`): candidates from the bigram
-# index, the LIKE recheck on the NFKC form, the narrow matches counted and sorted, and
-# the page's 20 rows read whole by primary key.
+# The endpoint's one statement (`repository._name_page`): candidates from the GIN
+# index of bigrams, status and registration (migration 0119), the LIKE recheck on the
+# NFKC form, the narrow matches counted and sorted, the page's 20 rows read by id.
 _SEARCH_PAGE = """
     WITH matches AS (
         SELECT id, created_at AS sort_value FROM registry.organization
-        WHERE registry.name_grams(name) @> $1::text[]
+        WHERE registry.organization_search_keys(name, status, registration)
+              @> ($1::text[] || ARRAY['status=' || $3, 'registration=' || $4])
           AND normalize(name, NFKC) ILIKE '%' || $2 || '%' ESCAPE '/'
           AND registration IN ($4) AND status IN ($3)
     )

@@ -93,19 +93,40 @@ def query_grams(text: str) -> list[str]:
     return sorted({lowered[i : i + 2] for i in range(len(lowered) - 1)})
 
 
-def name_matches(text: str) -> ColumnElement[bool]:
-    grams = type_coerce(func.registry.name_grams(Organization.name), ARRAY(Text))
+def name_matches(
+    text: str,
+    *,
+    statuses: Sequence[OrganizationStatus] = (),
+    registrations: Sequence[Registration] = (),
+) -> ColumnElement[bool]:
+    """Names containing `text`, case-insensitively, on their NFKC forms.
+
+    A single status or registration the caller also filters on is asked of the index
+    too (its keys hold them, migration 0119), so that the table reads only the
+    candidates that pass those filters; the caller's own conditions still decide.
+    """
+    keys = type_coerce(
+        func.registry.organization_search_keys(
+            Organization.name, Organization.status, Organization.registration
+        ),
+        ARRAY(Text),
+    )
+    wanted = query_grams(text)
+    if len(statuses) == 1:
+        wanted.append(f"status={statuses[0]!s}")
+    if len(registrations) == 1:
+        wanted.append(f"registration={registrations[0]!s}")
     # Candidates from the GIN index, then the exact, case-insensitive substring test, both
     # on the NFKC forms (migration 0113): the recheck reads only the candidates.
     folded = func.normalize(Organization.name, literal_column("NFKC"), type_=Text)
-    return grams.contains(query_grams(text)) & folded.icontains(searchable(text), autoescape=True)
+    return keys.contains(wanted) & folded.icontains(searchable(text), autoescape=True)
 
 
 def _where(filters: OrganizationFilters) -> list[ColumnElement[bool]]:
     f = filters
     conditions: list[ColumnElement[bool]] = []
     if f.name:
-        conditions.append(name_matches(f.name))
+        conditions.append(name_matches(f.name, statuses=f.statuses, registrations=f.registrations))
     if f.uscc_prefix:
         conditions.append(Organization.uscc.startswith(f.uscc_prefix.upper(), autoescape=True))
     if f.filing_number:

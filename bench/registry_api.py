@@ -8,7 +8,7 @@ a keep-alive HTTP/1.1 client on raw asyncio streams (far lighter than httpx, so 
 client is not what is measured) keeps `--concurrency` requests in flight for
 `--duration` seconds per scenario. Ceiling, in the same run against the same data: a
 bare asyncpg pool of the same size running the SQL each endpoint runs (one query for
-GET, the page with its window count for the search, the grouping sets over the tally
+GET, the matches counted and the page read for the search, the grouping sets over the tally
 for the statistics). Floors: `/healthz` of the registry, and the same GET behind a bare
 ASGI callable and behind a FastAPI route with nothing else (bench/_bare_get.py).
 """
@@ -40,15 +40,24 @@ from shared.db import plain_dsn
 Request = Callable[[random.Random], str]
 Query = Callable[[asyncpg.Connection, random.Random], Awaitable[Any]]
 
-_SEARCH_WHERE = (
-    "registry.name_grams(name) @> $1::text[] AND name ILIKE '%' || $2 || '%'"
-    " AND status = ANY($3::varchar[]) AND registration = ANY($4::varchar[])"
-)
-# The endpoint's one statement: the page and, by a window count, the exact total.
-_SEARCH_PAGE = (
-    f"SELECT *, count(*) OVER () FROM registry.organization WHERE {_SEARCH_WHERE}"  # noqa: S608
-    " ORDER BY created_at DESC, id LIMIT 20"
-)
+# The endpoint's one statement (`repository._name_page`): candidates from the GIN
+# index of bigrams, status and registration (migration 0119), the LIKE recheck on the
+# NFKC form, the narrow matches counted and sorted, the page's 20 rows read by id.
+_SEARCH_PAGE = """
+    WITH matches AS (
+        SELECT id, created_at AS sort_value FROM registry.organization
+        WHERE registry.organization_search_keys(name, status, registration)
+              @> ($1::text[] || ARRAY['status=' || $3, 'registration=' || $4])
+          AND normalize(name, NFKC) ILIKE '%' || $2 || '%' ESCAPE '/'
+          AND registration IN ($4) AND status IN ($3)
+    )
+    SELECT o.*, (SELECT count(*) FROM matches)
+    FROM registry.organization AS o
+    JOIN (SELECT id, sort_value FROM matches
+          ORDER BY sort_value DESC NULLS LAST, id DESC LIMIT 20 OFFSET 0) AS paged
+      ON paged.id = o.id
+    ORDER BY paged.sort_value DESC NULLS LAST, paged.id DESC
+"""
 # What the endpoint runs for the bureau: the grouping sets over the trigger-kept tally.
 _STATS_SQL = """
     SELECT registration, kind, category, status, street_code, evaluation_grade,
@@ -234,7 +243,7 @@ async def run(rows: int, duration: float, concurrency: int) -> dict[str, Any]:
 
             async def search_sql(connection: asyncpg.Connection, rng: random.Random) -> None:
                 term = _search_term(rng, names)
-                args = (query_grams(term), term, ["active"], ["registered"])
+                args = (query_grams(term), term, "active", "registered")
                 await connection.fetch(_SEARCH_PAGE, *args)
 
             async def stats_sql(connection: asyncpg.Connection, rng: random.Random) -> None:

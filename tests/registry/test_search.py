@@ -152,6 +152,35 @@ class TestFilters:
             active["name"]
         ]
 
+    async def test_name_with_one_status_and_registration_follows_changes(
+        self, registry: httpx.AsyncClient, auth: Auth
+    ) -> None:
+        # One status and one registration are asked of the name index too (migration
+        # 0119): its keys must follow a status change, for a one-character term as well
+        # (龘 is in no other test's names).
+        mark = token()
+        bureau = auth("civil_affairs")
+        kept = await created(registry, bureau, registered_org(name=f"{mark}丙"))
+        moved = await created(registry, bureau, registered_org(name=f"{mark}龘"))
+        filed = await created(registry, bureau, filed_org(name=f"{mark}戊"))
+        response = await registry.post(
+            f"{ORGS}/{moved['id']}/status",
+            json={"status": "abnormal", "reason": "失联"},
+            headers=bureau,
+        )
+        assert response.status_code == 200, response.text
+        one = {"status": "active", "registration": "registered"}
+        assert names(await search(registry, auth, name=mark, **one)) == [kept["name"]]
+        assert names(await search(registry, auth, name="龘", **one)) == []
+        abnormal = {"status": "abnormal", "registration": "registered"}
+        assert names(await search(registry, auth, name="龘", **abnormal)) == [moved["name"]]
+        both = await search(
+            registry, auth, name=mark, status=["active", "abnormal"], registration="registered"
+        )
+        assert sorted(names(both)) == sorted([kept["name"], moved["name"]])
+        filed_only = await search(registry, auth, name=mark, registration="filed")
+        assert names(filed_only) == [filed["name"]]
+
     async def test_inspection_result_of_a_year(
         self, registry: httpx.AsyncClient, auth: Auth
     ) -> None:
@@ -276,7 +305,7 @@ class TestIndex:
         [row] = await large_register.fetch(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
         plan = json.loads(row[0])[0]["Plan"]
         indexes = {node.get("Index Name") for node in _plan_nodes(plan)}
-        assert "ix_organization_name_grams" in indexes, plan
+        assert "ix_organization_search_keys" in indexes, plan
         found = sorted(r["name"] for r in await large_register.fetch(sql))
         conditions = ["name LIKE '%' || $1 || '%'"]
         args: list[Any] = [text]

@@ -117,12 +117,15 @@ class OrganizationTally(Base):
 
 # Name substring search on plain PostgreSQL (no pg_trgm): `registry.name_grams(name)` is
 # the set of the lower-cased NFKC name's characters and character bigrams (migrations
-# 0002, 0113: full-width brackets and digits fold to ASCII).
-# `name_grams(name) @> grams(query)` finds candidates through this GIN index; a LIKE
+# 0002, 0113: full-width brackets and digits fold to ASCII);
+# `registry.organization_search_keys` adds `status=…` and `registration=…` (0119).
+# `keys @> grams(query) [+ filters]` finds candidates through this GIN index; a LIKE
 # rechecks them. Bigrams suit CJK names, where a "word" is one or two characters.
 Index(
-    "ix_organization_name_grams",
-    func.registry.name_grams(Organization.name),
+    "ix_organization_search_keys",
+    func.registry.organization_search_keys(
+        Organization.name, Organization.status, Organization.registration
+    ),
     postgresql_using="gin",
 )
 # USCC prefix search whatever the database collation (a plain btree serves LIKE 'x%'

@@ -93,19 +93,40 @@ def query_grams(text: str) -> list[str]:
     return sorted({lowered[i : i + 2] for i in range(len(lowered) - 1)})
 
 
-def name_matches(text: str) -> ColumnElement[bool]:
-    grams = type_coerce(func.registry.name_grams(Organization.name), ARRAY(Text))
+def name_matches(
+    text: str,
+    *,
+    statuses: Sequence[OrganizationStatus] = (),
+    registrations: Sequence[Registration] = (),
+) -> ColumnElement[bool]:
+    """Names containing `text`, case-insensitively, on their NFKC forms.
+
+    A single status or registration the caller also filters on is asked of the index
+    too (its keys hold them, migration 0119), so that the table reads only the
+    candidates that pass those filters; the caller's own conditions still decide.
+    """
+    keys = type_coerce(
+        func.registry.organization_search_keys(
+            Organization.name, Organization.status, Organization.registration
+        ),
+        ARRAY(Text),
+    )
+    wanted = query_grams(text)
+    if len(statuses) == 1:
+        wanted.append(f"status={statuses[0]!s}")
+    if len(registrations) == 1:
+        wanted.append(f"registration={registrations[0]!s}")
     # Candidates from the GIN index, then the exact, case-insensitive substring test, both
     # on the NFKC forms (migration 0113): the recheck reads only the candidates.
     folded = func.normalize(Organization.name, literal_column("NFKC"), type_=Text)
-    return grams.contains(query_grams(text)) & folded.icontains(searchable(text), autoescape=True)
+    return keys.contains(wanted) & folded.icontains(searchable(text), autoescape=True)
 
 
 def _where(filters: OrganizationFilters) -> list[ColumnElement[bool]]:
     f = filters
     conditions: list[ColumnElement[bool]] = []
     if f.name:
-        conditions.append(name_matches(f.name))
+        conditions.append(name_matches(f.name, statuses=f.statuses, registrations=f.registrations))
     if f.uscc_prefix:
         conditions.append(Organization.uscc.startswith(f.uscc_prefix.upper(), autoescape=True))
     if f.filing_number:
@@ -201,6 +222,49 @@ async def read_visible(
     )
 
 
+def _name_page(
+    principal: Principal, filters: OrganizationFilters, sort: SortKey, page: PageParams
+) -> Select[Any]:
+    """A name search's page and exact total in one statement, reading each match once.
+
+    The bigram index yields candidates that only the LIKE recheck can confirm, so both
+    the page and the total must read every candidate from the table. The matches are
+    kept narrow (id and sort key, a CTE PostgreSQL materialises once as it is read
+    twice): the total counts them and the page sorts them; only the page's rows are then
+    read whole, by primary key. A window count over `SELECT *` instead carried every
+    whole matching row through the window and the sort (see bench/README.md).
+    """
+    descending = sort.value.startswith("-")
+    column = _SORT_COLUMNS[sort.value.lstrip("-")]
+    matches = (
+        select(Organization.id, column.label("sort_value"))
+        .where(visible_to(principal), *_where(filters))
+        .cte("matches")
+    )
+
+    def order(source: Any) -> list[Any]:
+        # As `ordered`: nulls last, the id breaking ties.
+        key = source.c.sort_value
+        return [
+            key.desc().nulls_last() if descending else key.asc().nulls_last(),
+            source.c.id.desc() if descending else source.c.id,
+        ]
+
+    paged = (
+        select(matches.c.id, matches.c.sort_value)
+        .order_by(*order(matches))
+        .offset(page.offset)
+        .limit(page.page_size)
+        .subquery("paged")
+    )
+    total = select(func.count()).select_from(matches).scalar_subquery()
+    return (
+        select(Organization, total)
+        .join(paged, paged.c.id == Organization.id)
+        .order_by(*order(paged))
+    )
+
+
 async def search(
     session: AsyncSession,
     *,
@@ -211,11 +275,7 @@ async def search(
 ) -> tuple[Sequence[Organization], int]:
     query = filtered(principal, filters)
     if filters.name:
-        # A name search finds its candidates through the bigram index, then must read
-        # each of them (the LIKE recheck): one pass with a window count reads them once,
-        # where a count query and a page query would read them twice.
-        paged: Select[Any] = ordered(query.add_columns(func.count().over()), sort)
-        result = (await session.execute(paged.offset(page.offset).limit(page.page_size))).all()
+        result = (await session.execute(_name_page(principal, filters, sort, page))).all()
         if result:
             return [row[0] for row in result], int(result[0][1])
         if page.offset == 0:

@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from typing import IO, Any
 from xml.etree.ElementTree import ParseError
 
-from openpyxl import load_workbook
-
 from services.registry.config import get_registry_settings
 from services.registry.transfer.columns import EXPORTED
+from services.registry.transfer.xlsx_rows import FirstSheet, sheet_values
 from shared.errors import FieldError, PayloadTooLarge, ProblemError, Unprocessable
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -209,24 +208,21 @@ def _check_rows(part: IO[bytes], limits: Limits) -> None:
 def _read_xlsx(source: IO[bytes], limits: Limits) -> Table:
     _check_archive(source, limits)
     try:
-        workbook = load_workbook(source, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError) as exc:
+        sheet = FirstSheet(source)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError, IndexError) as exc:
         raise _unreadable(f"Not a readable .xlsx workbook ({type(exc).__name__})") from None
     try:
-        return _first_sheet(workbook, limits)
+        return _first_sheet(sheet, limits)
     except (IndexError, ParseError) as exc:
         raise _unreadable(f"Not a readable .xlsx workbook ({type(exc).__name__})") from None
     finally:
-        workbook.close()
+        sheet.close()
 
 
-def _first_sheet(workbook: Any, limits: Limits) -> Table:
-    sheet = workbook.worksheets[0]
-    # The extent a sheet declares (<dimension ref="A1:XFD1048576"/>) would have the
-    # reader pad every row to it and add empty rows up to it: only what is there counts.
-    sheet.reset_dimensions()
-    # One column past the limit, to tell a header that goes on.
-    lines = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1)
+def _first_sheet(sheet: FirstSheet, limits: Limits) -> Table:
+    # One column past the limit, to tell a header that goes on. The extent a sheet
+    # declares (<dimension ref="A1:XFD1048576"/>) is ignored: only what is there counts.
+    lines = sheet_values(sheet, MAX_COLUMNS + 1)
     first = next(lines, None)
     if first is None:
         raise _unreadable("The first sheet is empty")

@@ -119,6 +119,11 @@ def _numbered(lines: Iterable[Sequence[Any]], max_rows: int) -> list[tuple[int, 
         if number - 1 > max_rows:
             raise _too_many_rows(max_rows)
         cells = list(values[:MAX_COLUMNS])
+        # A worksheet row comes padded to the widest one read: the empty cells at its
+        # end read as missing ones do, and a register of them would cost a list of a
+        # hundred entries per row.
+        while cells and cells[-1] is None:
+            cells.pop()
         if not _blank(cells):
             rows.append((number, cells))
     return rows

@@ -9,7 +9,14 @@ process as in `make run`, `POST /api/v1/organizations/import`:
 2. the same file again with one column changed in every row (the upsert/update path);
 3. `--rows` other new organizations from an XLSX file (openpyxl reading dominates).
 Ceiling, in the same run: COPY of the same rows into the same table with asyncpg, with
-no validation, history or events.
+no validation, history or events, measured before and after the imports and averaged
+(load drifting during the run biases neither side). Each import's ratio is its rows/s
+over the ceiling's.
+
+The registry's start-up sweeps (annual-report deadlines, grade expiry) are run once
+here before the server starts: on a freshly loaded register the first sweep marks
+every non-filer, seconds of row locks and tally updates that would otherwise land on
+whichever figure runs first (it once made the bare COPY ten times slower).
 """
 
 from __future__ import annotations
@@ -38,14 +45,16 @@ from services.registry.demo import (
     iter_organizations,
 )
 from services.registry.enums import OrganizationKind
+from services.registry.grades import expiry
+from services.registry.inspections import deadlines
 from services.registry.organizations.uscc import make_uscc
 from services.registry.transfer.columns import IMPORTED, cell_value
 from shared.auth import Role, mint_token
-from shared.db import plain_dsn
+from shared.db import database, plain_dsn
 
 CODES = [column.code for column in IMPORTED]
 # Serials of the imported codes: above the generated register's, below the registry's own.
-_SERIAL_BASE = {"csv": 600_000, "xlsx": 800_000}
+_SERIAL_BASE = {"csv": 600_000, "xlsx": 800_000, "ceiling": 400_000}
 
 
 def _rows(count: int, *, seed: int, label: str) -> list[dict[str, Any]]:
@@ -112,6 +121,13 @@ async def _post(client: httpx.AsyncClient, name: str, data: bytes) -> dict[str, 
     }
 
 
+async def _settle_sweeps() -> None:
+    """The server's start-up sweeps, done beforehand so that they find nothing to do."""
+    await deadlines._sweep_once()
+    await expiry._sweep_once()
+    await database.dispose()
+
+
 async def _ceiling(dsn: str, rows: list[dict[str, Any]]) -> float:
     connection = await asyncpg.connect(dsn)
     try:
@@ -133,6 +149,7 @@ async def run(rows: int, existing: int, xlsx: bool) -> dict[str, Any]:
         await copy_organizations(connection, iter_organizations(random.Random(1), filed=existing))
         await connection.execute("VACUUM ANALYZE registry.organization")
         await connection.close()
+        await _settle_sweeps()
         port = free_port()
         server = ManagedProcess(
             "registry",
@@ -160,7 +177,11 @@ async def run(rows: int, existing: int, xlsx: bool) -> dict[str, Any]:
                 )
                 memory.idle()
                 new = _rows(rows, seed=2, label="csv")
-                results["ceiling_copy_s"] = round(await _ceiling(dsn, new), 2)
+                # Rows of the same shape as the imported ones, under other keys: a rolled-back
+                # COPY of the imported rows themselves would leave their keys as dead index
+                # entries for the import to step over.
+                bare = _rows(rows, seed=4, label="ceiling")
+                ceiling_before = await _ceiling(dsn, bare)
                 with memory.under_load():
                     results["csv_new"] = await _post(client, "new.csv", _csv(new))
                 for row in new:
@@ -171,16 +192,28 @@ async def run(rows: int, existing: int, xlsx: bool) -> dict[str, Any]:
                     other = _rows(rows, seed=3, label="xlsx")
                     with memory.under_load():
                         results["xlsx_new"] = await _post(client, "new.xlsx", _xlsx(other))
+                ceiling_after = await _ceiling(dsn, bare)
+            results["ceiling_copy_s"] = round((ceiling_before + ceiling_after) / 2, 2)
+            results["ceiling_copy_runs_s"] = [round(ceiling_before, 2), round(ceiling_after, 2)]
+            results["ceiling_rows_per_s"] = round(rows / results["ceiling_copy_s"])
             results["rss"] = memory.report()
         finally:
             server.stop()
-    csv_seconds = results["csv_new"]["seconds"]
+    ceiling = results["ceiling_copy_s"]
+    ratios = {
+        f"ratio_{name}_vs_bare_copy": round(ceiling / results[name]["seconds"], 3)
+        for name in ("csv_new", "csv_update", "xlsx_new")
+        if name in results
+    }
     return {
         "benchmark": "registry import through the API (validation, COPY, history, events)",
         "rows": rows,
         "existing_rows": existing,
         **results,
-        "ratio_csv_vs_bare_copy": round(results["ceiling_copy_s"] / csv_seconds, 3),
+        **ratios,
+        "peak_rss_mb": max(
+            (entry["under_load_mb"] for entry in results["rss"].values()), default=None
+        ),
         "machine": machine(),
     }
 

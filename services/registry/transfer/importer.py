@@ -288,6 +288,9 @@ async def plan(session: AsyncSession, *, principal: Principal, table: Table) -> 
     result = Plan(total_rows=len(table.rows))
     # A file's rows cost seconds of validation: in a thread, other requests are served.
     rows, present = await asyncio.to_thread(_checked_rows, result, table, principal)
+    # The file's cells are read: let them go before the register is read and written
+    # (the caller passes the table on without keeping it).
+    del table
     if not rows:
         return result
     existing = await _existing(session, [_key(values) for _, values, _ in rows])
@@ -323,7 +326,9 @@ async def plan(session: AsyncSession, *, principal: Principal, table: Table) -> 
                     )
                 )
                 continue
-            result.creates.append({**values, "id": uuid.uuid4(), "row": number})
+            # The row's own dict, not a copy: a copy per row was a second register in memory.
+            values.update(id=uuid.uuid4(), row=number)
+            result.creates.append(values)
             continue
         _plan_update(result, number, values, masked, match, present, principal)
     return result

@@ -109,8 +109,12 @@ async def import_organizations(
     """
     # Reading is CPU work, seconds for a large file: in a thread, the event loop keeps
     # serving other requests. The upload is spooled to a file, read as a stream.
-    table = await asyncio.to_thread(read_table, file.file, Limits.from_settings())
-    plan = await importer.plan(session, principal=principal, table=table)
+    # The table is not kept here: the plan lets its cells go once they are checked.
+    plan = await importer.plan(
+        session,
+        principal=principal,
+        table=await asyncio.to_thread(read_table, file.file, Limits.from_settings()),
+    )
     header_broken = any(issue.row == 1 for issue in plan.issues)
     if plan.issue_count and (all_or_nothing or header_broken):
         listed = "" if plan.issue_count == len(plan.issues) else f" ({len(plan.issues)} listed)"

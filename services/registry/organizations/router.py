@@ -21,7 +21,7 @@ from services.registry.organizations.schemas import (
 )
 from services.registry.standing import service as standing
 from shared.app import API_PREFIX
-from shared.auth import CurrentPrincipal, Principal, allow
+from shared.auth import CurrentPrincipal, allow
 from shared.concurrency import IfMatch, require_version, set_etag
 from shared.db import ReadsDep, SessionDep
 from shared.errors import problem_responses
@@ -98,10 +98,10 @@ async def organization_stats(session: SessionDep, principal: CurrentPrincipal) -
 async def get_organization(
     organization_id: uuid.UUID,
     reads: ReadsDep,
-    # The role gate hands over the principal it admitted: declared once rather than as
-    # a route dependency and a parameter, FastAPI walks the token's dependencies once a
-    # request (a tenth of this hot read's CPU). Same gate, same OpenAPI.
-    principal: Annotated[Principal, allow(*ANYONE)],
+    # Any authenticated role may ask (scope then narrows what it sees), so no role gate:
+    # it could refuse no one, and FastAPI would walk the token's dependencies again for
+    # it on every request. The OpenAPI still says every role (`x-roles`).
+    principal: CurrentPrincipal,
     response: Response,
 ) -> OrganizationOut:
     """One organization, with its ETag for a later update."""

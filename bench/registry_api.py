@@ -203,7 +203,9 @@ async def _populate(dsn: str, rows: int) -> tuple[list[str], list[str]]:
     return [r["id"] for r in sample], [r["name"] for r in sample]
 
 
-async def run(rows: int, duration: float, concurrency: int) -> dict[str, Any]:
+async def run(
+    rows: int, duration: float, concurrency: int, only: str | None = None
+) -> dict[str, Any]:
     async with scratch_environment("registry_api") as env:
         dsn = plain_dsn(env.database_url)
         ids, names = await _populate(dsn, rows)
@@ -254,6 +256,8 @@ async def run(rows: int, duration: float, concurrency: int) -> dict[str, Any]:
                 ("search_name_two_filters", search, search_sql, duration),
                 ("stats", lambda rng: "/api/v1/organizations/stats", stats_sql, duration),
             ]
+            if only == "get_by_id":  # --only: GET by id and its floors, not search or stats
+                scenarios = scenarios[:1]
             with memory.under_load():
                 for name, request, query, seconds in scenarios:
                     print(f"-- {name}", file=sys.stderr)
@@ -336,8 +340,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per scenario")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--only", choices=["get_by_id"], help="run only these scenarios")
     args = parser.parse_args(argv)
-    return asyncio.run(run(args.rows, args.duration, args.concurrency))
+    return asyncio.run(run(args.rows, args.duration, args.concurrency, args.only))
 
 
 if __name__ == "__main__":

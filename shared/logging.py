@@ -69,8 +69,31 @@ _DATA_BEARING: tuple[type[BaseException], ...] = (
 _POSTGRES_NAMES = ("schema_name", "table_name", "column_name", "constraint_name", "data_type_name")
 
 
+# Every line is redacted, so each pattern is first screened by something it cannot match
+# without and that is cheaper to search for (a literal start, or seven digits in a row,
+# `\d` as in the patterns, any script's digits): a few µs a line instead of ~20. The
+# bearer, JWT and whsec_ patterns start with a literal already.
+_SEVEN_DIGITS = re.compile(r"\d{7}")
+_SCREENS: list[re.Pattern[str] | None] = [
+    None,
+    None,
+    None,
+    _SEVEN_DIGITS,  # the ID number's 17 digits
+    re.compile(r"1[3-9]\d"),  # a mobile number's start
+    _SEVEN_DIGITS,  # the landline's 7-8 digits after the area code
+]
+
+
 def redact(text: str) -> str:
-    for pattern, replacement in _SENSITIVE:
+    seven_digits: bool | None = None
+    for (pattern, replacement), screen in zip(_SENSITIVE, _SCREENS, strict=True):
+        if screen is _SEVEN_DIGITS:
+            if seven_digits is None:
+                seven_digits = _SEVEN_DIGITS.search(text) is not None
+            if not seven_digits:
+                continue
+        elif screen is not None and screen.search(text) is None:
+            continue
         text = pattern.sub(replacement, text)
     return text
 

@@ -23,21 +23,39 @@ from shared.request_context import REQUEST_ID_HEADER, set_request_id
 logger = logging.getLogger("sanshe.http")
 
 
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
+_REQUEST_ID_NAME = REQUEST_ID_HEADER.encode()
+# Operational probes: measured, never logged (they would drown the access log).
+_UNLOGGED = frozenset({"/healthz", "/readyz", "/metrics"})
+_INFO = logging.INFO
+
+
 class RequestContextMiddleware:
-    """Binds the request id, echoes it in the response, logs and measures the request."""
+    """Binds the request id, echoes it in the response, logs and measures the request.
+
+    It runs on every request, so it does the least it can there: the labelled metric
+    children are looked up once per (method, route, status) and kept, and the access
+    record goes straight to the handlers (`Logger.info` would look for the caller's
+    frame, which no formatter here prints).
+    """
 
     def __init__(self, app: ASGIApp, *, service: str) -> None:
         self.app = app
         self.service = service
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers", []))
-        request_id = set_request_id(
-            headers.get(REQUEST_ID_HEADER.lower().encode(), b"").decode("latin-1")
-        )
+        given = b""
+        for name, value in scope.get("headers", ()):
+            # The last one wins, as in the dict the headers were once read into.
+            if name == _REQUEST_ID_KEY:
+                given = value
+        request_id = set_request_id(given.decode("latin-1"))
+        echoed = (_REQUEST_ID_NAME, request_id.encode())
         started = time.perf_counter()
         status = 500
 
@@ -45,32 +63,45 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                message.setdefault("headers", [])
-                message["headers"] = [
-                    *message["headers"],
-                    (REQUEST_ID_HEADER.encode(), request_id.encode()),
-                ]
+                message["headers"] = [*message.get("headers", ()), echoed]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            method = scope["method"]
-            metrics.http_requests.labels(self.service, method, template, str(status)).inc()
-            metrics.http_latency.labels(self.service, method, template).observe(elapsed)
-            if template not in ("/healthz", "/readyz", "/metrics"):
-                logger.info(
-                    "request",
-                    extra={
-                        "method": method,
-                        "route": template,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                    },
-                )
+            self._record(scope, status, time.perf_counter() - started)
+
+    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        method = scope["method"]
+        counter = self._counters.get((method, template, status))
+        if counter is None:
+            counter = metrics.http_requests.labels(self.service, method, template, str(status))
+            self._counters[(method, template, status)] = counter
+        histogram = self._histograms.get((method, template))
+        if histogram is None:
+            histogram = metrics.http_latency.labels(self.service, method, template)
+            self._histograms[(method, template)] = histogram
+        counter.inc()
+        histogram.observe(elapsed)
+        if template not in _UNLOGGED and logger.isEnabledFor(_INFO):
+            record = logger.makeRecord(
+                logger.name,
+                _INFO,
+                __file__,
+                0,
+                "request",
+                (),
+                None,
+                extra={
+                    "method": method,
+                    "route": template,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
+            logger.handle(record)
 
 
 class BodyTooLarge(HTTPException):
@@ -99,9 +130,19 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
+        declared = None
+        chunked = False
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, receive, send)
+            return
+        if not chunked and (declared is None or declared == b"0"):
+            # No body (most GETs): nothing to count, so no wrapper to pay for.
+            await self.app(scope, receive, send)
             return
         received = 0
 

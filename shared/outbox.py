@@ -245,23 +245,20 @@ class OutboxRelay:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
+            # One UPDATE per outcome for the whole batch, not one per row: a batch of 200
+            # was 200 round trips inside the claim's transaction.
+            confirmed: list[uuid.UUID] = []
+            pending: list[uuid.UUID] = []
+            published: list[uuid.UUID] = []
             for row in rows:
                 if row.published_at is not None:
                     state = await self._job_state(str(row.id))
                     if state == "confirmed":
-                        await session.execute(
-                            update(outbox)
-                            .where(outbox.c.id == row.id)
-                            .values(confirmed_at=utcnow())
-                        )
+                        confirmed.append(row.id)
                         continue
                     if state == "pending":
                         # Still queued, running, or failed with its result kept: look again later.
-                        await session.execute(
-                            update(outbox)
-                            .where(outbox.c.id == row.id)
-                            .values(published_at=utcnow())
-                        )
+                        pending.append(row.id)
                         continue
                     logger.warning(
                         "outbox event lost by the queue, publishing again",
@@ -272,12 +269,23 @@ class OutboxRelay:
                     envelope_of(row, self.source).model_dump(mode="json"),
                     _job_id=str(row.id),
                 )
+                published.append(row.id)
+            now = utcnow()
+            if confirmed:
+                await session.execute(
+                    update(outbox).where(outbox.c.id.in_(confirmed)).values(confirmed_at=now)
+                )
+            if pending:
+                await session.execute(
+                    update(outbox).where(outbox.c.id.in_(pending)).values(published_at=now)
+                )
+            if published:
                 await session.execute(
                     update(outbox)
-                    .where(outbox.c.id == row.id)
-                    .values(published_at=utcnow(), publish_count=outbox.c.publish_count + 1)
+                    .where(outbox.c.id.in_(published))
+                    .values(published_at=now, publish_count=outbox.c.publish_count + 1)
                 )
-                enqueued += 1
+            enqueued = len(published)
         return enqueued
 
     async def _job_state(self, job_id: str) -> str:

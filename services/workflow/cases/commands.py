@@ -38,6 +38,8 @@ from services.workflow.cases.schemas import (
 from services.workflow.cases.transitions import (
     SYSTEM,
     emit,
+    emit_data,
+    event_data,
     lock_case,
     lock_command,
     move,
@@ -271,7 +273,10 @@ async def precheck(session: AsyncSession, *, case_id: uuid.UUID) -> CaseState:
     case.accepted_at = case.accepted_at or now
     await _start_pending_clock(session, case, content)
     notify_applicant(session, case)
-    await emit(session, case, "case.accepted")
+    # Both events are recorded after one flush of the case, its trail, the message and
+    # the tasks (an event recorded in between would flush the case twice); the first
+    # keeps the payload of the state it announces.
+    accepted = event_data(case)
     move(session, case, CaseState.in_joint_review, actor=SYSTEM)
     existing = set() if first_acceptance else await repository.task_departments(session, case.id)
     departments = content.review_departments(case.subject_department)
@@ -282,6 +287,7 @@ async def precheck(session: AsyncSession, *, case_id: uuid.UUID) -> CaseState:
         if department not in existing
     )
     await session.flush()
+    await emit_data(session, case, "case.accepted", accepted)
     await emit(session, case, "case.review_started", departments=departments)
     return case.state
 

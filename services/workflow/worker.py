@@ -64,13 +64,21 @@ async def startup(ctx: dict[str, Any]) -> None:
     await serve_worker_metrics(ctx)
 
 
+def _note_activity(ctx: dict[str, Any]) -> None:
+    # The periodic sweeps (arq names a unique cron job "<name>:<ms>") are not traffic:
+    # counted, the sync's one-second sweep alone would keep the poll fast for ever.
+    job_id = str(ctx.get("job_id", ""))
+    if not job_id.startswith(_PERIODIC):
+        _poll.activity()
+
+
 async def job_started(ctx: dict[str, Any]) -> None:
-    _poll.activity()
+    _note_activity(ctx)
     await count_job_start(ctx)
 
 
 async def job_ended(ctx: dict[str, Any]) -> None:
-    _poll.activity()
+    _note_activity(ctx)
     await count_job_end(ctx)
 
 
@@ -123,3 +131,6 @@ class WorkerSettings:
     on_shutdown = shutdown
     on_job_start = job_started
     on_job_end = job_ended
+
+
+_PERIODIC = tuple(f"{c.name}:" for c in WorkerSettings.cron_jobs)

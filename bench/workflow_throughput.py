@@ -105,10 +105,10 @@ async def _ceiling(jobs: int, log_dir: str, memory: MemoryWatch) -> float:
 
 
 async def _relay_forever(queue: Any) -> None:
+    # As the workflow API runs it: woken by this process's commits (the submits), polling
+    # every OUTBOX_RELAY_INTERVAL_SECONDS for the worker's events.
     relay = OutboxRelay(database=database, outbox=infra.outbox, queue=queue, source="workflow")
-    while True:
-        if not await relay.run_once():
-            await asyncio.sleep(0.01)
+    await relay.run_forever()
 
 
 async def _submit(count: int) -> list[uuid.UUID]:

@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from arq import ArqRedis, create_pool
+from arq import worker as arq_worker
 from arq.connections import RedisSettings
 from pydantic import BaseModel, Field
 
@@ -102,3 +104,43 @@ async def repeat(
         except Exception:
             logger.exception(failure)
         await asyncio.sleep(interval)
+
+
+class AdaptivePoll:
+    """arq's poll loop, fast while jobs flow and backing off when the queue stays empty.
+
+    arq polls its queue every `poll_delay` (one ZRANGEBYSCORE, its abort check and its
+    heart beat each time), busy or not: at the 50 ms that keeps jobs flowing, an idle
+    worker wakes 20 times a second for nothing. Here the delay is `poll_delay` while a
+    job started or ended within `busy_for` seconds, then doubles at each empty poll up
+    to `idle_delay`, so the first job after a quiet spell waits at most that long.
+    `install` swaps it in for `arq.worker.poll`, which `Worker.main` calls after the
+    worker's `on_startup`; the cron look-ahead (at least one second) is not shortened.
+    """
+
+    def __init__(self, *, idle_delay: float = 0.5, busy_for: float = 1.0) -> None:
+        self.idle_delay = idle_delay
+        self.busy_for = busy_for
+        self._last_activity = 0.0
+
+    def activity(self) -> None:
+        """A job started or ended: poll at full speed again."""
+        self._last_activity = time.monotonic()
+
+    def next_delay(self, current: float, fast: float) -> float:
+        if time.monotonic() - self._last_activity < self.busy_for:
+            return fast
+        return min(self.idle_delay, max(current, fast) * 2)
+
+    async def poll(self, step: float = 0.5) -> AsyncGenerator[float, None]:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        delay = step
+        while True:
+            before = loop.time()
+            yield before - start
+            delay = self.next_delay(delay, step)
+            await asyncio.sleep(max(0.0, delay - (loop.time() - before)))
+
+    def install(self) -> None:
+        arq_worker.poll = self.poll  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ the event id in their inbox in the same transaction as their effect.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -42,9 +43,11 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from shared.db import Database, TimestampTZ, utcnow
 from shared.interservice import INTERNAL_EVENT_TYPES
@@ -145,6 +148,7 @@ async def record_event(
         .scalar_subquery()
     )
     event_id = uuid.uuid4()
+    _wake_relays_after_commit(session)
     await session.execute(
         insert(outbox).values(
             id=event_id,
@@ -158,6 +162,32 @@ async def record_event(
         )
     )
     return event_id
+
+
+# The relays running in this process (one per service app), each with the loop it runs
+# on. A commit that wrote an outbox event wakes them at once instead of leaving the
+# event for their next poll: the relay hop costs no poll interval for events written in
+# the relay's own process, and the poll is only the fallback for other processes' events.
+_relay_wakeups: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+
+
+def _wake_relays_after_commit(session: AsyncSession) -> None:
+    sync_session = session.sync_session
+    if not _relay_wakeups or sync_session.info.get("outbox_wake"):
+        return
+    sync_session.info["outbox_wake"] = True
+
+    def after_commit(_: Session) -> None:
+        sync_session.info.pop("outbox_wake", None)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        for relay_loop, wakeup in list(_relay_wakeups):
+            if relay_loop is loop:
+                wakeup.set()
+
+    sa_event.listen(sync_session, "after_commit", after_commit, once=True)
 
 
 def envelope_of(row: Any, source: str) -> EventEnvelope:
@@ -215,23 +245,20 @@ class OutboxRelay:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
+            # One UPDATE per outcome for the whole batch, not one per row: a batch of 200
+            # was 200 round trips inside the claim's transaction.
+            confirmed: list[uuid.UUID] = []
+            pending: list[uuid.UUID] = []
+            published: list[uuid.UUID] = []
             for row in rows:
                 if row.published_at is not None:
                     state = await self._job_state(str(row.id))
                     if state == "confirmed":
-                        await session.execute(
-                            update(outbox)
-                            .where(outbox.c.id == row.id)
-                            .values(confirmed_at=utcnow())
-                        )
+                        confirmed.append(row.id)
                         continue
                     if state == "pending":
                         # Still queued, running, or failed with its result kept: look again later.
-                        await session.execute(
-                            update(outbox)
-                            .where(outbox.c.id == row.id)
-                            .values(published_at=utcnow())
-                        )
+                        pending.append(row.id)
                         continue
                     logger.warning(
                         "outbox event lost by the queue, publishing again",
@@ -242,12 +269,23 @@ class OutboxRelay:
                     envelope_of(row, self.source).model_dump(mode="json"),
                     _job_id=str(row.id),
                 )
+                published.append(row.id)
+            now = utcnow()
+            if confirmed:
+                await session.execute(
+                    update(outbox).where(outbox.c.id.in_(confirmed)).values(confirmed_at=now)
+                )
+            if pending:
+                await session.execute(
+                    update(outbox).where(outbox.c.id.in_(pending)).values(published_at=now)
+                )
+            if published:
                 await session.execute(
                     update(outbox)
-                    .where(outbox.c.id == row.id)
-                    .values(published_at=utcnow(), publish_count=outbox.c.publish_count + 1)
+                    .where(outbox.c.id.in_(published))
+                    .values(published_at=now, publish_count=outbox.c.publish_count + 1)
                 )
-                enqueued += 1
+            enqueued = len(published)
         return enqueued
 
     async def _job_state(self, job_id: str) -> str:
@@ -269,17 +307,28 @@ class OutboxRelay:
         return "pending"
 
     async def run_forever(self) -> None:
+        """Relay until cancelled: at once after a commit in this process wrote an event,
+        else every `outbox_relay_interval_seconds` (events of other processes)."""
         interval = self.settings.outbox_relay_interval_seconds
-        while True:
-            try:
-                published = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("outbox relay pass failed; retrying")
-                published = 0
-            if not published:
-                await asyncio.sleep(interval)
+        wakeup = asyncio.Event()
+        registration = (asyncio.get_running_loop(), wakeup)
+        _relay_wakeups.add(registration)
+        try:
+            while True:
+                # Cleared before the pass: a commit during it makes the next pass immediate.
+                wakeup.clear()
+                try:
+                    published = await self.run_once()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    logger.exception("outbox relay pass failed; retrying")
+                    published = 0
+                if not published:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wakeup.wait(), timeout=interval)
+        finally:
+            _relay_wakeups.discard(registration)
 
 
 async def claim_event(

@@ -16,8 +16,16 @@ from services.workflow.calendar.service import check_coverage, read_calendar_fil
 from services.workflow.config import get_workflow_settings
 from services.workflow.definitions.loader import load_case_definitions, read_definition_files
 from services.workflow.jobs import deliver_case_outcome, dispatch_event, sweep
+from services.workflow.sync import jobs as sync_jobs
 from shared.db import database, utcnow
-from shared.jobs import JobName, deserialize_job, every, redis_settings, serialize_job
+from shared.jobs import (
+    AdaptivePoll,
+    JobName,
+    deserialize_job,
+    every,
+    redis_settings,
+    serialize_job,
+)
 from shared.logging import configure_logging
 from shared.metrics import (
     count_job_end,
@@ -29,6 +37,9 @@ from shared.settings import get_settings
 
 _settings = get_settings()
 _workflow = get_workflow_settings()
+# Fast polls while jobs flow, slow ones when idle (see AdaptivePoll).
+_poll = AdaptivePoll(idle_delay=0.5)
+_poll.install()
 
 
 async def load_reference_data() -> None:
@@ -44,8 +55,31 @@ async def startup(ctx: dict[str, Any]) -> None:
     configure_logging("workflow-worker", level=_settings.log_level, json_logs=_settings.log_json)
     await load_reference_data()
     await sync.startup(ctx)
+    # arq hands each job a copy of this ctx: what a job caches in its copy is lost when it
+    # ends. The sync's pooled HTTP client is made here, once, so that every delivery job
+    # shares it instead of building one (and an SSL context, ~2 ms) per job; the sync's
+    # shutdown closes it.
+    sync_jobs.http_of(ctx)
     # This replica's own /healthz and /metrics (arq's health key is one per queue).
     await serve_worker_metrics(ctx)
+
+
+def _note_activity(ctx: dict[str, Any]) -> None:
+    # The periodic sweeps (arq names a unique cron job "<name>:<ms>") are not traffic:
+    # counted, the sync's one-second sweep alone would keep the poll fast for ever.
+    job_id = str(ctx.get("job_id", ""))
+    if not job_id.startswith(_PERIODIC):
+        _poll.activity()
+
+
+async def job_started(ctx: dict[str, Any]) -> None:
+    _note_activity(ctx)
+    await count_job_start(ctx)
+
+
+async def job_ended(ctx: dict[str, Any]) -> None:
+    _note_activity(ctx)
+    await count_job_end(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -81,8 +115,10 @@ class WorkerSettings:
     max_tries = _workflow.worker_max_tries
     # arq starts at most `max_jobs` jobs per poll and then sleeps `poll_delay` (0.5 s by
     # default) even when more are waiting: with jobs of tens of milliseconds that caps a
-    # worker near 20 jobs/s. Poll often instead; each poll is one ZRANGEBYSCORE. The
-    # running jobs stay within the database pool (pool size + overflow).
+    # worker near 20 jobs/s. Poll often while jobs flow; each poll is one ZRANGEBYSCORE.
+    # When the queue stays empty the delay backs off to half a second (AdaptivePoll), so
+    # an idle worker does not wake 20 times a second. The running jobs stay within the
+    # database pool (pool size + overflow).
     poll_delay = 0.05
     max_jobs = _settings.db_pool_size
     # A job of a killed worker becomes visible again once its in-progress mark expires
@@ -93,5 +129,8 @@ class WorkerSettings:
     health_check_interval = 10
     on_startup = startup
     on_shutdown = shutdown
-    on_job_start = count_job_start
-    on_job_end = count_job_end
+    on_job_start = job_started
+    on_job_end = job_ended
+
+
+_PERIODIC = tuple(f"{c.name}:" for c in WorkerSettings.cron_jobs)

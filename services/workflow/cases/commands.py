@@ -38,6 +38,8 @@ from services.workflow.cases.schemas import (
 from services.workflow.cases.transitions import (
     SYSTEM,
     emit,
+    emit_data,
+    event_data,
     lock_case,
     lock_command,
     move,
@@ -79,10 +81,19 @@ def content_of(definition: CaseDefinition) -> DefinitionContent:
     return DefinitionContent.model_validate(definition.content)
 
 
+# Stored definition versions are immutable (the loader refuses a changed one), so a
+# version's content, once read and validated, is kept for the process: a pre-check then
+# costs no query and no validation for it. A handful of versions exist; keyed by row id.
+_contents: dict[uuid.UUID, DefinitionContent] = {}
+
+
 async def definition_of(session: AsyncSession, case: ApprovalCase) -> DefinitionContent:
-    definition = await session.get(CaseDefinition, case.definition_id)
-    assert definition is not None  # a foreign key guarantees it
-    return content_of(definition)
+    content = _contents.get(case.definition_id)
+    if content is None:
+        definition = await session.get(CaseDefinition, case.definition_id)
+        assert definition is not None  # a foreign key guarantees it
+        content = _contents[case.definition_id] = content_of(definition)
+    return content
 
 
 def _authorize_submit(actor: Principal, data: CaseSubmit) -> str | None:
@@ -255,13 +266,19 @@ async def precheck(session: AsyncSession, *, case_id: uuid.UUID) -> CaseState:
             await _send_back(session, case, items, actor=SYSTEM, note=None, command_id=None)
         return case.state
     now = utcnow()
+    # Tasks are created only here, at acceptance: a case accepted for the first time has
+    # none to look up (a resubmitted one keeps those of its earlier review).
+    first_acceptance = case.accepted_at is None
     move(session, case, CaseState.accepted, actor=SYSTEM)
     case.accepted_at = case.accepted_at or now
     await _start_pending_clock(session, case, content)
     notify_applicant(session, case)
-    await emit(session, case, "case.accepted")
+    # Both events are recorded after one flush of the case, its trail, the message and
+    # the tasks (an event recorded in between would flush the case twice); the first
+    # keeps the payload of the state it announces.
+    accepted = event_data(case)
     move(session, case, CaseState.in_joint_review, actor=SYSTEM)
-    existing = await repository.task_departments(session, case.id)
+    existing = set() if first_acceptance else await repository.task_departments(session, case.id)
     departments = content.review_departments(case.subject_department)
     # All departments at once (部门联办): tasks are parallel, not a chain.
     session.add_all(
@@ -270,6 +287,7 @@ async def precheck(session: AsyncSession, *, case_id: uuid.UUID) -> CaseState:
         if department not in existing
     )
     await session.flush()
+    await emit_data(session, case, "case.accepted", accepted)
     await emit(session, case, "case.review_started", departments=departments)
     return case.state
 

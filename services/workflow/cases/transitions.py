@@ -124,19 +124,31 @@ def move(
     case.version += 1
 
 
+def event_data(case: ApprovalCase, **data: Any) -> dict[str, Any]:
+    """An event's payload as of now (the case's current state)."""
+    return {
+        "case_id": str(case.id),
+        "case_type": case.case_type,
+        "state": case.state.value,
+        "subject_service": case.subject_service,
+        "subject_id": case.subject_id,
+        **data,
+    }
+
+
 async def emit(session: AsyncSession, case: ApprovalCase, event_type: str, **data: Any) -> None:
+    await emit_data(session, case, event_type, event_data(case, **data))
+
+
+async def emit_data(
+    session: AsyncSession, case: ApprovalCase, event_type: str, data: dict[str, Any]
+) -> None:
+    """Record an event whose payload was taken earlier (`event_data`)."""
     await record_event(
         session,
         infra.outbox,
         event_type=event_type,
         subject_type="case",
         subject_id=case.id,
-        data={
-            "case_id": str(case.id),
-            "case_type": case.case_type,
-            "state": case.state.value,
-            "subject_service": case.subject_service,
-            "subject_id": case.subject_id,
-            **data,
-        },
+        data=data,
     )

@@ -167,8 +167,12 @@ async def record(
     report = Recorded()
     if not results:
         return report
+    attempts = WebhookAttempt.__table__
+    assert isinstance(attempts, Table)
+    # A Core executemany: one compiled statement, cached. The ORM's bulk insert of a list
+    # compiled a multi-row VALUES anew for every batch (a sixth of the worker's CPU).
     await session.execute(
-        insert(WebhookAttempt),
+        insert(attempts),
         [
             {
                 "delivery_id": r.job.delivery_id,

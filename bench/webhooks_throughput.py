@@ -213,6 +213,64 @@ async def _system(count: int, settings: SyncSettings) -> tuple[float, list[float
     return count / elapsed, latencies
 
 
+def _cpu_seconds() -> float:
+    """This process's user + system CPU time, from /proc (what the idle target counts)."""
+    with open("/proc/self/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _idle_share(seconds: float, *, with_sweep: bool) -> float:
+    """Share of one CPU an idle arq worker with the sync's jobs uses (sweep on or off).
+
+    arq's own poll delay is the worker's setting, not the sync's: the same in both runs,
+    so the difference between them is the sweep's cost.
+    """
+    pool = await create_queue()
+    worker = Worker(
+        functions=worker_functions,
+        cron_jobs=cron_jobs if with_sweep else [],
+        redis_pool=pool,
+        queue_name=get_settings().arq_queue_name,
+        ctx={"sync_settings": SyncSettings()},
+        on_startup=startup,
+        on_shutdown=sync_shutdown,
+        job_serializer=serialize_job,
+        job_deserializer=deserialize_job,
+        keep_result=0,
+        handle_signals=False,
+    )
+    running = asyncio.create_task(worker.main())
+    try:
+        await asyncio.sleep(5)  # startup, first sweep, connections opened
+        cpu, wall = _cpu_seconds(), time.monotonic()
+        await asyncio.sleep(seconds)
+        return (_cpu_seconds() - cpu) / (time.monotonic() - wall)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await worker.close()
+
+
+async def idle(seconds: float) -> dict[str, Any]:
+    async with scratch_environment("webhooks_idle"):
+        try:
+            bare = await _idle_share(seconds, with_sweep=False)
+            swept = await _idle_share(seconds, with_sweep=True)
+        finally:
+            await database.dispose()
+    return {
+        "benchmark": "webhooks: an idle worker's CPU with and without the sync's sweep",
+        "seconds": seconds,
+        "sweep_interval_s": SyncSettings().sweep_interval_seconds,
+        "worker_without_sweep_cpu_share": round(bare, 4),
+        "worker_with_sweep_cpu_share": round(swept, 4),
+        "sweep_cpu_share": round(swept - bare, 4),
+        "machine": machine(),
+    }
+
+
 RECEIVER = "webhook receiver"
 WORKER = "sync worker (in this benchmark's process)"
 
@@ -266,7 +324,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--concurrency", type=int, help="WEBHOOK_CONCURRENCY for this run")
     parser.add_argument("--parallel-jobs", type=int, help="WEBHOOK_PARALLEL_JOBS for this run")
     parser.add_argument("--batch", type=int, help="WEBHOOK_BATCH_SIZE for this run")
+    parser.add_argument(
+        "--idle", type=float, metavar="SECONDS", help="measure the idle sweep's CPU instead"
+    )
     args = parser.parse_args(argv)
+    if args.idle:
+        return asyncio.run(idle(args.idle))
     overrides: dict[str, Any] = {
         name: value
         for name, value in (

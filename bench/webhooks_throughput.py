@@ -117,6 +117,11 @@ def _as_row(event: EventEnvelope) -> SyncEvent:
     )
 
 
+# CPU of this process per request, for each ceiling run: a shared machine's load moves
+# the rates a lot from run to run, the CPU each request costs much less.
+_ceiling_cpu_ms: list[float] = []
+
+
 async def _ceiling(url: str, bodies: list[str], in_flight: int) -> float:
     limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
     async with httpx.AsyncClient(timeout=15, limits=limits, trust_env=False) as client:
@@ -130,8 +135,9 @@ async def _ceiling(url: str, bodies: list[str], in_flight: int) -> float:
                 response.raise_for_status()
 
         await asyncio.gather(*(post(b) for b in bodies[:50]))  # connections warmed, as ours are
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu_seconds()
         await asyncio.gather(*(post(b) for b in bodies))
+        _ceiling_cpu_ms.append((_cpu_seconds() - cpu) * 1000 / len(bodies))
         return len(bodies) / (time.perf_counter() - started)
 
 
@@ -173,7 +179,7 @@ async def _succeeded() -> int:
         return int(done.scalar_one())
 
 
-async def _system(count: int, settings: SyncSettings) -> tuple[float, list[float]]:
+async def _system(count: int, settings: SyncSettings) -> tuple[float, float, list[float]]:
     pool = await create_queue()
     worker = Worker(
         functions=worker_functions,
@@ -189,7 +195,7 @@ async def _system(count: int, settings: SyncSettings) -> tuple[float, list[float
         keep_result=0,
         handle_signals=False,
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     running = asyncio.create_task(worker.main())
     try:
         deadline = time.monotonic() + 600
@@ -198,6 +204,7 @@ async def _system(count: int, settings: SyncSettings) -> tuple[float, list[float
                 raise TimeoutError("deliveries did not complete in time")
             await asyncio.sleep(0.02)
         elapsed = time.perf_counter() - started
+        cpu_ms = (_cpu_seconds() - cpu) * 1000 / count
         # Let the jobs in flight find nothing more to do and end, then stop the worker.
         settle = time.monotonic() + 30
         while worker.tasks and time.monotonic() < settle:  # noqa: ASYNC110 - arq has no event
@@ -210,7 +217,7 @@ async def _system(count: int, settings: SyncSettings) -> tuple[float, list[float
     async with database.engine.connect() as connection:
         rows = await connection.execute(text("SELECT latency_ms FROM workflow.webhook_attempt"))
         latencies = [float(row[0]) / 1000 for row in rows]
-    return count / elapsed, latencies
+    return count / elapsed, cpu_ms, latencies
 
 
 def _cpu_seconds() -> float:
@@ -291,12 +298,15 @@ async def run(events: int, overrides: dict[str, Any]) -> dict[str, Any]:
             # The ceiling is the bare loop at its best number of requests in flight, measured
             # before and again after the system and averaged: a machine whose load drifts
             # during the run then biases neither side.
+            _ceiling_cpu_ms.clear()
             before, best = await _best_ceiling(url, bodies, in_flight)
+            ceiling_cpu_ms = [_ceiling_cpu_ms[-1]]
             await _prepare(url, batch)
             memory.idle()  # the events are in: what the worker adds is the delivery's
             with memory.under_load():
-                per_second, latencies = await _system(events, settings)
+                per_second, cpu_ms, latencies = await _system(events, settings)
             after = await _ceiling(url, bodies, best)
+            ceiling_cpu_ms.append(_ceiling_cpu_ms[-1])
             ceiling = (before + after) / 2
         finally:
             receiver.stop()
@@ -310,6 +320,10 @@ async def run(events: int, overrides: dict[str, Any]) -> dict[str, Any]:
         "ceiling_in_flight": best,
         "ceiling_before_after": f"{before:.0f} / {after:.0f}",
         "ratio": round(per_second / ceiling, 3),
+        # This process's CPU per delivery (worker and the bench's own polling) and per
+        # bare POST; steadier than the rates on a loaded machine.
+        "cpu_ms_per_delivery": round(cpu_ms, 3),
+        "ceiling_cpu_ms_per_post": round(sum(ceiling_cpu_ms) / len(ceiling_cpu_ms), 3),
         "attempt_latency": summary_ms(latencies),
         "rss": memory.report(),
         "machine": machine(),

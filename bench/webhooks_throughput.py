@@ -117,6 +117,11 @@ def _as_row(event: EventEnvelope) -> SyncEvent:
     )
 
 
+# CPU of this process per request, for each ceiling run: a shared machine's load moves
+# the rates a lot from run to run, the CPU each request costs much less.
+_ceiling_cpu_ms: list[float] = []
+
+
 async def _ceiling(url: str, bodies: list[str], in_flight: int) -> float:
     limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
     async with httpx.AsyncClient(timeout=15, limits=limits, trust_env=False) as client:
@@ -130,8 +135,9 @@ async def _ceiling(url: str, bodies: list[str], in_flight: int) -> float:
                 response.raise_for_status()
 
         await asyncio.gather(*(post(b) for b in bodies[:50]))  # connections warmed, as ours are
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu_seconds()
         await asyncio.gather(*(post(b) for b in bodies))
+        _ceiling_cpu_ms.append((_cpu_seconds() - cpu) * 1000 / len(bodies))
         return len(bodies) / (time.perf_counter() - started)
 
 
@@ -173,7 +179,7 @@ async def _succeeded() -> int:
         return int(done.scalar_one())
 
 
-async def _system(count: int, settings: SyncSettings) -> tuple[float, list[float]]:
+async def _system(count: int, settings: SyncSettings) -> tuple[float, float, list[float]]:
     pool = await create_queue()
     worker = Worker(
         functions=worker_functions,
@@ -189,7 +195,7 @@ async def _system(count: int, settings: SyncSettings) -> tuple[float, list[float
         keep_result=0,
         handle_signals=False,
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     running = asyncio.create_task(worker.main())
     try:
         deadline = time.monotonic() + 600
@@ -198,6 +204,7 @@ async def _system(count: int, settings: SyncSettings) -> tuple[float, list[float
                 raise TimeoutError("deliveries did not complete in time")
             await asyncio.sleep(0.02)
         elapsed = time.perf_counter() - started
+        cpu_ms = (_cpu_seconds() - cpu) * 1000 / count
         # Let the jobs in flight find nothing more to do and end, then stop the worker.
         settle = time.monotonic() + 30
         while worker.tasks and time.monotonic() < settle:  # noqa: ASYNC110 - arq has no event
@@ -210,7 +217,65 @@ async def _system(count: int, settings: SyncSettings) -> tuple[float, list[float
     async with database.engine.connect() as connection:
         rows = await connection.execute(text("SELECT latency_ms FROM workflow.webhook_attempt"))
         latencies = [float(row[0]) / 1000 for row in rows]
-    return count / elapsed, latencies
+    return count / elapsed, cpu_ms, latencies
+
+
+def _cpu_seconds() -> float:
+    """This process's user + system CPU time, from /proc (what the idle target counts)."""
+    with open("/proc/self/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _idle_share(seconds: float, *, with_sweep: bool) -> float:
+    """Share of one CPU an idle arq worker with the sync's jobs uses (sweep on or off).
+
+    arq's own poll delay is the worker's setting, not the sync's: the same in both runs,
+    so the difference between them is the sweep's cost.
+    """
+    pool = await create_queue()
+    worker = Worker(
+        functions=worker_functions,
+        cron_jobs=cron_jobs if with_sweep else [],
+        redis_pool=pool,
+        queue_name=get_settings().arq_queue_name,
+        ctx={"sync_settings": SyncSettings()},
+        on_startup=startup,
+        on_shutdown=sync_shutdown,
+        job_serializer=serialize_job,
+        job_deserializer=deserialize_job,
+        keep_result=0,
+        handle_signals=False,
+    )
+    running = asyncio.create_task(worker.main())
+    try:
+        await asyncio.sleep(5)  # startup, first sweep, connections opened
+        cpu, wall = _cpu_seconds(), time.monotonic()
+        await asyncio.sleep(seconds)
+        return (_cpu_seconds() - cpu) / (time.monotonic() - wall)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await worker.close()
+
+
+async def idle(seconds: float) -> dict[str, Any]:
+    async with scratch_environment("webhooks_idle"):
+        try:
+            bare = await _idle_share(seconds, with_sweep=False)
+            swept = await _idle_share(seconds, with_sweep=True)
+        finally:
+            await database.dispose()
+    return {
+        "benchmark": "webhooks: an idle worker's CPU with and without the sync's sweep",
+        "seconds": seconds,
+        "sweep_interval_s": SyncSettings().sweep_interval_seconds,
+        "worker_without_sweep_cpu_share": round(bare, 4),
+        "worker_with_sweep_cpu_share": round(swept, 4),
+        "sweep_cpu_share": round(swept - bare, 4),
+        "machine": machine(),
+    }
 
 
 RECEIVER = "webhook receiver"
@@ -233,12 +298,15 @@ async def run(events: int, overrides: dict[str, Any]) -> dict[str, Any]:
             # The ceiling is the bare loop at its best number of requests in flight, measured
             # before and again after the system and averaged: a machine whose load drifts
             # during the run then biases neither side.
+            _ceiling_cpu_ms.clear()
             before, best = await _best_ceiling(url, bodies, in_flight)
+            ceiling_cpu_ms = [_ceiling_cpu_ms[-1]]
             await _prepare(url, batch)
             memory.idle()  # the events are in: what the worker adds is the delivery's
             with memory.under_load():
-                per_second, latencies = await _system(events, settings)
+                per_second, cpu_ms, latencies = await _system(events, settings)
             after = await _ceiling(url, bodies, best)
+            ceiling_cpu_ms.append(_ceiling_cpu_ms[-1])
             ceiling = (before + after) / 2
         finally:
             receiver.stop()
@@ -252,6 +320,10 @@ async def run(events: int, overrides: dict[str, Any]) -> dict[str, Any]:
         "ceiling_in_flight": best,
         "ceiling_before_after": f"{before:.0f} / {after:.0f}",
         "ratio": round(per_second / ceiling, 3),
+        # This process's CPU per delivery (worker and the bench's own polling) and per
+        # bare POST; steadier than the rates on a loaded machine.
+        "cpu_ms_per_delivery": round(cpu_ms, 3),
+        "ceiling_cpu_ms_per_post": round(sum(ceiling_cpu_ms) / len(ceiling_cpu_ms), 3),
         "attempt_latency": summary_ms(latencies),
         "rss": memory.report(),
         "machine": machine(),
@@ -266,7 +338,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--concurrency", type=int, help="WEBHOOK_CONCURRENCY for this run")
     parser.add_argument("--parallel-jobs", type=int, help="WEBHOOK_PARALLEL_JOBS for this run")
     parser.add_argument("--batch", type=int, help="WEBHOOK_BATCH_SIZE for this run")
+    parser.add_argument(
+        "--idle", type=float, metavar="SECONDS", help="measure the idle sweep's CPU instead"
+    )
     args = parser.parse_args(argv)
+    if args.idle:
+        return asyncio.run(idle(args.idle))
     overrides: dict[str, Any] = {
         name: value
         for name, value in (

@@ -22,11 +22,14 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import httpcore
 import httpx
+from httpcore._utils import is_socket_readable
 
 from services.workflow.sync.config import IPNetwork, SyncSettings
 
@@ -171,6 +174,47 @@ async def check_destination(url: str, policy: AddressPolicy) -> None:
         )
 
 
+class _CheapLivenessStream(httpcore.AsyncNetworkStream):
+    """A connection's stream whose "is the idle socket readable?" check is cheap.
+
+    httpcore asks that of every idle connection in the pool, twice per request (to
+    spot a receiver that closed a kept-alive connection). anyio's stream answers it by
+    rebuilding its attribute table, `getpeername()` included, each time: with 20
+    connections that was a tenth of the worker's CPU. The raw socket never changes for
+    the life of the stream (TLS wraps the same one), so it is looked up once; the check
+    itself is httpcore's own `is_socket_readable`, unchanged.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream, raw: socket.socket | None) -> None:
+        self._inner = inner
+        self._raw = raw
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> httpcore.AsyncNetworkStream:
+        wrapped = await self._inner.start_tls(ssl_context, server_hostname, timeout)
+        return _CheapLivenessStream(wrapped, self._raw)
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":
+            return is_socket_readable(self._raw)
+        if info == "socket":
+            return self._raw
+        return self._inner.get_extra_info(info)
+
+
 class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
     """Resolves, checks, then connects to the checked address itself (DNS pinning)."""
 
@@ -191,9 +235,10 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         failure: Exception | None = None
         for address in addresses:
             try:
-                return await self.inner.connect_tcp(
+                stream = await self.inner.connect_tcp(
                     address, port, timeout, local_address, socket_options
                 )
+                return _CheapLivenessStream(stream, stream.get_extra_info("socket"))
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
         assert failure is not None

@@ -217,3 +217,47 @@ async def test_dns_rebinding_cannot_slip_between_the_check_and_the_connection(
         assert (await client.post(url, content=b"{}")).status_code == 200
     (request,) = receiver.requests
     assert request.headers["host"] == f"rebind.test:{receiver.port}"
+
+
+async def test_a_kept_alive_connection_the_receiver_closed_is_not_reused() -> None:
+    """The pinned stream answers httpcore's "is the idle socket readable?" itself.
+
+    The receiver answers with keep-alive, then closes the connection. The next request
+    must notice (the socket reads EOF) and open a new connection, rather than write to
+    the dead one and fail with "server disconnected".
+    """
+    connections = 0
+    closed = asyncio.Event()
+
+    async def answer_once_then_close(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        nonlocal connections
+        connections += 1
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        await reader.readexactly(length)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\n{}")
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+        closed.set()
+
+    server = await asyncio.start_server(answer_once_then_close, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    loopback = AddressPolicy(allowed_networks=(ipaddress.ip_network("127.0.0.0/8"),))
+    try:
+        async with guarded_client(loopback, timeout=5, max_connections=1) as client:
+            url = f"http://127.0.0.1:{port}/hook"
+            assert (await client.post(url, content=b"{}")).status_code == 200
+            await asyncio.wait_for(closed.wait(), 5)
+            closed.clear()
+            assert (await client.post(url, content=b"{}")).status_code == 200
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert connections == 2

@@ -22,13 +22,15 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from xml.etree.ElementTree import ParseError
 
 from services.registry.config import get_registry_settings
 from services.registry.transfer.columns import EXPORTED
-from services.registry.transfer.xlsx_rows import FirstSheet, sheet_values
 from shared.errors import FieldError, PayloadTooLarge, ProblemError, Unprocessable
+
+if TYPE_CHECKING:
+    from services.registry.transfer.xlsx_rows import FirstSheet
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
@@ -234,9 +236,9 @@ def _check_rows(part: IO[bytes], limits: Limits) -> None:
 
 
 def _read_xlsx(source: IO[bytes], limits: Limits) -> Table:
-    # Imported here, not at the top: openpyxl adds ~10 MB to every registry process,
-    # and most never read a workbook (bench/idle.py: RSS idle < 120 MB).
-    from openpyxl import load_workbook
+    # Imported here, not at the top: the XLSX reader pulls in openpyxl, ~10 MB in every
+    # registry process, and most never read a workbook (bench/idle.py: RSS idle < 120 MB).
+    from services.registry.transfer.xlsx_rows import FirstSheet
 
     _check_archive(source, limits)
     try:
@@ -254,6 +256,8 @@ def _read_xlsx(source: IO[bytes], limits: Limits) -> Table:
 def _first_sheet(sheet: FirstSheet, limits: Limits) -> Table:
     # One column past the limit, to tell a header that goes on. The extent a sheet
     # declares (<dimension ref="A1:XFD1048576"/>) is ignored: only what is there counts.
+    from services.registry.transfer.xlsx_rows import sheet_values
+
     lines = sheet_values(sheet, MAX_COLUMNS + 1)
     first = next(lines, None)
     if first is None:

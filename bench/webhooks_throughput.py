@@ -36,7 +36,7 @@ import httpx
 from arq.worker import Worker
 from sqlalchemy import text
 
-from bench.harness import MemoryWatch, machine, scratch_environment, summary_ms
+from bench.harness import MemoryWatch, cpu_seconds, machine, scratch_environment, summary_ms
 from devtools.processes import ManagedProcess, free_port
 from services.workflow.sync import cron_jobs, feed, payloads, startup, worker_functions
 from services.workflow.sync import shutdown as sync_shutdown
@@ -180,21 +180,7 @@ async def _succeeded() -> int:
 
 
 async def _system(count: int, settings: SyncSettings) -> tuple[float, float, list[float]]:
-    pool = await create_queue()
-    worker = Worker(
-        functions=worker_functions,
-        cron_jobs=cron_jobs,
-        redis_pool=pool,
-        queue_name=get_settings().arq_queue_name,
-        poll_delay=0.01,
-        ctx={"sync_settings": settings},
-        on_startup=startup,
-        on_shutdown=sync_shutdown,
-        job_serializer=serialize_job,
-        job_deserializer=deserialize_job,
-        keep_result=0,
-        handle_signals=False,
-    )
+    worker = await _sync_worker(settings, cron=cron_jobs, poll_delay=0.01)
     started, cpu = time.perf_counter(), _cpu_seconds()
     running = asyncio.create_task(worker.main())
     try:
@@ -221,10 +207,29 @@ async def _system(count: int, settings: SyncSettings) -> tuple[float, float, lis
 
 
 def _cpu_seconds() -> float:
-    """This process's user + system CPU time, from /proc (what the idle target counts)."""
-    with open("/proc/self/stat") as stat:
-        fields = stat.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """This process's user + system CPU time (what the idle target counts)."""
+    return cpu_seconds(os.getpid())
+
+
+async def _sync_worker(
+    settings: SyncSettings, *, cron: list[Any], poll_delay: float | None = None
+) -> Worker:
+    """An arq worker with the sync's jobs, in this process (arq's poll delay unless given)."""
+    extra: dict[str, Any] = {} if poll_delay is None else {"poll_delay": poll_delay}
+    return Worker(
+        functions=worker_functions,
+        cron_jobs=cron,
+        redis_pool=await create_queue(),
+        queue_name=get_settings().arq_queue_name,
+        ctx={"sync_settings": settings},
+        on_startup=startup,
+        on_shutdown=sync_shutdown,
+        job_serializer=serialize_job,
+        job_deserializer=deserialize_job,
+        keep_result=0,
+        handle_signals=False,
+        **extra,
+    )
 
 
 async def _idle_share(seconds: float, *, with_sweep: bool) -> float:
@@ -233,20 +238,7 @@ async def _idle_share(seconds: float, *, with_sweep: bool) -> float:
     arq's own poll delay is the worker's setting, not the sync's: the same in both runs,
     so the difference between them is the sweep's cost.
     """
-    pool = await create_queue()
-    worker = Worker(
-        functions=worker_functions,
-        cron_jobs=cron_jobs if with_sweep else [],
-        redis_pool=pool,
-        queue_name=get_settings().arq_queue_name,
-        ctx={"sync_settings": SyncSettings()},
-        on_startup=startup,
-        on_shutdown=sync_shutdown,
-        job_serializer=serialize_job,
-        job_deserializer=deserialize_job,
-        keep_result=0,
-        handle_signals=False,
-    )
+    worker = await _sync_worker(SyncSettings(), cron=cron_jobs if with_sweep else [])
     running = asyncio.create_task(worker.main())
     try:
         await asyncio.sleep(5)  # startup, first sweep, connections opened

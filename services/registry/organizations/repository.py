@@ -181,12 +181,20 @@ _SORT_COLUMNS: dict[str, Any] = {
 }
 
 
+def _sort_column(sort: SortKey) -> Any:
+    return _SORT_COLUMNS[sort.value.lstrip("-")]
+
+
+def _order_by(sort: SortKey, key: Any, ident: Any) -> list[Any]:
+    """The sort key nulls last, then the id: it breaks ties, so that pages never overlap
+    or skip a row."""
+    if sort.value.startswith("-"):
+        return [key.desc().nulls_last(), ident.desc()]
+    return [key.asc().nulls_last(), ident]
+
+
 def ordered(query: S, sort: SortKey) -> S:
-    descending = sort.value.startswith("-")
-    column = _SORT_COLUMNS[sort.value.lstrip("-")]
-    key = column.desc().nulls_last() if descending else column.asc().nulls_last()
-    # The id breaks ties, so that pages never overlap or skip a row.
-    return query.order_by(key, Organization.id.desc() if descending else Organization.id)
+    return query.order_by(*_order_by(sort, _sort_column(sort), Organization.id))
 
 
 async def get_visible(
@@ -234,25 +242,14 @@ def _name_page(
     read whole, by primary key. A window count over `SELECT *` instead carried every
     whole matching row through the window and the sort (see bench/README.md).
     """
-    descending = sort.value.startswith("-")
-    column = _SORT_COLUMNS[sort.value.lstrip("-")]
     matches = (
-        select(Organization.id, column.label("sort_value"))
+        select(Organization.id, _sort_column(sort).label("sort_value"))
         .where(visible_to(principal), *_where(filters))
         .cte("matches")
     )
-
-    def order(source: Any) -> list[Any]:
-        # As `ordered`: nulls last, the id breaking ties.
-        key = source.c.sort_value
-        return [
-            key.desc().nulls_last() if descending else key.asc().nulls_last(),
-            source.c.id.desc() if descending else source.c.id,
-        ]
-
     paged = (
         select(matches.c.id, matches.c.sort_value)
-        .order_by(*order(matches))
+        .order_by(*_order_by(sort, matches.c.sort_value, matches.c.id))
         .offset(page.offset)
         .limit(page.page_size)
         .subquery("paged")
@@ -261,7 +258,7 @@ def _name_page(
     return (
         select(Organization, total)
         .join(paged, paged.c.id == Organization.id)
-        .order_by(*order(paged))
+        .order_by(*_order_by(sort, paged.c.sort_value, paged.c.id))
     )
 
 

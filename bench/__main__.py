@@ -29,6 +29,7 @@ _NOT_BENCHMARKS = {"harness", "__main__"}
 # Run after the others: the longest, and its figures read beside theirs.
 _LAST = "growth"
 RESULTS = Path(__file__).parent / "RESULTS.md"
+RESULTS_JSON = Path(__file__).parent / "results.json"
 
 
 def discover(only: list[str]) -> list[str]:
@@ -50,11 +51,14 @@ def render(results: dict[str, Any]) -> str:
         "",
         "Each benchmark measures this system and, in the same run, a ceiling (the bare tool",
         "doing the least possible work); `ratio` = system ÷ ceiling. Reproduce one with",
-        "`python -m bench.<module>`; see bench/README.md.",
+        "`python -m bench.<module>`; see bench/README.md. Each section says when it ran:",
+        "a partial `make bench BENCH=...` replaces only its own sections (bench/results.json).",
         "",
     ]
     for name, result in results.items():
-        lines += [f"## {name}", "", *render_load(result), ""]
+        ran = f"Ran {result['ran_at']} UTC" if "ran_at" in result else "Run time not recorded"
+        wall = f", {result['wall_s']} s" if "wall_s" in result else ""
+        lines += [f"## {name}", "", f"{ran}{wall}.", "", *render_load(result), ""]
         if "error" in result:
             lines += ["Failed:", "", "```", result["error"], "```", ""]
             continue
@@ -89,7 +93,7 @@ def _rows(result: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     """A result as table rows: a dict of plain values on one row, deeper ones nested."""
     rows: list[tuple[str, str]] = []
     for key, value in result.items():
-        if key in ("rss", "load_before", "load_after"):
+        if key in ("rss", "load_before", "load_after", "ran_at", "wall_s"):
             continue  # their own lines
         name = f"{prefix}{key}"
         if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
@@ -113,10 +117,34 @@ def render_memory(rss: dict[str, dict[str, float]] | None) -> list[str]:
     return [*lines, ""]
 
 
+def load_results() -> dict[str, Any]:
+    """The results kept from earlier runs, in benchmark order; none if unreadable."""
+    try:
+        kept = json.loads(RESULTS_JSON.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {name: kept[name] for name in discover([]) if isinstance(kept.get(name), dict)}
+
+
+def save(results: dict[str, Any]) -> None:
+    """Keep every result and render RESULTS.md from them, in benchmark order."""
+    ordered = {name: results[name] for name in discover([]) if name in results}
+    RESULTS_JSON.write_text(
+        json.dumps(ordered, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8"
+    )
+    RESULTS.write_text(render(ordered), encoding="utf-8")
+
+
 def main(argv: list[str]) -> int:
-    results: dict[str, Any] = {}
+    unknown = set(argv) - set(discover([]))
+    if unknown:
+        print(f"no such benchmark: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    results = load_results()
+    failed = False
     for name in discover(argv):
         print(f"== {name}", file=sys.stderr)
+        ran_at = f"{datetime.now(UTC):%Y-%m-%d %H:%M}"
         load_before = machine_load()
         started = time.perf_counter()
         try:
@@ -125,12 +153,14 @@ def main(argv: list[str]) -> int:
             results[name]["wall_s"] = round(time.perf_counter() - started, 1)
         except Exception:
             results[name] = {"error": traceback.format_exc(limit=5)}
+            failed = True
+        results[name]["ran_at"] = ran_at
         results[name]["load_before"] = load_before
         results[name]["load_after"] = machine_load()
         print(json.dumps(results[name], ensure_ascii=False, default=str), file=sys.stderr)
-    RESULTS.write_text(render(results), encoding="utf-8")
-    print(f"wrote {RESULTS}", file=sys.stderr)
-    return 1 if any("error" in r for r in results.values()) else 0
+        save(results)
+        print(f"wrote {RESULTS}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

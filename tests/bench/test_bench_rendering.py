@@ -5,8 +5,12 @@ Only the rendering: the figures themselves come from `make bench`, never from te
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+import bench.__main__ as bench_main
 from bench import growth, idle
 from bench.__main__ import render, render_load
 
@@ -88,3 +92,27 @@ def test_a_failed_run_marks_its_modules_rows_in_its_column_only() -> None:
     assert marked[get] == {"10k": "900 (0.5)", "100k": "850 (0.5)"}
     assert marked["workflow_throughput (every run failed)"] == {"1k cases": "failed"}
     assert not any(figure.startswith("failed:") for figure in marked)
+
+
+def test_a_partial_run_replaces_only_its_own_sections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make bench BENCH=idle` keeps the other sections of RESULTS.md, each with its date."""
+    monkeypatch.setattr(bench_main, "RESULTS", tmp_path / "RESULTS.md")
+    monkeypatch.setattr(bench_main, "RESULTS_JSON", tmp_path / "results.json")
+    earlier = {"ran_at": "2026-12-01 10:00", "load_before": LOAD}
+    bench_main.save(
+        {"growth": {**earlier, "error": "stopped"}, "idle": {**_idle_result(), **earlier}}
+    )
+    assert list(bench_main.load_results()) == ["idle", "growth"]  # benchmark order
+
+    monkeypatch.setattr(idle, "main", lambda argv: _idle_result())
+    assert bench_main.main(["idle"]) == 0
+
+    kept = bench_main.load_results()
+    assert kept["growth"]["ran_at"] == "2026-12-01 10:00"  # untouched
+    assert kept["idle"]["ran_at"] != "2026-12-01 10:00"  # this run's
+    text = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
+    assert "Ran 2026-12-01 10:00 UTC." in text
+    assert "| registry API | 0.4 | 101.0 | 104.0 | yes |" in text
+    assert bench_main.main(["no_such_benchmark"]) == 2

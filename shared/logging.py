@@ -15,6 +15,7 @@ import logging
 import re
 import sys
 import traceback
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -32,38 +33,63 @@ _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | 
     "taskName",
 }
 
-# Every line is redacted, so each pattern that does not start with a literal is first
-# screened by something it cannot match without and that is cheaper to search for
-# (seven digits in a row, `\d` as in the patterns, any script's digits; a mobile
-# number's start): a few µs a line instead of ~20.
+# Every line is redacted, so each pattern is first screened by something it cannot match
+# without and that is cheaper to find. Most lines are ASCII (the access log's always,
+# unless a caller's request id is not): there the screens are plain substrings of the
+# line folded to lower case with every digit made `0` (one C pass), e.g. `0000000` for
+# seven digits in a row; a regex scan costs ~5 µs a line per screen, and each pattern's
+# ~2-7 µs. Another line is screened by regexes (`\d` as in the patterns: any script's
+# digits). A replacement holds no digit and joins nothing, so what it leaves can only
+# match where the line did before it: the screens of the original line still hold.
 _SEVEN_DIGITS = re.compile(r"\d{7}")
+_FOLD = bytes.maketrans(
+    b"123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"000000000abcdefghijklmnopqrstuvwxyz"
+)
 
-# (pattern, replacement, screen): the pattern is tried only where its screen is found.
-_SENSITIVE: list[tuple[re.Pattern[str], str, re.Pattern[str] | None]] = [
-    (re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer [REDACTED]", None),
-    (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "[REDACTED-JWT]", None),
-    (re.compile(r"whsec_[A-Za-z0-9+/=]+"), "whsec_[REDACTED]", None),
+
+@dataclass(frozen=True, slots=True)
+class _Sensitive:
+    pattern: re.Pattern[str]
+    replacement: str
+    # Tried only where one of these is found in the folded (ASCII) line...
+    marks: tuple[bytes, ...]
+    # ...or, in any other line, where this is (None: always).
+    screen: re.Pattern[str] | None = None
+
+
+_SENSITIVE: list[_Sensitive] = [
+    _Sensitive(re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer [REDACTED]", (b"bearer",)),
+    _Sensitive(
+        re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),
+        "[REDACTED-JWT]",
+        (b"eyj",),
+    ),
+    _Sensitive(re.compile(r"whsec_[A-Za-z0-9+/=]+"), "whsec_[REDACTED]", (b"whsec_",)),
     # Chinese resident ID number (GB 11643): 17 digits and a digit or X.
-    (
+    _Sensitive(
         re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"),
         "[REDACTED-ID]",
+        (b"0000000",),
         _SEVEN_DIGITS,
     ),
     # Mobile number: 1[3-9] and 9 digits, maybe grouped 3-4-4 and prefixed +86 / 0086.
-    (
+    # Its last eight digits are two fours, maybe parted by a hyphen or a space.
+    _Sensitive(
         re.compile(
             r"(?<![0-9A-Za-z])(?:(?:\+|00)86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?![0-9A-Za-z])"
         ),
         "[REDACTED-PHONE]",
+        (b"00000000", b"0000-0000", b"0000 0000"),
         re.compile(r"1[3-9]\d"),
     ),
     # Landline: a 3-4 digit area code starting with 0 (maybe in brackets), 7-8 digits
     # and an optional extension: 0551-62345678, (0551)62345678, 010 12345678-123.
-    (
+    _Sensitive(
         re.compile(
             r"(?<![0-9A-Za-z(-])(?:\(0\d{2,3}\)|0\d{2,3})[- ]?\d{7,8}(?:-\d{1,6})?(?![0-9A-Za-z-])"
         ),
         "[REDACTED-PHONE]",
+        (b"0000000",),
         _SEVEN_DIGITS,
     ),
 ]
@@ -83,9 +109,17 @@ _POSTGRES_NAMES = ("schema_name", "table_name", "column_name", "constraint_name"
 
 
 def redact(text: str) -> str:
-    for pattern, replacement, screen in _SENSITIVE:
-        if screen is None or screen.search(text) is not None:
-            text = pattern.sub(replacement, text)
+    if text.isascii():
+        folded = text.encode("ascii").translate(_FOLD)
+        for item in _SENSITIVE:
+            for mark in item.marks:  # a loop, not any(): no generator per line
+                if mark in folded:
+                    text = item.pattern.sub(item.replacement, text)
+                    break
+        return text
+    for item in _SENSITIVE:
+        if item.screen is None or item.screen.search(text) is not None:
+            text = item.pattern.sub(item.replacement, text)
     return text
 
 

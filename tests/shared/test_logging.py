@@ -52,6 +52,8 @@ _LOOK_ALIKES = [
     "a7d3c2b1-0551-4623-9456-139123456780 2026-12-04T18:06:05.123456+00:00",
     "amount_fen=3000000000 duration_ms=13812.5 uscc=51340103MJ0000018A",
     '{"request_id": "bearer eyJabcdef.x.y13812345678", "status": 200}',
+    # A number the JWT after it hid: its replacement starts with `[`, which ends the number.
+    "call 13812345678eyJabcdef.x.y or 11010519491231002XeyJabcdef.x.y",
 ]
 
 
@@ -62,7 +64,7 @@ def test_ascii_lines_are_redacted_as_any_other(text: str) -> None:
 
 def test_ascii_lines_are_redacted_as_any_other_at_random() -> None:
     pieces = ["0", "1", "3", "8", "13", "138", "0551", "-", " ", "(", ")", "+86", "0086"]
-    pieces += ["X", "a", "Bearer ", "eyJ", "eyJhbGciOi", ".", "whsec_", "=", "_"]
+    pieces += ["X", "a", "Bearer ", "eyJ", "eyJhbGciOi", ".", "whsec_", "=", "_", "[", ":"]
     rng = random.Random(15)
     for _ in range(20_000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))

@@ -239,6 +239,11 @@ class _SafeExceptions(logging.Formatter):
         return copy
 
 
+# json.dumps(entry, ensure_ascii=False, default=str), without building the encoder anew
+# for every line.
+_to_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 class JsonFormatter(_SafeExceptions):
     def __init__(self, service: str) -> None:
         super().__init__()
@@ -259,7 +264,7 @@ class JsonFormatter(_SafeExceptions):
                 entry[key] = describe(value) if isinstance(value, BaseException) else value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return redact(json.dumps(entry, ensure_ascii=False, default=str))
+        return redact(_to_json(entry))
 
 
 class TextFormatter(_SafeExceptions):

@@ -1,6 +1,7 @@
 """CPU per request of the registry's GET /organizations/{id}, in-process, database stubbed.
 
     python -m bench._request_cpu [--requests 5000] [--rounds 3] [--profile out.prof]
+    python -m bench._request_cpu --server [--requests 4000]
 
 Over HTTP on a shared 2-CPU machine the GET's ratio to its floor swings with the
 others' load; the Python the request path runs does not. This calls the registry app
@@ -8,6 +9,13 @@ and the bare FastAPI floor (`bench._bare_get.fastapi_app`) as ASGI callables in 
 each read answered by the same stored row without a database, and reports the process
 CPU time per request of each (alternated, best round of each) and their ratio. No
 uvicorn, socket or driver work: both would pay the same for those.
+
+`--server` measures the same two over HTTP instead: each app in its own uvicorn process
+on a scratch register, the same keep-alive client as `bench.registry_api` (16 in
+flight), and the CPU time (user + system) each server process spent per request, read
+from /proc around the timed requests. The registry's start-up sweeps are run before it
+starts (as `bench.registry_import` does): on a fresh register they would otherwise run
+beside the requests and be counted with them.
 """
 
 from __future__ import annotations
@@ -18,6 +26,8 @@ import cProfile
 import json
 import logging
 import os
+import random
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -157,12 +167,103 @@ async def run(requests: int, rounds: int, profile: str | None) -> dict[str, Any]
     }
 
 
+async def _drive(port: int, ids: list[str], token: str, requests: int) -> None:
+    from bench.registry_api import HttpConnection
+
+    connections = [
+        HttpConnection("127.0.0.1", port, {"Authorization": f"Bearer {token}"})
+        for _ in range(_IN_FLIGHT)
+    ]
+    left = requests
+
+    async def worker(n: int) -> None:
+        nonlocal left
+        rng = random.Random(n)
+        while left > 0:
+            left -= 1
+            status = await connections[n].get(f"/api/v1/organizations/{rng.choice(ids)}")
+            if status != 200:
+                raise RuntimeError(f"GET answered {status}")
+
+    await asyncio.gather(*(worker(n) for n in range(_IN_FLIGHT)))
+    for connection in connections:
+        await connection.close()
+
+
+_IN_FLIGHT = 16
+
+
+async def run_servers(requests: int) -> dict[str, Any]:
+    from bench.harness import cpu_seconds, scratch_environment, wait_ready
+    from bench.registry_api import _populate
+    from bench.registry_import import _settle_sweeps
+    from devtools.processes import ManagedProcess, free_port
+    from shared.auth import Role, mint_token
+    from shared.db import plain_dsn
+
+    result: dict[str, Any] = {"requests": requests}
+    async with scratch_environment("request_cpu") as env:
+        dsn = plain_dsn(env.database_url)
+        ids, _ = await _populate(dsn, 5000)
+        await _settle_sweeps()
+        token = mint_token(sub="bench", role=Role.civil_affairs)
+        for name, target, ready, environment in (
+            (
+                "registry",
+                "services.registry.main:app",
+                "/readyz",
+                {
+                    "DATABASE_URL": env.database_url,
+                    "REDIS_URL": env.redis_url,
+                    "ARQ_QUEUE_NAME": env.queue_name,
+                    "DB_POOL_SIZE": str(_IN_FLIGHT),
+                },
+            ),
+            (
+                "floor",
+                "bench._bare_get:fastapi_app",
+                "/docs",
+                {"BARE_GET_DSN": dsn, "POOL": str(_IN_FLIGHT)},
+            ),
+        ):
+            port = free_port()
+            server = ManagedProcess(
+                name,
+                ["-m", "uvicorn", target, "--port", str(port)],
+                environment,
+                tempfile.mkdtemp(prefix="sanshe-bench-"),
+            ).start()
+            try:
+                await wait_ready(server, f"http://127.0.0.1:{port}{ready}")
+                assert server.process is not None
+                await _drive(port, ids, token, 500)  # warm: connections, statements, caches
+                cpu, started = cpu_seconds(server.process.pid), time.perf_counter()
+                await _drive(port, ids, token, requests)
+                cpu = cpu_seconds(server.process.pid) - cpu
+                result[f"{name}_cpu_us"] = round(cpu / requests * 1e6, 1)
+                result[f"{name}_requests_per_s"] = round(
+                    requests / (time.perf_counter() - started), 1
+                )
+            finally:
+                server.terminate()
+                server.wait_stopped()
+    result["cpu_ratio"] = round(result["floor_cpu_us"] / result["registry_cpu_us"], 3)
+    return result
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", help="write a cProfile of the registry's loop here")
+    parser.add_argument("--server", action="store_true", help="over HTTP: server CPU per GET")
     args = parser.parse_args(argv)
+    if args.server:
+        result = asyncio.run(run_servers(args.requests))
+        with open("/proc/loadavg") as f:
+            result["loadavg"] = " ".join(f.read().split()[:3])
+        print(json.dumps(result))
+        return result
     import services.registry.main  # noqa: F401  (configures the logging)
 
     # The access log is written as in production, but to nowhere: the formatting and

@@ -10,13 +10,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+import fastapi.routing
 from fastapi import APIRouter, FastAPI
+from starlette._utils import get_route_path
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 from shared.db import database
 from shared.errors import install_problem_handlers
@@ -41,6 +46,8 @@ from shared.vocabulary import Labels, vocabulary_router
 API_PREFIX = "/api/v1"
 _HOUSEKEEPING_INTERVAL_SECONDS = 3600
 logger = logging.getLogger("sanshe.app")
+# FastAPI >= 0.16x keeps an included router as one entry of the app's routes.
+_IncludedRouter: Any = getattr(fastapi.routing, "_IncludedRouter", type(None))
 
 
 async def _housekeeping(infra: InfraTables) -> None:
@@ -137,4 +144,46 @@ def create_service_app(
         )
     app.add_middleware(RequestContextMiddleware, service=service)
     install_openapi(app, service=service, vocabulary=vocabulary)
+    _skip_routers_that_cannot_match(app)
     return app
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+
+
+def _skip_routers_that_cannot_match(app: FastAPI) -> None:
+    """Each included router first asks one regex whether any of its paths can match.
+
+    The router tries its entries in order, and FastAPI asks an included router by trying
+    each of its routes (a Python call, scope bookkeeping and a regex each): the registry's
+    GET /organizations/{id} went through the routes of six routers before its own. Now a
+    router whose paths cannot match the request's answers "no match" at once, after one
+    regex made of all its routes' own (an alternation, so the same paths and no others:
+    a match, full or by path only, is still decided by the router). Order, 405s and
+    redirects are unchanged. The routers' routes are all declared when the app is made
+    (their modules' decorators, before `include_router`); nothing adds routes later.
+    """
+    for route in app.router.routes:
+        if not isinstance(route, _IncludedRouter):
+            continue
+        patterns = []
+        for context in fastapi.routing.iter_route_contexts([route]):
+            regex = getattr(context, "path_regex", None)
+            if regex is None:  # a host or a front-end route: leave this router as it is
+                break
+            # Starlette's groups are named by parameter: the same names repeat.
+            patterns.append(f"(?:{_NAMED_GROUP.sub('(?:', regex.pattern)})")
+        else:
+            if patterns:
+                _guard(route, re.compile("|".join(patterns)))
+
+
+def _guard(route: BaseRoute, paths: re.Pattern[str]) -> None:
+    matches = route.matches
+
+    def guarded(scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and paths.match(get_route_path(scope)) is None:
+            return Match.NONE, {}
+        return matches(scope)
+
+    route.matches = guarded  # type: ignore[method-assign]

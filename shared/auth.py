@@ -28,7 +28,7 @@ from typing import Annotated, Any
 import jwt
 from cachetools import TLRUCache
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 
 from shared.errors import Forbidden, Unauthorized
 from shared.settings import Settings, get_settings
@@ -211,29 +211,35 @@ def _optional_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-_bearer = HTTPBearer(auto_error=False, description="JWT issued for a Sanshe role")
+class _BearerPrincipal(HTTPBearer):
+    """The bearer scheme and the token's principal as one dependency.
+
+    FastAPI solves each level of a dependency tree anew on every request (its cache keys,
+    its parameters, its errors): the scheme as a sub-dependency of the principal was a
+    level of that per request. As a scheme itself it is still declared the same in the
+    OpenAPI document (`HTTPBearer`, named so explicitly).
+    """
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        credentials = await super().__call__(request)  # None: missing, or not Bearer
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise Unauthorized("A bearer token is required", code="token_missing")
+        token = credentials.credentials
+        settings = get_settings()
+        key = _verified_key(token, settings)
+        if (verified := _verified.get(key)) is None:
+            if settings.jwt_algorithm == "RS256":
+                # PyJWKClient fetches keys synchronously; keep the event loop free.
+                verified = await asyncio.to_thread(_verify, token, settings)
+            else:
+                verified = _verify(token, settings)
+            _verified[key] = verified
+        return verified[0]
 
 
-async def current_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("A bearer token is required", code="token_missing")
-    settings = get_settings()
-    key = _verified_key(credentials.credentials, settings)
-    if (verified := _verified.get(key)) is None:
-        if settings.jwt_algorithm == "RS256":
-            # PyJWKClient fetches keys synchronously; keep the event loop free.
-            verified = await asyncio.to_thread(_verify, credentials.credentials, settings)
-        else:
-            verified = _verify(credentials.credentials, settings)
-        _verified[key] = verified
-    principal = verified[0]
-    request.state.principal = principal
-    return principal
-
-
+current_principal = _BearerPrincipal(
+    auto_error=False, scheme_name="HTTPBearer", description="JWT issued for a Sanshe role"
+)
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 

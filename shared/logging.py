@@ -15,6 +15,7 @@ import logging
 import re
 import sys
 import traceback
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -32,39 +33,75 @@ _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | 
     "taskName",
 }
 
-# Every line is redacted, so each pattern that does not start with a literal is first
-# screened by something it cannot match without and that is cheaper to search for
-# (seven digits in a row, `\d` as in the patterns, any script's digits; a mobile
-# number's start): a few µs a line instead of ~20.
+# Every line is redacted, so each pattern is first screened by something it cannot match
+# without and that is cheaper to find: a regex scan costs ~5 µs a line, and each
+# pattern's ~2-7 µs. Most lines are ASCII (the access log's always, unless a caller's
+# request id is not): there the screens are plain substrings (C searches) of two folded
+# copies of the line, each made in one C pass: `words`, lower-cased; `shape`, with every
+# digit made `0`, every letter `a` and anything else (the line's start and end too) a
+# space, so that `" " + "0" * 17` is seventeen digits after something that is neither.
+# Another line is screened by regexes (`\d` as in the patterns: any script's digits).
+# After a replacement the copies are made again, as each screen looks at the line the
+# patterns before it left.
 _SEVEN_DIGITS = re.compile(r"\d{7}")
+_SHAPE = (
+    bytes(
+        ord("0") if chr(byte).isdigit() else ord("a") if chr(byte).isalpha() else ord(" ")
+        for byte in range(128)
+    )
+    + b" " * 128
+)
 
-# (pattern, replacement, screen): the pattern is tried only where its screen is found.
-_SENSITIVE: list[tuple[re.Pattern[str], str, re.Pattern[str] | None]] = [
-    (re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer [REDACTED]", None),
-    (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "[REDACTED-JWT]", None),
-    (re.compile(r"whsec_[A-Za-z0-9+/=]+"), "whsec_[REDACTED]", None),
+
+@dataclass(frozen=True, slots=True)
+class _Sensitive:
+    pattern: re.Pattern[str]
+    replacement: str
+    # Tried on an ASCII line only where one of these is found in its `words`...
+    words: tuple[bytes, ...] = ()
+    # ...or in its `shape`...
+    shapes: tuple[bytes, ...] = ()
+    # ...and on any other line where this is (None: always).
+    screen: re.Pattern[str] | None = None
+
+
+_SENSITIVE: list[_Sensitive] = [
+    _Sensitive(
+        re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer [REDACTED]", words=(b"bearer",)
+    ),
+    _Sensitive(
+        re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),
+        "[REDACTED-JWT]",
+        words=(b"eyj",),
+    ),
+    _Sensitive(re.compile(r"whsec_[A-Za-z0-9+/=]+"), "whsec_[REDACTED]", words=(b"whsec_",)),
     # Chinese resident ID number (GB 11643): 17 digits and a digit or X.
-    (
+    _Sensitive(
         re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"),
         "[REDACTED-ID]",
-        _SEVEN_DIGITS,
+        shapes=(b" " + b"0" * 18 + b" ", b" " + b"0" * 17 + b"a "),
+        screen=_SEVEN_DIGITS,
     ),
     # Mobile number: 1[3-9] and 9 digits, maybe grouped 3-4-4 and prefixed +86 / 0086.
-    (
+    # Screened by its eleven digits, in each grouping, and what follows them.
+    _Sensitive(
         re.compile(
             r"(?<![0-9A-Za-z])(?:(?:\+|00)86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?![0-9A-Za-z])"
         ),
         "[REDACTED-PHONE]",
-        re.compile(r"1[3-9]\d"),
+        shapes=(b"00000000000 ", b"000 00000000 ", b"0000000 0000 ", b"000 0000 0000 "),
+        screen=re.compile(r"1[3-9]\d"),
     ),
     # Landline: a 3-4 digit area code starting with 0 (maybe in brackets), 7-8 digits
     # and an optional extension: 0551-62345678, (0551)62345678, 010 12345678-123.
-    (
+    # Screened by the area code's last digit and the number, with what may part them.
+    _Sensitive(
         re.compile(
             r"(?<![0-9A-Za-z(-])(?:\(0\d{2,3}\)|0\d{2,3})[- ]?\d{7,8}(?:-\d{1,6})?(?![0-9A-Za-z-])"
         ),
         "[REDACTED-PHONE]",
-        _SEVEN_DIGITS,
+        shapes=(b"0000000000", b"0 0000000", b"0  0000000"),
+        screen=_SEVEN_DIGITS,
     ),
 ]
 
@@ -83,9 +120,27 @@ _POSTGRES_NAMES = ("schema_name", "table_name", "column_name", "constraint_name"
 
 
 def redact(text: str) -> str:
-    for pattern, replacement, screen in _SENSITIVE:
-        if screen is None or screen.search(text) is not None:
-            text = pattern.sub(replacement, text)
+    if not text.isascii():
+        for item in _SENSITIVE:
+            if item.screen is None or item.screen.search(text) is not None:
+                text = item.pattern.sub(item.replacement, text)
+        return text
+    line = text.encode("ascii")
+    words, shape = line.lower(), b" " + line.translate(_SHAPE) + b" "
+    for item in _SENSITIVE:
+        for mark in item.words:  # loops, not any(): no generator per line
+            if mark in words:
+                break
+        else:
+            for mark in item.shapes:
+                if mark in shape:
+                    break
+            else:
+                continue
+        redacted = item.pattern.sub(item.replacement, text)
+        if redacted != text:  # the replacements are ASCII too
+            text, line = redacted, redacted.encode("ascii")
+            words, shape = line.lower(), b" " + line.translate(_SHAPE) + b" "
     return text
 
 
@@ -184,6 +239,11 @@ class _SafeExceptions(logging.Formatter):
         return copy
 
 
+# json.dumps(entry, ensure_ascii=False, default=str), without building the encoder anew
+# for every line.
+_to_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 class JsonFormatter(_SafeExceptions):
     def __init__(self, service: str) -> None:
         super().__init__()
@@ -204,7 +264,7 @@ class JsonFormatter(_SafeExceptions):
                 entry[key] = describe(value) if isinstance(value, BaseException) else value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return redact(json.dumps(entry, ensure_ascii=False, default=str))
+        return redact(_to_json(entry))
 
 
 class TextFormatter(_SafeExceptions):

@@ -23,6 +23,7 @@ from typing import Any
 import fastapi.routing
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
+from fastapi.security.base import SecurityBase
 
 from shared.auth import ROLE_GATES, Role, current_principal
 from shared.errors import PROBLEM_MEDIA_TYPE, ProblemError, status_title
@@ -208,6 +209,9 @@ def _project_function(value: Any) -> Callable[..., Any] | None:
         value = inspect.unwrap(value)
     except ValueError:
         return None
+    if isinstance(value, SecurityBase):
+        # A scheme that is a dependency itself (`shared.auth.current_principal`): its code.
+        value = type(value).__call__
     if not inspect.isfunction(value):
         return None
     module = getattr(value, "__module__", "") or ""

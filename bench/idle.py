@@ -1,6 +1,6 @@
 """What the services cost when nothing happens: CPU and memory of each idle process.
 
-    python -m bench.idle [--seconds 60]
+    python -m bench.idle [--seconds 60] [--only worker,bare-arq]
 
 Each API (registry, projects, workflow) runs as in `make run` — one uvicorn process —
 and the workflow worker as `arq services.workflow.worker.WorkerSettings`, all on a
@@ -116,7 +116,11 @@ def _report(cpu_percent: float, rss_idle: float, **extra: Any) -> dict[str, Any]
     }
 
 
-async def run(seconds: float) -> dict[str, Any]:
+# `--only` names: the three APIs, the worker and the two ceilings.
+PROCESSES = ("registry", "projects", "workflow", "worker", "bare-uvicorn", "bare-arq")
+
+
+async def run(seconds: float, only: frozenset[str] = frozenset(PROCESSES)) -> dict[str, Any]:
     from bench.harness import cpu_seconds, machine, rss_mb, scratch_environment, wait_ready
     from devtools.processes import ManagedProcess, free_port
     from shared.auth import Role, mint_token
@@ -130,35 +134,42 @@ async def run(seconds: float) -> dict[str, Any]:
         }
         ports: dict[str, int] = {}
         processes: dict[str, Any] = {}
-        for name, (app, _) in _APIS.items():
+        apis = {name: api for name, api in _APIS.items() if name in only}
+        for name, (app, _) in apis.items():
             ports[name] = free_port()
             argv = ["-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(ports[name])]
             processes[f"{name} API"] = ManagedProcess(name, argv, service_env, log_dir)
-        processes["workflow worker"] = ManagedProcess("worker", _WORKER, service_env, log_dir)
+        if "worker" in only:
+            processes["workflow worker"] = ManagedProcess("worker", _WORKER, service_env, log_dir)
         bare_port = free_port()
         bare = ["-m", "uvicorn", "bench.idle:bare_app", "--host", "127.0.0.1"]
-        processes["ceiling: bare uvicorn + ASGI app"] = ManagedProcess(
-            "bare-uvicorn", [*bare, "--port", str(bare_port)], service_env, log_dir
-        )
-        processes["ceiling: bare arq worker"] = ManagedProcess(
-            "bare-arq", ["-m", "arq", "bench.idle.BareWorkerSettings"], service_env, log_dir
-        )
+        if "bare-uvicorn" in only:
+            processes["ceiling: bare uvicorn + ASGI app"] = ManagedProcess(
+                "bare-uvicorn", [*bare, "--port", str(bare_port)], service_env, log_dir
+            )
+        if "bare-arq" in only:
+            processes["ceiling: bare arq worker"] = ManagedProcess(
+                "bare-arq", ["-m", "arq", "bench.idle.BareWorkerSettings"], service_env, log_dir
+            )
         try:
             for process in processes.values():
                 process.start()
             token = mint_token(sub="bench", role=Role.civil_affairs)
-            for name, (_, path) in _APIS.items():
+            for name, (_, path) in apis.items():
                 await wait_ready(processes[f"{name} API"], f"http://127.0.0.1:{ports[name]}/readyz")
                 await _requests(ports[name], path, token, _WARM_UP_REQUESTS)
-            await wait_ready(
-                processes["ceiling: bare uvicorn + ASGI app"], f"http://127.0.0.1:{bare_port}/"
-            )
-            await _wait_worker(env.redis_url, env.queue_name, processes["workflow worker"])
-            await _wait_worker(
-                env.redis_url,
-                env.queue_name + _BARE_QUEUE_SUFFIX,
-                processes["ceiling: bare arq worker"],
-            )
+            if "bare-uvicorn" in only:
+                await wait_ready(
+                    processes["ceiling: bare uvicorn + ASGI app"], f"http://127.0.0.1:{bare_port}/"
+                )
+            if "worker" in only:
+                await _wait_worker(env.redis_url, env.queue_name, processes["workflow worker"])
+            if "bare-arq" in only:
+                await _wait_worker(
+                    env.redis_url,
+                    env.queue_name + _BARE_QUEUE_SUFFIX,
+                    processes["ceiling: bare arq worker"],
+                )
             # Let start-up settle (first connections, a worker's first polls) before the
             # window opens: what is measured is the steady idle state.
             await asyncio.sleep(2)
@@ -174,7 +185,7 @@ async def run(seconds: float) -> dict[str, Any]:
                     raise RuntimeError(f"{name} exited:\n{process.output()[-3000:]}")
             rss_burst: dict[str, float] = {}
             failures = 0
-            for name, (_, path) in _APIS.items():
+            for name, (_, path) in apis.items():
                 failures += await _requests(ports[name], path, token, _BURST_REQUESTS)
                 rss_burst[f"{name} API"] = rss_mb(pids[f"{name} API"])
         finally:
@@ -223,8 +234,16 @@ def render(result: dict[str, Any]) -> list[str]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=60.0, help="the idle window")
+    parser.add_argument(
+        "--only",
+        default=",".join(PROCESSES),
+        help=f"the processes to run, comma-separated, among {', '.join(PROCESSES)}",
+    )
     args = parser.parse_args(argv)
-    return asyncio.run(run(args.seconds))
+    only = frozenset(name.strip() for name in args.only.split(",") if name.strip())
+    if unknown := only - set(PROCESSES):
+        parser.error(f"unknown --only names: {', '.join(sorted(unknown))}")
+    return asyncio.run(run(args.seconds, only))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Workflow throughput: cases taken from submission to joint review by the real worker.
 
-    python -m bench.workflow_throughput [--cases 300]
+    python -m bench.workflow_throughput [--cases 300] [--paced-fraction 0.5] [--paced-cases 300]
 
 Ceiling, measured in the same run on the same Redis: the same arq worker settings
 running a no-op job. Each case costs the worker three `events.dispatch` jobs
@@ -8,6 +8,13 @@ running a no-op job. Each case costs the worker three `events.dispatch` jobs
 (accepted, in_joint_review) with its review tasks; the ratio compares dispatch jobs per
 second with no-op jobs per second. Latency is submit → `in_joint_review`, from the
 audit trail, and includes the outbox relay hop.
+
+With all cases submitted at once, that latency is mostly time spent queueing behind the
+others. A second, paced run submits as many cases again (at most `--paced-cases`) at a
+steady rate below the capacity just measured (`--paced-fraction` of the burst's cases
+per second) and reports the same latency: what one case costs when the worker keeps up.
+The worker's CPU per dispatch job (all three events of every case of the burst
+dispatched) moves far less with the machine's load than the rates do.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from typing import Any
 from arq import func
 from sqlalchemy import text
 
-from bench.harness import MemoryWatch, machine, scratch_environment, summary_ms
+from bench.harness import MemoryWatch, cpu_seconds, machine, scratch_environment, summary_ms
 from devtools.processes import ManagedProcess
 from services.workflow.cases.commands import submit
 from services.workflow.cases.schemas import CaseSubmit
@@ -45,6 +52,7 @@ _LATENCY_SQL = """
     JOIN workflow.case_transition t ON t.case_id = c.id AND t.to_state = 'in_joint_review'
     WHERE c.id = ANY(:ids)
 """
+_DISPATCHED_SQL = "SELECT count(*) FROM workflow.processed_event WHERE consumer = 'workflow'"
 
 
 async def noop(ctx: dict[str, Any]) -> None:
@@ -111,28 +119,60 @@ async def _relay_forever(queue: Any) -> None:
     await relay.run_forever()
 
 
-async def _submit(count: int) -> list[uuid.UUID]:
+async def _submit_one(ids: list[uuid.UUID]) -> None:
     actor = Principal(sub="bench", role=Role.organization, org_id="bench-org")
+    async with database.transaction() as session:
+        result = await submit(
+            session,
+            actor=actor,
+            data=CaseSubmit(
+                command_id=uuid.uuid4(),
+                case_type="organization_change",
+                title="bench",
+                applicant_name="bench",
+                materials=_materials(),
+            ),
+        )
+        ids.append(result.case_id)
+
+
+async def _submit(count: int) -> list[uuid.UUID]:
     ids: list[uuid.UUID] = []
-
-    async def one() -> None:
-        async with database.transaction() as session:
-            result = await submit(
-                session,
-                actor=actor,
-                data=CaseSubmit(
-                    command_id=uuid.uuid4(),
-                    case_type="organization_change",
-                    title="bench",
-                    applicant_name="bench",
-                    materials=_materials(),
-                ),
-            )
-            ids.append(result.case_id)
-
     for start in range(0, count, 20):
-        await asyncio.gather(*(one() for _ in range(min(20, count - start))))
+        await asyncio.gather(*(_submit_one(ids) for _ in range(min(20, count - start))))
     return ids
+
+
+async def _submit_paced(count: int, rate: float) -> list[uuid.UUID]:
+    """`count` cases, one every 1/rate seconds from now (each on its own, so a slow
+    submit does not hold back the next)."""
+    ids: list[uuid.UUID] = []
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    submits = []
+    for n in range(count):
+        await asyncio.sleep(max(0.0, start + n / rate - loop.time()))
+        submits.append(asyncio.create_task(_submit_one(ids)))
+    await asyncio.gather(*submits)
+    return ids
+
+
+async def _count(sql: str) -> int:
+    async with database.engine.connect() as connection:
+        return int((await connection.execute(text(sql))).scalar_one())
+
+
+async def _wait_count(sql: str, at_least: int, *, within: float) -> None:
+    deadline = time.monotonic() + within
+    while await _count(sql) < at_least:
+        if time.monotonic() > deadline:
+            raise TimeoutError("events were not dispatched in time")
+        await asyncio.sleep(0.05)
+
+
+async def _latencies(ids: list[uuid.UUID]) -> list[float]:
+    async with database.engine.connect() as connection:
+        return [float(row[0]) for row in await connection.execute(text(_LATENCY_SQL), {"ids": ids})]
 
 
 async def _all_in_review(ids: list[uuid.UUID]) -> bool:
@@ -155,7 +195,7 @@ async def _wait_in_review(ids: list[uuid.UUID], *, within: float) -> None:
         await asyncio.sleep(0.05)
 
 
-async def run(cases: int) -> dict[str, Any]:
+async def run(cases: int, paced_fraction: float = 0.5, paced_cases: int = 300) -> dict[str, Any]:
     async with scratch_environment("workflow") as env:
         await load_reference_data()
         log_dir = tempfile.mkdtemp(prefix="sanshe-bench-")
@@ -175,21 +215,34 @@ async def run(cases: int) -> dict[str, Any]:
         memory.watch(BENCH, os.getpid())
         queue = await create_queue()
         relay = asyncio.create_task(_relay_forever(queue))
+        worker_pid = worker.process.pid if worker.process else 0
+        paced: dict[str, Any] = {}
         try:
             # Warm up: one case all the way, so the worker's start-up is not measured.
             await _wait_in_review(await _submit(1), within=120)
+            await _wait_count(_DISPATCHED_SQL, 3, within=120)
             memory.idle(WORKER, BENCH)
+            dispatched_before = await _count(_DISPATCHED_SQL)
             with memory.under_load(WORKER, BENCH):
+                cpu_before = cpu_seconds(worker_pid)
                 started = time.perf_counter()
                 ids = await _submit(cases)
                 submitted = time.perf_counter() - started
                 await _wait_in_review(ids, within=300)
                 elapsed = time.perf_counter() - started
-            async with database.engine.connect() as connection:
-                latencies = [
-                    float(row[0])
-                    for row in await connection.execute(text(_LATENCY_SQL), {"ids": ids})
-                ]
+                # The rest of the burst's events (accepted, review_started) dispatched too.
+                await _wait_count(_DISPATCHED_SQL, dispatched_before + cases * 3, within=300)
+                worker_cpu = cpu_seconds(worker_pid) - cpu_before
+            latencies = await _latencies(ids)
+            if paced_fraction > 0:
+                rate = paced_fraction * cases / elapsed
+                paced_ids = await _submit_paced(min(cases, paced_cases), rate)
+                await _wait_in_review(paced_ids, within=300)
+                paced = {
+                    "paced_cases": len(paced_ids),
+                    "paced_cases_per_s": round(rate, 1),
+                    "paced_submit_to_review": summary_ms(await _latencies(paced_ids)),
+                }
         finally:
             relay.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -208,6 +261,8 @@ async def run(cases: int) -> dict[str, Any]:
         "ratio": round(jobs_per_second / ceiling, 3),
         "submit_to_review": summary_ms(latencies),
         "submit_phase_s": round(submitted, 2),
+        "worker_cpu_ms_per_dispatch_job": round(worker_cpu * 1000 / (cases * 3), 2),
+        **paced,
         "rss": memory.report(),
         "machine": machine(),
     }
@@ -218,8 +273,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--cases", type=int, default=int(os.environ.get("BENCH_WORKFLOW_CASES", "300"))
     )
+    parser.add_argument(
+        "--paced-fraction",
+        type=float,
+        default=0.5,
+        help="paced run's submit rate, as a fraction of the burst's cases/s (0: no paced run)",
+    )
+    parser.add_argument(
+        "--paced-cases",
+        type=int,
+        default=300,
+        help="cases of the paced run (at most --cases): its figure is latency, not volume",
+    )
     args = parser.parse_args(argv)
-    return asyncio.run(run(args.cases))
+    return asyncio.run(run(args.cases, args.paced_fraction, args.paced_cases))
 
 
 if __name__ == "__main__":

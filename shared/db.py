@@ -7,6 +7,7 @@ never be answered with 2xx.
 
 from __future__ import annotations
 
+import select
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -15,7 +16,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 from sqlalchemy import DateTime, Enum, MetaData
+from sqlalchemy import event as sa_event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -97,6 +100,25 @@ def _server_settings(settings: Settings) -> dict[str, str]:
     }
 
 
+def _discard_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """At checkout, a connection the server has closed is thrown away and another one
+    taken (SQLAlchemy's pool retries the checkout on `DisconnectionError`).
+
+    Two checks that cost no round trip: asyncpg already knows the connection closed
+    once its loop has read the socket's end; and an idle connection has nothing to
+    read, so data waiting on its socket is the server's goodbye not read yet (or a
+    rare notice: the connection is then replaced for nothing). What they cannot see (a
+    server that has not closed the socket yet, a network gone silent) fails the first
+    statement, which invalidates the connection as a failure mid-transaction does.
+    """
+    connection = dbapi_connection.driver_connection
+    if connection.is_closed():
+        raise DisconnectionError("connection closed by the server")
+    sock = connection._transport.get_extra_info("socket")
+    if sock is not None and select.select([sock], [], [], 0)[0]:
+        raise DisconnectionError("data waiting on an idle connection")
+
+
 class Database:
     """The engine, session factory and read pool of one process, created lazily."""
 
@@ -118,7 +140,12 @@ class Database:
                 # Waiting for a connection, or for one to open, is bounded: a 503 then
                 # (shared.errors), not a request hanging for as long as the server stalls.
                 pool_timeout=settings.db_pool_timeout_seconds,
-                pool_pre_ping=True,
+                # No pre-ping: with asyncpg it is three round trips (BEGIN, an empty
+                # query, ROLLBACK) per checkout, as much as a small job's own statements.
+                # A connection the server closed (restart, pg_terminate_backend) is
+                # already known closed by asyncpg once its loop saw the socket end, and
+                # `_discard_closed` drops it at checkout instead.
+                pool_pre_ping=False,
                 # Bound values are request data (names, phone numbers): an error's message
                 # shows the statement without them (see also shared.logging.describe).
                 hide_parameters=True,
@@ -127,6 +154,7 @@ class Database:
                     "timeout": settings.db_pool_timeout_seconds,
                 },
             )
+            sa_event.listen(self._engine.sync_engine, "checkout", _discard_closed)
         return self._engine
 
     @property

@@ -6,7 +6,8 @@ What the workflow service and worker wire in (and nothing else is public):
   `/api/v1/events` (the feed), `/api/v1/inbound/...` (receiver and its sources);
 * `on_event(session, envelope)` — called by `events.dispatch` for every event, in the
   transaction that claims it in the workflow inbox: appends it to the feed and creates
-  one delivery per matching enabled endpoint; a delivery job starts after the commit;
+  one delivery per matching enabled endpoint; a delivery job starts after the commit
+  when there is one;
 * `worker_functions`, `cron_jobs`, `startup`, `shutdown` — for the arq worker.
 
 Importing this package registers its tables on the workflow metadata.
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.workflow.sync import models as models  # the tables, on the workflow metadata
 from services.workflow.sync.config import get_sync_settings
-from services.workflow.sync.feed import append
+from services.workflow.sync.feed import append_and_fan_out
 from services.workflow.sync.jobs import (
     DELIVER_JOB,
     INBOUND_JOB,
@@ -45,7 +46,10 @@ routers: list[APIRouter] = [webhooks_router, events_router, inbound_router]
 
 async def on_event(session: AsyncSession, envelope: EventEnvelope) -> None:
     """Feed and fan out one event (exactly once: the caller's inbox claim guarantees it)."""
-    if await append(session, envelope, now=utcnow()):
+    # A delivery job only when a delivery was created: with no endpoint wanting the
+    # event, the job (an enqueue, a worker slot and a claim transaction) would find
+    # nothing to send. The sweep still covers a lost kick.
+    if await append_and_fan_out(session, envelope, now=utcnow()):
         kick_after_commit(session)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, delete, select
+from sqlalchemy import ColumnElement, Text, and_, cast, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,7 +58,21 @@ async def append(
     now: datetime,
     only_endpoint: uuid.UUID | None = None,
 ) -> bool:
-    """Add the event to the feed and create its deliveries; False if not for outside.
+    """Add the event to the feed and create its deliveries; False if not for outside
+    (or appended before). See `append_and_fan_out`."""
+    created = await append_and_fan_out(session, envelope, now=now, only_endpoint=only_endpoint)
+    return created is not None
+
+
+async def append_and_fan_out(
+    session: AsyncSession,
+    envelope: EventEnvelope,
+    *,
+    now: datetime,
+    only_endpoint: uuid.UUID | None = None,
+) -> int | None:
+    """Add the event to the feed and create its deliveries: how many deliveries were
+    created, or None if the event is not for outside or was appended before.
 
     Internal command events (catalogue `internal: true`) are neither fed nor sent; the
     outbox gives them no `seq` either, so what a subscriber sees of a subject is numbered
@@ -68,17 +82,22 @@ async def append(
     """
     known = catalogue()
     if known.is_internal(envelope.type):
-        return False
+        return None
     if envelope.subject_seq is None:
         # The outbox left it unnumbered as internal (shared.interservice.INTERNAL_EVENT_TYPES):
         # never sent, but the catalogue should say so too.
         logger.warning(
             "unnumbered event not internal in the catalogue", extra={"type": envelope.type}
         )
-        return False
+        return None
     if envelope.type not in known.outbound:
         logger.warning("event type missing from the catalogue", extra={"type": envelope.type})
-    inserted = await session.execute(
+    # One round trip for the insert and the endpoints it may go to (this runs in every
+    # `events.dispatch` job): a row per enabled endpoint, or one with no endpoint when
+    # none is enabled, and no row at all when the event was appended before (its
+    # deliveries exist already). The endpoints are read in the statement's snapshot,
+    # as the separate query did.
+    inserted = (
         pg_insert(SyncEvent)
         .values(
             id=envelope.id,
@@ -93,24 +112,32 @@ async def append(
         )
         .on_conflict_do_nothing(index_elements=[SyncEvent.id])
         .returning(SyncEvent.id)
+        .cte("inserted")
     )
-    if inserted.first() is None:
-        return False  # appended before: its deliveries exist already
-    await _fan_out(session, envelope, now=now, only_endpoint=only_endpoint)
-    return True
+    endpoint_wanted: ColumnElement[bool] = WebhookEndpoint.enabled.is_(True)
+    if only_endpoint is not None:
+        endpoint_wanted = and_(endpoint_wanted, WebhookEndpoint.id == only_endpoint)
+    rows = (
+        await session.execute(
+            select(inserted.c.id, WebhookEndpoint.id, WebhookEndpoint.event_types).select_from(
+                inserted.outerjoin(WebhookEndpoint, endpoint_wanted)
+            )
+        )
+    ).all()
+    if not rows:
+        return None
+    endpoints = [(endpoint_id, filters) for _, endpoint_id, filters in rows if endpoint_id]
+    return await _fan_out(session, envelope, endpoints, now=now, only_endpoint=only_endpoint)
 
 
 async def _fan_out(
     session: AsyncSession,
     envelope: EventEnvelope,
+    endpoints: Sequence[tuple[uuid.UUID, Any]],
     *,
     now: datetime,
     only_endpoint: uuid.UUID | None,
 ) -> int:
-    query = select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(WebhookEndpoint.enabled)
-    if only_endpoint is not None:
-        query = query.where(WebhookEndpoint.id == only_endpoint)
-    endpoints = (await session.execute(query)).all()
     rows = [
         {
             "id": uuid.uuid4(),

@@ -179,7 +179,9 @@ async def _succeeded() -> int:
         return int(done.scalar_one())
 
 
-async def _system(count: int, settings: SyncSettings) -> tuple[float, float, list[float]]:
+async def _system(
+    count: int, settings: SyncSettings, url: str
+) -> tuple[float, float, list[float], float | None]:
     worker = await _sync_worker(settings, cron=cron_jobs, poll_delay=0.01)
     started, cpu = time.perf_counter(), _cpu_seconds()
     running = asyncio.create_task(worker.main())
@@ -203,7 +205,10 @@ async def _system(count: int, settings: SyncSettings) -> tuple[float, float, lis
     async with database.engine.connect() as connection:
         rows = await connection.execute(text("SELECT latency_ms FROM workflow.webhook_attempt"))
         latencies = [float(row[0]) / 1000 for row in rows]
-    return count / elapsed, cpu_ms, latencies
+    # The receiver's adaptive window as the run left it (`receiver_window`).
+    windows = worker.ctx.get("sync_windows")
+    window = windows.of(url).size.limit if windows else None
+    return count / elapsed, cpu_ms, latencies, window
 
 
 def _cpu_seconds() -> float:
@@ -296,7 +301,7 @@ async def run(events: int, overrides: dict[str, Any]) -> dict[str, Any]:
             await _prepare(url, batch)
             memory.idle()  # the events are in: what the worker adds is the delivery's
             with memory.under_load():
-                per_second, cpu_ms, latencies = await _system(events, settings)
+                per_second, cpu_ms, latencies, window = await _system(events, settings, url)
             after = await _ceiling(url, bodies, best)
             ceiling_cpu_ms.append(_ceiling_cpu_ms[-1])
             ceiling = (before + after) / 2
@@ -316,6 +321,8 @@ async def run(events: int, overrides: dict[str, Any]) -> dict[str, Any]:
         # bare POST; steadier than the rates on a loaded machine.
         "cpu_ms_per_delivery": round(cpu_ms, 3),
         "ceiling_cpu_ms_per_post": round(sum(ceiling_cpu_ms) / len(ceiling_cpu_ms), 3),
+        # The receiver's window (requests in flight to it) when the last delivery ended.
+        "receiver_window": window,
         "attempt_latency": summary_ms(latencies),
         "rss": memory.report(),
         "machine": machine(),

@@ -67,7 +67,8 @@ class SyncSettings(BaseSettings):
     # worker's `max_jobs` slots are shared with `events.dispatch`, so keep a few free.
     parallel_jobs: int = Field(default=2, ge=1, le=64)
     # A claimed delivery not recorded within this long (worker killed) is due again; never
-    # less than a batch can take (its waves × the timeout, + 15 s: `jobs.lease_for`).
+    # less than a batch can take (its waves × the timeout, one timeout of waiting for a
+    # receiver's window, + 15 s: `jobs.lease_for`).
     lease_seconds: float = Field(default=60.0, gt=0)
 
     # --- Feed. --------------------------------------------------------------------------------

@@ -51,6 +51,18 @@ def test_rising_latency_shrinks_the_window_and_ends_the_slow_start() -> None:
     assert window.limit == 8 * 0.8 + 1
 
 
+def test_rising_latency_alone_leaves_two_in_flight() -> None:
+    window = LatencyWindow(ceiling=20)
+    _round(window, 0.001)
+    for _ in range(10):
+        _round(window, 0.010)  # ten times the base latency, round after round
+    assert window.limit == 2
+    _round(window, 0.010, ok=False)
+    assert window.limit == 1  # a failure does go below
+    _round(window, 0.050)
+    assert window.limit == 1  # and rising latency does not raise it back
+
+
 def test_errors_halve_the_window_down_to_one() -> None:
     window = LatencyWindow(ceiling=20)
     for _ in range(3):

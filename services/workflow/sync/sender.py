@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import httpx
 
@@ -49,6 +50,12 @@ class Result:
     retry_after: str | None
 
 
+@lru_cache(maxsize=1024)
+def _parsed(url: str) -> httpx.URL:
+    """An endpoint's URL parsed once, not once per delivery (httpx.URL is immutable)."""
+    return httpx.URL(url)
+
+
 def _error_code(status: int) -> str | None:
     if 200 <= status < 300:
         return None
@@ -80,7 +87,7 @@ async def send(
     try:
         async with asyncio.timeout(timeout_seconds):
             request = client.build_request(
-                "POST", job.url, content=job.body.encode(), headers=headers
+                "POST", _parsed(job.url), content=job.body.encode(), headers=headers
             )
             response = await client.send(request, stream=True)
             try:

@@ -11,8 +11,10 @@ starts small and is judged once per round of answers, delay-based like TCP Vegas
   A window that was never full is not grown: the answers say nothing about more.
 * latency risen past `_RISEN`: something queues (the receiver, the network or our own
   CPU), more in flight would only add delay: it shrinks by a fifth (not below two).
-* any failed try in the round (an error status, 429 and 503 included, a timeout, a
-  refused connection): it halves.
+* any sign of overload in the round (429, 502, 503, 504, a timeout, a refused or
+  broken connection): it halves. Other failures (404, 410, 400, 500...) say something
+  about one endpoint or message, not about the receiver's capacity, and a failing
+  endpoint must not slow a healthy one on the same host: they count as plain answers.
 
 The window never exceeds the configured maximum in flight (`WEBHOOK_CONCURRENCY` ×
 `WEBHOOK_PARALLEL_JOBS`) nor goes below one. It is a soft limit: a request waits for a
@@ -41,6 +43,15 @@ _SHRINK = 0.8
 # as fast at 2 as at 1). Only failures bring a window down to one.
 _LEAST_QUEUED = 2.0
 _HALVE = 0.5
+
+
+# Statuses that mean "too much, slow down" (a gateway's 502 and 504 included).
+_OVERLOAD_STATUSES = frozenset({429, 502, 503, 504})
+
+
+def overloaded(status_code: int | None, error: str | None) -> bool:
+    """Whether a try's outcome asks for fewer requests in flight (no answer, or a busy one)."""
+    return error is not None and (status_code is None or status_code in _OVERLOAD_STATUSES)
 
 
 class LatencyWindow:

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import httpx
 
-from services.workflow.sync.receiver_window import ReceiverWindows
+from services.workflow.sync.receiver_window import ReceiverWindows, overloaded
 from services.workflow.sync.signing import SigningKeys, signature_headers
 from services.workflow.sync.ssrf import DestinationRefused
 
@@ -160,7 +160,7 @@ async def send_all(
                 )
                 return result
             finally:
-                ok = result is not None and result.error is None
+                ok = result is not None and not overloaded(result.status_code, result.error)
                 window.release(time.perf_counter() - began, ok=ok)
 
     return list(await asyncio.gather(*(one(i, job) for i, job in enumerate(jobs))))

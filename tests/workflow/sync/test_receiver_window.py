@@ -12,6 +12,7 @@ from services.workflow.sync.receiver_window import (
     ReceiverWindow,
     ReceiverWindows,
     origin_of,
+    overloaded,
 )
 from services.workflow.sync.sender import Job, send_all
 from services.workflow.sync.signing import SigningKeys, new_secret
@@ -76,6 +77,17 @@ def test_errors_halve_the_window_down_to_one() -> None:
     for _ in range(5):
         _round(window, 0.01, ok=False)
     assert window.limit == 1
+
+
+def test_only_signs_of_overload_count_as_failures() -> None:
+    for status, error in ((429, "http_429"), (503, "http_503"), (504, "http_504")):
+        assert overloaded(status, error)
+    for error in ("timeout", "connect_error", "RemoteProtocolError"):
+        assert overloaded(None, error)
+    # An endpoint's own trouble (a wrong path, a refused message) is not the receiver's load.
+    for status, error in ((404, "http_404"), (410, "http_410"), (500, "http_500")):
+        assert not overloaded(status, error)
+    assert not overloaded(200, None)
 
 
 def test_a_window_never_full_does_not_grow() -> None:

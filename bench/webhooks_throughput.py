@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -171,25 +172,35 @@ async def _prepare(url: str, events: list[EventEnvelope]) -> None:
                 await feed.append(session, event, now=now)
 
 
-async def _succeeded() -> int:
+async def _succeeded() -> tuple[int, datetime | None]:
+    """How many deliveries succeeded, and when the last of them was recorded."""
     async with database.engine.connect() as connection:
         done = await connection.execute(
-            text("SELECT count(*) FROM workflow.webhook_delivery WHERE status = 'succeeded'")
+            text(
+                "SELECT count(*), max(delivered_at) FROM workflow.webhook_delivery"
+                " WHERE status = 'succeeded'"
+            )
         )
-        return int(done.scalar_one())
+        count, last = done.one()
+        return int(count), last
 
 
-async def _system(count: int, settings: SyncSettings) -> tuple[float, float, list[float]]:
+async def _system(
+    count: int, settings: SyncSettings, url: str
+) -> tuple[float, float, list[float], float | None]:
     worker = await _sync_worker(settings, cron=cron_jobs, poll_delay=0.01)
-    started, cpu = time.perf_counter(), _cpu_seconds()
+    started, cpu = utcnow(), _cpu_seconds()
     running = asyncio.create_task(worker.main())
     try:
         deadline = time.monotonic() + 600
-        while await _succeeded() < count:
+        # The rate is timed to the last delivery's own record (`delivered_at`, the worker's
+        # clock), not to when this loop saw it: the loop can poll seldom, and its queries,
+        # which run in the worker's process, take little of the CPU counted below.
+        while (done := await _succeeded())[0] < count or done[1] is None:
             if time.monotonic() > deadline or running.done():
                 raise TimeoutError("deliveries did not complete in time")
-            await asyncio.sleep(0.02)
-        elapsed = time.perf_counter() - started
+            await asyncio.sleep(0.1)
+        elapsed = (done[1] - started).total_seconds()
         cpu_ms = (_cpu_seconds() - cpu) * 1000 / count
         # Let the jobs in flight find nothing more to do and end, then stop the worker.
         settle = time.monotonic() + 30
@@ -203,7 +214,10 @@ async def _system(count: int, settings: SyncSettings) -> tuple[float, float, lis
     async with database.engine.connect() as connection:
         rows = await connection.execute(text("SELECT latency_ms FROM workflow.webhook_attempt"))
         latencies = [float(row[0]) / 1000 for row in rows]
-    return count / elapsed, cpu_ms, latencies
+    # The receiver's adaptive window as the run left it (`receiver_window`).
+    windows = worker.ctx.get("sync_windows")
+    window = windows.of(url).size.limit if windows else None
+    return count / elapsed, cpu_ms, latencies, window
 
 
 def _cpu_seconds() -> float:
@@ -296,7 +310,7 @@ async def run(events: int, overrides: dict[str, Any]) -> dict[str, Any]:
             await _prepare(url, batch)
             memory.idle()  # the events are in: what the worker adds is the delivery's
             with memory.under_load():
-                per_second, cpu_ms, latencies = await _system(events, settings)
+                per_second, cpu_ms, latencies, window = await _system(events, settings, url)
             after = await _ceiling(url, bodies, best)
             ceiling_cpu_ms.append(_ceiling_cpu_ms[-1])
             ceiling = (before + after) / 2
@@ -316,6 +330,8 @@ async def run(events: int, overrides: dict[str, Any]) -> dict[str, Any]:
         # bare POST; steadier than the rates on a loaded machine.
         "cpu_ms_per_delivery": round(cpu_ms, 3),
         "ceiling_cpu_ms_per_post": round(sum(ceiling_cpu_ms) / len(ceiling_cpu_ms), 3),
+        # The receiver's window (requests in flight to it) when the last delivery ended.
+        "receiver_window": window,
         "attempt_latency": summary_ms(latencies),
         "rss": memory.report(),
         "machine": machine(),

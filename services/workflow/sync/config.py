@@ -58,7 +58,9 @@ class SyncSettings(BaseSettings):
     batch_size: int = Field(default=100, ge=1, le=1000)
     # Requests in flight per delivery job. httpcore's pool costs CPU per request in
     # proportion to its connections, so more is slower on a busy worker (bench/README.md,
-    # webhooks_throughput); 10 × 2 jobs still covers tens of slow receivers.
+    # webhooks_throughput); 10 × 2 jobs still covers tens of slow receivers. Within that,
+    # each receiver gets what its adaptive window allows (`receiver_window`): from 2 up
+    # to concurrency × parallel_jobs while its latency stays flat.
     concurrency: int = Field(default=10, ge=1, le=1000)
     # A deliver job stops claiming new batches after this long (keep it well below
     # WORKER_JOB_TIMEOUT_SECONDS minus WEBHOOK_TIMEOUT_SECONDS).
@@ -67,7 +69,8 @@ class SyncSettings(BaseSettings):
     # worker's `max_jobs` slots are shared with `events.dispatch`, so keep a few free.
     parallel_jobs: int = Field(default=2, ge=1, le=64)
     # A claimed delivery not recorded within this long (worker killed) is due again; never
-    # less than a batch can take (its waves × the timeout, + 15 s: `jobs.lease_for`).
+    # less than a batch can take (its waves × the timeout, one timeout of waiting for a
+    # receiver's window, + 15 s: `jobs.lease_for`).
     lease_seconds: float = Field(default=60.0, gt=0)
 
     # --- Feed. --------------------------------------------------------------------------------

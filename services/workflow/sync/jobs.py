@@ -55,6 +55,7 @@ from services.workflow.sync.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from services.workflow.sync.receiver_window import ReceiverWindows
 from services.workflow.sync.sender import send_all
 from services.workflow.sync.ssrf import AddressPolicy, guarded_client
 from shared.db import database, utcnow
@@ -105,12 +106,27 @@ def http_of(ctx: dict[str, Any]) -> httpx.AsyncClient:
             max_connections=settings.concurrency * settings.parallel_jobs,
         )
         ctx["sync_http"] = client
+        windows_of(ctx)  # with the client: in the worker's shared ctx (worker.startup)
     return client
+
+
+def windows_of(ctx: dict[str, Any]) -> ReceiverWindows:
+    """Each receiver's window of requests in flight, shared by this process's jobs."""
+    windows: ReceiverWindows | None = ctx.get("sync_windows")
+    if windows is None:
+        settings = settings_of(ctx)
+        windows = ReceiverWindows(ceiling=settings.concurrency * settings.parallel_jobs)
+        ctx["sync_windows"] = windows
+    return windows
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     global _queue
     _queue = ctx.get("redis")
+    # arq hands each job a copy of this ctx: what a job caches in its copy is lost when
+    # it ends. The pooled client and the receivers' windows are made here, once, so that
+    # every delivery job shares them (a window learnt by one job serves the next).
+    http_of(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -161,12 +177,14 @@ async def _enqueue_deliver(queue: ArqRedis, lane: Lane, slot: int) -> None:
 def lease_for(settings: SyncSettings, batch: int) -> timedelta:
     """How long a claim stays ours: at least as long as the batch can possibly take.
 
-    A batch is sent in waves of `WEBHOOK_CONCURRENCY`, each up to one timeout long. A
-    lease shorter than that would make deliveries still in flight due again, and another
-    job would send them a second time (and void this one's write-back).
+    A batch is sent in waves of `WEBHOOK_CONCURRENCY`, each up to one timeout long, and
+    a request may first wait up to one more timeout for its receiver's window
+    (`sender.send_all`). A lease shorter than that would make deliveries still in flight
+    due again, and another job would send them a second time (and void this one's
+    write-back).
     """
     waves = math.ceil(batch / settings.concurrency)
-    worst = waves * settings.timeout_seconds + _LEASE_MARGIN_SECONDS
+    worst = (waves + 1) * settings.timeout_seconds + _LEASE_MARGIN_SECONDS
     return timedelta(seconds=max(settings.lease_seconds, worst))
 
 
@@ -199,6 +217,7 @@ async def deliver(ctx: dict[str, Any], lane: str = Lane.healthy.value) -> dict[s
             timeout_seconds=settings.timeout_seconds,
             excerpt_bytes=settings.response_excerpt_bytes,
             concurrency=settings.concurrency,
+            windows=windows_of(ctx),
         )
         async with database.transaction() as session:
             recorded = await delivery.record(

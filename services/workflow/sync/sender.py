@@ -14,9 +14,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import httpx
 
+from services.workflow.sync.receiver_window import ReceiverWindows, overloaded
 from services.workflow.sync.signing import SigningKeys, signature_headers
 from services.workflow.sync.ssrf import DestinationRefused
 
@@ -46,6 +48,12 @@ class Result:
     excerpt: str | None
     error: str | None
     retry_after: str | None
+
+
+@lru_cache(maxsize=1024)
+def _parsed(url: str) -> httpx.URL:
+    """An endpoint's URL parsed once, not once per delivery (httpx.URL is immutable)."""
+    return httpx.URL(url)
 
 
 def _error_code(status: int) -> str | None:
@@ -79,7 +87,7 @@ async def send(
     try:
         async with asyncio.timeout(timeout_seconds):
             request = client.build_request(
-                "POST", job.url, content=job.body.encode(), headers=headers
+                "POST", _parsed(job.url), content=job.body.encode(), headers=headers
             )
             response = await client.send(request, stream=True)
             try:
@@ -122,13 +130,37 @@ async def send_all(
     timeout_seconds: float,
     excerpt_bytes: int,
     concurrency: int,
+    windows: ReceiverWindows,
 ) -> list[Result]:
+    """Send a batch, `concurrency` at a time, each within its receiver's window.
+
+    The batch must end within its lease (`jobs.lease_for`: its waves of `concurrency`
+    tries, plus one timeout). So the i-th request waits for a slot of its receiver's
+    window at most until `start + (i // concurrency + 1) × timeout`, then goes anyway:
+    by induction each request ends by `start + (i // concurrency + 2) × timeout` (the
+    ones `concurrency` places ahead of it have ended, freeing its job slot, by its
+    deadline), the last within waves + 1 timeouts.
+    """
     gate = asyncio.Semaphore(concurrency)
+    start = asyncio.get_running_loop().time()
 
-    async def one(job: Job) -> Result:
+    async def one(index: int, job: Job) -> Result:
         async with gate:
-            return await send(
-                client, job, now=now, timeout_seconds=timeout_seconds, excerpt_bytes=excerpt_bytes
-            )
+            window = windows.of(job.url)
+            await window.acquire(start + (index // concurrency + 1) * timeout_seconds)
+            began = time.perf_counter()
+            result: Result | None = None
+            try:
+                result = await send(
+                    client,
+                    job,
+                    now=now,
+                    timeout_seconds=timeout_seconds,
+                    excerpt_bytes=excerpt_bytes,
+                )
+                return result
+            finally:
+                ok = result is not None and not overloaded(result.status_code, result.error)
+                window.release(time.perf_counter() - began, ok=ok)
 
-    return list(await asyncio.gather(*(one(job) for job in jobs)))
+    return list(await asyncio.gather(*(one(i, job) for i, job in enumerate(jobs))))

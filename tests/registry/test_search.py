@@ -267,6 +267,7 @@ async def large_register(
             connection, iter_organizations(rng, registered=15_000, filed=15_000)
         )
         await connection.execute("ANALYZE registry.organization")
+        await connection.execute("ANALYZE registry.organization_search")
         yield connection
         await connection.close()
 

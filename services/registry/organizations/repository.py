@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.access import scope_values, tally_visible_to, visible_to
+from services.registry.access import READ_ALL, scope_values, tally_visible_to, visible_to
 from services.registry.applications.models import Application
 from services.registry.enums import (
     ABOVE_DISTRICT_KINDS,
@@ -43,7 +43,11 @@ from services.registry.enums import (
     Registration,
 )
 from services.registry.inspections.models import AnnualInspection
-from services.registry.organizations.models import Organization, OrganizationTally
+from services.registry.organizations.models import (
+    Organization,
+    OrganizationSearch,
+    OrganizationTally,
+)
 from services.registry.organizations.schemas import SortKey
 from shared.auth import Principal, Role
 from shared.pagination import PageParams, count_rows
@@ -93,21 +97,22 @@ def query_grams(text: str) -> list[str]:
     return sorted({lowered[i : i + 2] for i in range(len(lowered) - 1)})
 
 
-def name_matches(
+def _search_rows(
     text: str,
     *,
     statuses: Sequence[OrganizationStatus] = (),
     registrations: Sequence[Registration] = (),
-) -> ColumnElement[bool]:
-    """Names containing `text`, case-insensitively, on their NFKC forms.
+) -> list[ColumnElement[bool]]:
+    """The search table's rows whose names contain `text`, case-insensitively, on their
+    NFKC forms, and which pass the status and registration filters.
 
-    A single status or registration the caller also filters on is asked of the index
-    too (its keys hold them, migration 0119), so that the table reads only the
-    candidates that pass those filters; the caller's own conditions still decide.
+    A single status or registration is asked of the index too (its keys hold them,
+    migration 0119), so that only the candidates that pass those filters are read.
     """
+    search = OrganizationSearch
     keys = type_coerce(
         func.registry.organization_search_keys(
-            Organization.name, Organization.status, Organization.registration
+            search.folded_name, search.status, search.registration
         ),
         ARRAY(Text),
     )
@@ -117,9 +122,32 @@ def name_matches(
     if len(registrations) == 1:
         wanted.append(f"registration={registrations[0]!s}")
     # Candidates from the GIN index, then the exact, case-insensitive substring test, both
-    # on the NFKC forms (migration 0113): the recheck reads only the candidates.
-    folded = func.normalize(Organization.name, literal_column("NFKC"), type_=Text)
-    return keys.contains(wanted) & folded.icontains(searchable(text), autoescape=True)
+    # on the NFKC form (migrations 0113, 0163): the recheck reads only the candidates.
+    conditions = [
+        keys.contains(wanted),
+        search.folded_name.icontains(searchable(text), autoescape=True),
+    ]
+    if statuses:
+        conditions.append(search.status.in_([str(s) for s in statuses]))
+    if registrations:
+        conditions.append(search.registration.in_([str(r) for r in registrations]))
+    return conditions
+
+
+def name_matches(
+    text: str,
+    *,
+    statuses: Sequence[OrganizationStatus] = (),
+    registrations: Sequence[Registration] = (),
+) -> ColumnElement[bool]:
+    """Organizations whose names contain `text`, case-insensitively, on their NFKC forms.
+
+    Found in the narrow search table (migration 0163). The statuses and registrations
+    the caller also filters on narrow the candidates there; the caller's own
+    conditions on the register still decide.
+    """
+    rows = _search_rows(text, statuses=statuses, registrations=registrations)
+    return Organization.id.in_(select(OrganizationSearch.id).where(*rows))
 
 
 def _where(filters: OrganizationFilters) -> list[ColumnElement[bool]]:
@@ -230,31 +258,53 @@ async def read_visible(
     )
 
 
+# The sorts the search table can serve on its own (it holds no other sort key).
+_SEARCH_TABLE_SORTS = frozenset({SortKey.created_at, SortKey.created_at_desc})
+
+
+def _on_search_table(principal: Principal, filters: OrganizationFilters, sort: SortKey) -> bool:
+    """Whether the search table alone can say which organizations match, and in what
+    order: a principal who sees the whole register, filters it holds, its sort key."""
+    held = OrganizationFilters(
+        name=filters.name, statuses=filters.statuses, registrations=filters.registrations
+    )
+    return principal.role in READ_ALL and sort in _SEARCH_TABLE_SORTS and filters == held
+
+
 def _name_page(
     principal: Principal, filters: OrganizationFilters, sort: SortKey, page: PageParams
 ) -> Select[Any]:
     """A name search's page and exact total in one statement, reading each match once.
 
     The bigram index yields candidates that only the LIKE recheck can confirm, so both
-    the page and the total must read every candidate from the table. The matches are
-    kept narrow (id and sort key, a CTE PostgreSQL materialises once as it is read
-    twice): the total counts them and the page sorts them; only the page's rows are then
-    read whole, by primary key. A window count over `SELECT *` instead carried every
-    whole matching row through the window and the sort (see bench/README.md).
+    the page and the total must read every candidate. The matches are kept narrow (id
+    and sort key, a CTE PostgreSQL materialises once as it is read twice): the total
+    counts them and the page sorts them; only the page's rows are then read whole, by
+    primary key. When the narrow search table holds every filter and the sort key
+    (`_on_search_table`: the usual name + status + registration search by the bureau),
+    the matches come from it alone and the register is read only for the page: the
+    candidates' pages are then the search table's, which stays in shared buffers
+    (see bench/README.md).
     """
-    matches = (
-        select(Organization.id, _sort_column(sort).label("sort_value"))
-        .where(visible_to(principal), *_where(filters))
-        .cte("matches")
-    )
+    if filters.name and _on_search_table(principal, filters, sort):
+        search = OrganizationSearch
+        rows = _search_rows(
+            filters.name, statuses=filters.statuses, registrations=filters.registrations
+        )
+        matches = select(search.id, search.created_at.label("sort_value")).where(*rows)
+    else:
+        matches = select(Organization.id, _sort_column(sort).label("sort_value")).where(
+            visible_to(principal), *_where(filters)
+        )
+    found = matches.cte("matches")
     paged = (
-        select(matches.c.id, matches.c.sort_value)
-        .order_by(*_order_by(sort, matches.c.sort_value, matches.c.id))
+        select(found.c.id, found.c.sort_value)
+        .order_by(*_order_by(sort, found.c.sort_value, found.c.id))
         .offset(page.offset)
         .limit(page.page_size)
         .subquery("paged")
     )
-    total = select(func.count()).select_from(matches).scalar_subquery()
+    total = select(func.count()).select_from(found).scalar_subquery()
     return (
         select(Organization, total)
         .join(paged, paged.c.id == Organization.id)

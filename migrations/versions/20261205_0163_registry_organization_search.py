@@ -18,7 +18,8 @@ the folded name are those of the name), so a write still grams a name once.
 Triggers keep it in step, so that it cannot drift: inserts and deletes at statement
 level with transition tables (one INSERT ... SELECT for a whole COPY of an import),
 updates row by row and only when the name, status, registration or created_at
-changed (the WHEN is evaluated without calling the function), and TRUNCATE.
+changed (the WHEN is evaluated without calling the function). The register cannot be
+truncated (the history that references it refuses it), so no trigger is needed for that.
 """
 
 # The SQL here is assembled from this module's constants only, never from input.
@@ -69,15 +70,6 @@ BEGIN
 END
 $$
 """,
-    """
-CREATE FUNCTION registry.organization_search_truncate() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    TRUNCATE registry.organization_search;
-    RETURN NULL;
-END
-$$
-""",
 )
 
 TRIGGERS = (
@@ -101,13 +93,9 @@ CREATE TRIGGER organization_search_delete AFTER DELETE ON registry.organization
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION registry.organization_search_delete()
 """,
-    """
-CREATE TRIGGER organization_search_truncate AFTER TRUNCATE ON registry.organization
-    FOR EACH STATEMENT EXECUTE FUNCTION registry.organization_search_truncate()
-""",
 )
 
-_EVENTS = ("insert", "update", "delete", "truncate")
+_EVENTS = ("insert", "update", "delete")
 
 
 def upgrade() -> None:

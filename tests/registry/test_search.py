@@ -403,13 +403,13 @@ class TestSearchTable:
         # (`_on_search_table`) and the register only by id for the page: it must find
         # what a LIKE on the register finds, in the same order, with the same total.
         page = PageParams(page=2, page_size=20)
-        query = _name_page(
+        query, values = _name_page(
             Principal(sub="t", role=Role.civil_affairs),
             OrganizationFilters(name=text, **filters),
             sort,
             page,
         )
-        compiled = query.compile(
+        compiled = query.params(values).compile(
             dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
         )
         [row] = await large_register.fetch(f"EXPLAIN (FORMAT JSON) {compiled}")

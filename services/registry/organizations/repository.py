@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     Text,
     bindparam,
@@ -97,17 +98,16 @@ def query_grams(text: str) -> list[str]:
     return sorted({lowered[i : i + 2] for i in range(len(lowered) - 1)})
 
 
-def _search_rows(
-    text: str,
-    *,
-    statuses: Sequence[OrganizationStatus] = (),
-    registrations: Sequence[Registration] = (),
-) -> list[ColumnElement[bool]]:
-    """The search table's rows whose names contain `text`, case-insensitively, on their
-    NFKC forms, and which pass the status and registration filters.
+@cache
+def _search_rows(*, statuses: bool, registrations: bool) -> tuple[ColumnElement[bool], ...]:
+    """The search table's rows whose names contain a text, case-insensitively, on their
+    NFKC forms, and which pass the status and registration filters (if any): their
+    values are the named parameters `_search_values` gives, so that the conditions, and
+    a statement made of them, are built once per shape.
 
     A single status or registration is asked of the index too (its keys hold them,
-    migration 0119), so that only the candidates that pass those filters are read.
+    migration 0119, and `_search_values` adds them to the wanted keys), so that only
+    the candidates that pass those filters are read.
     """
     search = OrganizationSearch
     keys = type_coerce(
@@ -116,22 +116,38 @@ def _search_rows(
         ),
         ARRAY(Text),
     )
+    # Candidates from the GIN index, then the exact, case-insensitive substring test, both
+    # on the NFKC form (migrations 0113, 0163): the recheck reads only the candidates.
+    conditions = [
+        keys.contains(bindparam("search_keys", type_=ARRAY(Text))),
+        search.folded_name.ilike(bindparam("search_pattern", type_=Text), escape="/"),
+    ]
+    if statuses:
+        conditions.append(search.status.in_(bindparam("search_statuses", expanding=True)))
+    if registrations:
+        conditions.append(
+            search.registration.in_(bindparam("search_registrations", expanding=True))
+        )
+    return tuple(conditions)
+
+
+def _search_values(
+    text: str, statuses: Sequence[OrganizationStatus], registrations: Sequence[Registration]
+) -> dict[str, Any]:
+    """The values of `_search_rows`' parameters."""
     wanted = query_grams(text)
     if len(statuses) == 1:
         wanted.append(f"status={statuses[0]!s}")
     if len(registrations) == 1:
         wanted.append(f"registration={registrations[0]!s}")
-    # Candidates from the GIN index, then the exact, case-insensitive substring test, both
-    # on the NFKC form (migrations 0113, 0163): the recheck reads only the candidates.
-    conditions = [
-        keys.contains(wanted),
-        search.folded_name.icontains(searchable(text), autoescape=True),
-    ]
-    if statuses:
-        conditions.append(search.status.in_([str(s) for s in statuses]))
-    if registrations:
-        conditions.append(search.registration.in_([str(r) for r in registrations]))
-    return conditions
+    # `contains(..., autoescape=True)`: the LIKE's own characters match themselves.
+    escaped = searchable(text).replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return {
+        "search_keys": wanted,
+        "search_pattern": f"%{escaped}%",
+        "search_statuses": [str(s) for s in statuses],
+        "search_registrations": [str(r) for r in registrations],
+    }
 
 
 def name_matches(
@@ -146,8 +162,9 @@ def name_matches(
     the caller also filters on narrow the candidates there; the caller's own
     conditions on the register still decide.
     """
-    rows = _search_rows(text, statuses=statuses, registrations=registrations)
-    return Organization.id.in_(select(OrganizationSearch.id).where(*rows))
+    rows = _search_rows(statuses=bool(statuses), registrations=bool(registrations))
+    found = select(OrganizationSearch.id).where(*rows)
+    return Organization.id.in_(found.params(_search_values(text, statuses, registrations)))
 
 
 def _where(filters: OrganizationFilters) -> list[ColumnElement[bool]]:
@@ -271,45 +288,68 @@ def _on_search_table(principal: Principal, filters: OrganizationFilters, sort: S
     return principal.role in READ_ALL and sort in _SEARCH_TABLE_SORTS and filters == held
 
 
-def _name_page(
-    principal: Principal, filters: OrganizationFilters, sort: SortKey, page: PageParams
-) -> Select[Any]:
-    """A name search's page and exact total in one statement, reading each match once.
+def _page_of(matches: Select[Any, Any], sort: SortKey, offset: Any, limit: Any) -> Select[Any]:
+    """A page of `matches` (id, sort_value), whole rows of the register, and their total.
 
-    The bigram index yields candidates that only the LIKE recheck can confirm, so both
-    the page and the total must read every candidate. The matches are kept narrow (id
-    and sort key, a CTE PostgreSQL materialises once as it is read twice): the total
-    counts them and the page sorts them; only the page's rows are then read whole, by
-    primary key. When the narrow search table holds every filter and the sort key
-    (`_on_search_table`: the usual name + status + registration search by the bureau),
-    the matches come from it alone and the register is read only for the page: the
-    candidates' pages are then the search table's, which stays in shared buffers
-    (see bench/README.md).
+    The matches are kept narrow (a CTE PostgreSQL materialises once as it is read
+    twice): the total counts them and the page sorts them; only the page's rows are
+    then read whole, by primary key. A window count over `SELECT *` instead carried
+    every whole matching row through the window and the sort (see bench/README.md).
     """
-    if filters.name and _on_search_table(principal, filters, sort):
-        search = OrganizationSearch
-        rows = _search_rows(
-            filters.name, statuses=filters.statuses, registrations=filters.registrations
-        )
-        matches = select(search.id, search.created_at.label("sort_value")).where(*rows)
-    else:
-        matches = select(Organization.id, _sort_column(sort).label("sort_value")).where(
-            visible_to(principal), *_where(filters)
-        )
     found = matches.cte("matches")
     paged = (
         select(found.c.id, found.c.sort_value)
         .order_by(*_order_by(sort, found.c.sort_value, found.c.id))
-        .offset(page.offset)
-        .limit(page.page_size)
+        .offset(offset)
+        .limit(limit)
         .subquery("paged")
     )
-    total = select(func.count()).select_from(found).scalar_subquery()
+    total = select(func.count()).select_from(found).scalar_subquery().label("total")
     return (
-        select(Organization, total)
+        select(Organization.__table__, total)
         .join(paged, paged.c.id == Organization.id)
         .order_by(*_order_by(sort, paged.c.sort_value, paged.c.id))
     )
+
+
+@cache
+def _search_table_page(sort: SortKey, *, statuses: bool, registrations: bool) -> Select[Any]:
+    """`_page_of` the search table's matches: built once per shape (building it cost
+    more of the API's CPU than running it), run with `_search_values` and the page."""
+    rows = _search_rows(statuses=statuses, registrations=registrations)
+    search = OrganizationSearch
+    matches = select(search.id, search.created_at.label("sort_value")).where(*rows)
+    return _page_of(
+        matches,
+        sort,
+        bindparam("page_offset", type_=Integer),
+        bindparam("page_limit", type_=Integer),
+    )
+
+
+def _name_page(
+    principal: Principal, filters: OrganizationFilters, sort: SortKey, page: PageParams
+) -> tuple[Select[Any], dict[str, Any]]:
+    """A name search's page and exact total in one statement, reading each match once,
+    and the values of its parameters.
+
+    The bigram index yields candidates that only the LIKE recheck can confirm, so both
+    the page and the total must read every candidate. When the narrow search table
+    holds every filter and the sort key (`_on_search_table`: the usual name + status +
+    registration search by the bureau), the matches come from it alone and the register
+    is read only for the page: the candidates' pages are then the search table's,
+    which stays in shared buffers (see bench/README.md).
+    """
+    if _on_search_table(principal, filters, sort):
+        query = _search_table_page(
+            sort, statuses=bool(filters.statuses), registrations=bool(filters.registrations)
+        )
+        values = _search_values(filters.name or "", filters.statuses, filters.registrations)
+        return query, {**values, "page_offset": page.offset, "page_limit": page.page_size}
+    matches = select(Organization.id, _sort_column(sort).label("sort_value")).where(
+        visible_to(principal), *_where(filters)
+    )
+    return _page_of(matches, sort, page.offset, page.page_size), {}
 
 
 async def search(
@@ -319,12 +359,16 @@ async def search(
     filters: OrganizationFilters,
     sort: SortKey,
     page: PageParams,
-) -> tuple[Sequence[Organization], int]:
+) -> tuple[Sequence[Organization | dict[str, Any]], int]:
     query = filtered(principal, filters)
     if filters.name:
-        result = (await session.execute(_name_page(principal, filters, sort, page))).all()
+        statement, values = _name_page(principal, filters, sort, page)
+        result = (await session.execute(statement, values)).mappings().all()
         if result:
-            return [row[0] for row in result], int(result[0][1])
+            # Rows of the register as mappings, which `service.present` reads as it reads
+            # organizations: no ORM objects to build for a read-only page.
+            total = int(result[0]["total"])
+            return [{k: v for k, v in row.items() if k != "total"} for row in result], total
         if page.offset == 0:
             return [], 0
     # Otherwise the count is an index-only scan and the page reads 20 rows by an index.

@@ -18,8 +18,15 @@ from services.registry.demo import STREETS as DEMO_STREETS
 from services.registry.demo import copy_organizations, iter_organizations
 from services.registry.enums import OrganizationKind
 from services.registry.organizations.models import Organization
-from services.registry.organizations.repository import OrganizationFilters, filtered, query_grams
+from services.registry.organizations.repository import (
+    OrganizationFilters,
+    _name_page,
+    filtered,
+    query_grams,
+)
+from services.registry.organizations.schemas import SortKey
 from shared.auth import Principal, Role
+from shared.pagination import PageParams
 from tests.factories import filed_org, registered_org, unique_street, uscc
 from tests.registry.helpers import ORGS, Auth, created, enter_legacy_grade
 
@@ -267,6 +274,7 @@ async def large_register(
             connection, iter_organizations(rng, registered=15_000, filed=15_000)
         )
         await connection.execute("ANALYZE registry.organization")
+        await connection.execute("ANALYZE registry.organization_search")
         yield connection
         await connection.close()
 
@@ -321,3 +329,113 @@ class TestIndex:
         brute_force = f"SELECT name FROM registry.organization WHERE {' AND '.join(conditions)}"  # noqa: S608
         expected = sorted(r["name"] for r in await large_register.fetch(brute_force, *args))
         assert found == expected and found
+
+
+# Rows of the register and of its search table that disagree (migration 0163).
+_DRIFT = """
+    SELECT count(*) FROM registry.organization o
+    FULL JOIN registry.organization_search s USING (id)
+    WHERE o.id IS NULL OR s.id IS NULL
+       OR s.folded_name IS DISTINCT FROM normalize(o.name, NFKC)
+       OR s.status IS DISTINCT FROM o.status
+       OR s.registration IS DISTINCT FROM o.registration
+       OR s.created_at IS DISTINCT FROM o.created_at
+"""
+
+
+class TestSearchTable:
+    async def test_triggers_keep_it_in_step_with_every_write(
+        self, large_register: asyncpg.Connection
+    ) -> None:
+        connection = large_register
+        transaction = connection.transaction()
+        await transaction.start()
+        try:
+            # Filled by the COPY's statement trigger.
+            assert await connection.fetchval("SELECT count(*) FROM registry.organization_search")
+            assert await connection.fetchval(_DRIFT) == 0
+            ids = [
+                r["id"]
+                for r in await connection.fetch(
+                    "SELECT id FROM registry.organization ORDER BY id LIMIT 30"
+                )
+            ]
+            await connection.execute(
+                "UPDATE registry.organization SET name = name || '（１２）' WHERE id = ANY($1)",
+                ids[:10],
+            )
+            await connection.execute(
+                "UPDATE registry.organization SET status = 'deregistered',"
+                " created_at = created_at - interval '1 day' WHERE id = ANY($1)",
+                ids[10:20],
+            )
+            await connection.execute(
+                "UPDATE registry.organization SET contact_name = 'x' WHERE id = ANY($1)", ids
+            )
+            await connection.execute(
+                "DELETE FROM registry.organization WHERE id = ANY($1)", ids[20:]
+            )
+            assert await connection.fetchval(_DRIFT) == 0
+            folded = await connection.fetchval(
+                "SELECT folded_name FROM registry.organization_search WHERE id = $1", ids[0]
+            )
+            assert folded.endswith("(12)")
+        finally:
+            await transaction.rollback()
+
+    @pytest.mark.parametrize("sort", [SortKey.created_at_desc, SortKey.created_at])
+    @pytest.mark.parametrize(
+        ("text", "filters"),
+        [
+            ("助老", {"statuses": ("active",), "registrations": ("registered",)}),
+            ("服务", {"statuses": ("active", "abnormal")}),
+            ("中心", {}),
+        ],
+    )
+    async def test_its_page_and_total_are_the_registers(
+        self,
+        large_register: asyncpg.Connection,
+        text: str,
+        filters: dict[str, Any],
+        sort: SortKey,
+    ) -> None:
+        # The bureau's name search by creation reads the search table alone
+        # (`_on_search_table`) and the register only by id for the page: it must find
+        # what a LIKE on the register finds, in the same order, with the same total.
+        page = PageParams(page=2, page_size=20)
+        query, values = _name_page(
+            Principal(sub="t", role=Role.civil_affairs),
+            OrganizationFilters(name=text, **filters),
+            sort,
+            page,
+        )
+        compiled = query.params(values).compile(
+            dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+        )
+        [row] = await large_register.fetch(f"EXPLAIN (FORMAT JSON) {compiled}")
+        nodes = _plan_nodes(json.loads(row[0])[0]["Plan"])
+        on_register = {
+            (node["Node Type"], node.get("Index Name"))
+            for node in nodes
+            if node.get("Relation Name") == "organization"
+        }
+        assert on_register == {("Index Scan", "pk_organization")}, nodes
+        assert any(node.get("Relation Name") == "organization_search" for node in nodes)
+        rows = await large_register.fetch(str(compiled))
+        conditions = ["normalize(name, NFKC) ILIKE '%' || $1 || '%'"]
+        args: list[Any] = [text]
+        for column, key in (("status", "statuses"), ("registration", "registrations")):
+            if key in filters:
+                args.append(list(filters[key]))
+                conditions.append(f"{column} = ANY(${len(args)})")
+        direction = "DESC" if sort.value.startswith("-") else "ASC"
+        # The conditions are the constants above; the values are parameters.
+        where = " AND ".join(conditions)
+        expected = await large_register.fetch(
+            f"SELECT id, count(*) OVER () AS total FROM registry.organization WHERE {where}"  # noqa: S608
+            f" ORDER BY created_at {direction}, id {direction} LIMIT 20 OFFSET 20",
+            *args,
+        )
+        assert expected, "the term must match more than a page"
+        assert [r["id"] for r in rows] == [r["id"] for r in expected]
+        assert rows[0][-1] == expected[0]["total"]

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     Text,
     bindparam,
@@ -26,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.access import scope_values, tally_visible_to, visible_to
+from services.registry.access import READ_ALL, scope_values, tally_visible_to, visible_to
 from services.registry.applications.models import Application
 from services.registry.enums import (
     ABOVE_DISTRICT_KINDS,
@@ -43,7 +44,11 @@ from services.registry.enums import (
     Registration,
 )
 from services.registry.inspections.models import AnnualInspection
-from services.registry.organizations.models import Organization, OrganizationTally
+from services.registry.organizations.models import (
+    Organization,
+    OrganizationSearch,
+    OrganizationTally,
+)
 from services.registry.organizations.schemas import SortKey
 from shared.auth import Principal, Role
 from shared.pagination import PageParams, count_rows
@@ -93,33 +98,73 @@ def query_grams(text: str) -> list[str]:
     return sorted({lowered[i : i + 2] for i in range(len(lowered) - 1)})
 
 
+@cache
+def _search_rows(*, statuses: bool, registrations: bool) -> tuple[ColumnElement[bool], ...]:
+    """The search table's rows whose names contain a text, case-insensitively, on their
+    NFKC forms, and which pass the status and registration filters (if any): their
+    values are the named parameters `_search_values` gives, so that the conditions, and
+    a statement made of them, are built once per shape.
+
+    A single status or registration is asked of the index too (its keys hold them,
+    migration 0119, and `_search_values` adds them to the wanted keys), so that only
+    the candidates that pass those filters are read.
+    """
+    search = OrganizationSearch
+    keys = type_coerce(
+        func.registry.organization_search_keys(
+            search.folded_name, search.status, search.registration
+        ),
+        ARRAY(Text),
+    )
+    # Candidates from the GIN index, then the exact, case-insensitive substring test, both
+    # on the NFKC form (migrations 0113, 0163): the recheck reads only the candidates.
+    conditions = [
+        keys.contains(bindparam("search_keys", type_=ARRAY(Text))),
+        search.folded_name.ilike(bindparam("search_pattern", type_=Text), escape="/"),
+    ]
+    if statuses:
+        conditions.append(search.status.in_(bindparam("search_statuses", expanding=True)))
+    if registrations:
+        conditions.append(
+            search.registration.in_(bindparam("search_registrations", expanding=True))
+        )
+    return tuple(conditions)
+
+
+def _search_values(
+    text: str, statuses: Sequence[OrganizationStatus], registrations: Sequence[Registration]
+) -> dict[str, Any]:
+    """The values of `_search_rows`' parameters."""
+    wanted = query_grams(text)
+    if len(statuses) == 1:
+        wanted.append(f"status={statuses[0]!s}")
+    if len(registrations) == 1:
+        wanted.append(f"registration={registrations[0]!s}")
+    # `contains(..., autoescape=True)`: the LIKE's own characters match themselves.
+    escaped = searchable(text).replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return {
+        "search_keys": wanted,
+        "search_pattern": f"%{escaped}%",
+        "search_statuses": [str(s) for s in statuses],
+        "search_registrations": [str(r) for r in registrations],
+    }
+
+
 def name_matches(
     text: str,
     *,
     statuses: Sequence[OrganizationStatus] = (),
     registrations: Sequence[Registration] = (),
 ) -> ColumnElement[bool]:
-    """Names containing `text`, case-insensitively, on their NFKC forms.
+    """Organizations whose names contain `text`, case-insensitively, on their NFKC forms.
 
-    A single status or registration the caller also filters on is asked of the index
-    too (its keys hold them, migration 0119), so that the table reads only the
-    candidates that pass those filters; the caller's own conditions still decide.
+    Found in the narrow search table (migration 0163). The statuses and registrations
+    the caller also filters on narrow the candidates there; the caller's own
+    conditions on the register still decide.
     """
-    keys = type_coerce(
-        func.registry.organization_search_keys(
-            Organization.name, Organization.status, Organization.registration
-        ),
-        ARRAY(Text),
-    )
-    wanted = query_grams(text)
-    if len(statuses) == 1:
-        wanted.append(f"status={statuses[0]!s}")
-    if len(registrations) == 1:
-        wanted.append(f"registration={registrations[0]!s}")
-    # Candidates from the GIN index, then the exact, case-insensitive substring test, both
-    # on the NFKC forms (migration 0113): the recheck reads only the candidates.
-    folded = func.normalize(Organization.name, literal_column("NFKC"), type_=Text)
-    return keys.contains(wanted) & folded.icontains(searchable(text), autoescape=True)
+    rows = _search_rows(statuses=bool(statuses), registrations=bool(registrations))
+    found = select(OrganizationSearch.id).where(*rows)
+    return Organization.id.in_(found.params(_search_values(text, statuses, registrations)))
 
 
 def _where(filters: OrganizationFilters) -> list[ColumnElement[bool]]:
@@ -230,36 +275,81 @@ async def read_visible(
     )
 
 
-def _name_page(
-    principal: Principal, filters: OrganizationFilters, sort: SortKey, page: PageParams
-) -> Select[Any]:
-    """A name search's page and exact total in one statement, reading each match once.
+# The sorts the search table can serve on its own (it holds no other sort key).
+_SEARCH_TABLE_SORTS = frozenset({SortKey.created_at, SortKey.created_at_desc})
 
-    The bigram index yields candidates that only the LIKE recheck can confirm, so both
-    the page and the total must read every candidate from the table. The matches are
-    kept narrow (id and sort key, a CTE PostgreSQL materialises once as it is read
-    twice): the total counts them and the page sorts them; only the page's rows are then
-    read whole, by primary key. A window count over `SELECT *` instead carried every
-    whole matching row through the window and the sort (see bench/README.md).
-    """
-    matches = (
-        select(Organization.id, _sort_column(sort).label("sort_value"))
-        .where(visible_to(principal), *_where(filters))
-        .cte("matches")
+
+def _on_search_table(principal: Principal, filters: OrganizationFilters, sort: SortKey) -> bool:
+    """Whether the search table alone can say which organizations match, and in what
+    order: a principal who sees the whole register, filters it holds, its sort key."""
+    held = OrganizationFilters(
+        name=filters.name, statuses=filters.statuses, registrations=filters.registrations
     )
+    return principal.role in READ_ALL and sort in _SEARCH_TABLE_SORTS and filters == held
+
+
+def _page_of(matches: Select[Any, Any], sort: SortKey, offset: Any, limit: Any) -> Select[Any]:
+    """A page of `matches` (id, sort_value), whole rows of the register, and their total.
+
+    The matches are kept narrow (a CTE PostgreSQL materialises once as it is read
+    twice): the total counts them and the page sorts them; only the page's rows are
+    then read whole, by primary key. A window count over `SELECT *` instead carried
+    every whole matching row through the window and the sort (see bench/README.md).
+    """
+    found = matches.cte("matches")
     paged = (
-        select(matches.c.id, matches.c.sort_value)
-        .order_by(*_order_by(sort, matches.c.sort_value, matches.c.id))
-        .offset(page.offset)
-        .limit(page.page_size)
+        select(found.c.id, found.c.sort_value)
+        .order_by(*_order_by(sort, found.c.sort_value, found.c.id))
+        .offset(offset)
+        .limit(limit)
         .subquery("paged")
     )
-    total = select(func.count()).select_from(matches).scalar_subquery()
+    total = select(func.count()).select_from(found).scalar_subquery().label("total")
     return (
-        select(Organization, total)
+        select(Organization.__table__, total)
         .join(paged, paged.c.id == Organization.id)
         .order_by(*_order_by(sort, paged.c.sort_value, paged.c.id))
     )
+
+
+@cache
+def _search_table_page(sort: SortKey, *, statuses: bool, registrations: bool) -> Select[Any]:
+    """`_page_of` the search table's matches: built once per shape (building it cost
+    more of the API's CPU than running it), run with `_search_values` and the page."""
+    rows = _search_rows(statuses=statuses, registrations=registrations)
+    search = OrganizationSearch
+    matches = select(search.id, search.created_at.label("sort_value")).where(*rows)
+    return _page_of(
+        matches,
+        sort,
+        bindparam("page_offset", type_=Integer),
+        bindparam("page_limit", type_=Integer),
+    )
+
+
+def _name_page(
+    principal: Principal, filters: OrganizationFilters, sort: SortKey, page: PageParams
+) -> tuple[Select[Any], dict[str, Any]]:
+    """A name search's page and exact total in one statement, reading each match once,
+    and the values of its parameters.
+
+    The bigram index yields candidates that only the LIKE recheck can confirm, so both
+    the page and the total must read every candidate. When the narrow search table
+    holds every filter and the sort key (`_on_search_table`: the usual name + status +
+    registration search by the bureau), the matches come from it alone and the register
+    is read only for the page: the candidates' pages are then the search table's,
+    which stays in shared buffers (see bench/README.md).
+    """
+    if _on_search_table(principal, filters, sort):
+        query = _search_table_page(
+            sort, statuses=bool(filters.statuses), registrations=bool(filters.registrations)
+        )
+        values = _search_values(filters.name or "", filters.statuses, filters.registrations)
+        return query, {**values, "page_offset": page.offset, "page_limit": page.page_size}
+    matches = select(Organization.id, _sort_column(sort).label("sort_value")).where(
+        visible_to(principal), *_where(filters)
+    )
+    return _page_of(matches, sort, page.offset, page.page_size), {}
 
 
 async def search(
@@ -269,12 +359,16 @@ async def search(
     filters: OrganizationFilters,
     sort: SortKey,
     page: PageParams,
-) -> tuple[Sequence[Organization], int]:
+) -> tuple[Sequence[Organization | dict[str, Any]], int]:
     query = filtered(principal, filters)
     if filters.name:
-        result = (await session.execute(_name_page(principal, filters, sort, page))).all()
+        statement, values = _name_page(principal, filters, sort, page)
+        result = (await session.execute(statement, values)).mappings().all()
         if result:
-            return [row[0] for row in result], int(result[0][1])
+            # Rows of the register as mappings, which `service.present` reads as it reads
+            # organizations: no ORM objects to build for a read-only page.
+            total = int(result[0]["total"])
+            return [{k: v for k, v in row.items() if k != "total"} for row in result], total
         if page.offset == 0:
             return [], 0
     # Otherwise the count is an index-only scan and the page reads 20 rows by an index.

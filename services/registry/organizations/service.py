@@ -227,7 +227,7 @@ async def search(
     filters: repository.OrganizationFilters,
     sort: SortKey,
     page: PageParams,
-) -> tuple[Sequence[Organization], int]:
+) -> tuple[Sequence[Organization | dict[str, Any]], int]:
     return await repository.search(
         session, principal=principal, filters=filters, sort=sort, page=page
     )

@@ -1,6 +1,9 @@
-"""Plan an import: read every row, check every rule, match existing organizations.
+"""Check an import: read every row, check every rule, match existing organizations.
 
-Nothing is written here. Every problem of every row is counted (row number, column,
+The file is taken in batches of `_BATCH` rows, so that an import holds one batch, never
+the file: while one batch is matched against the register and handed to the caller's
+`apply` (the COPY), the next is read and checked in a thread. Nothing is written here.
+Every problem of every row is counted (row number, column,
 code, message), never stopping at the first; the first `MAX_LISTED_ISSUES` are kept for
 the report, so that a file of wrong rows does not make a report as large as itself.
 
@@ -14,12 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.enums import TERMINAL_STATUSES, Registration
@@ -65,22 +68,40 @@ class Update:
 
 
 @dataclass
-class Plan:
-    total_rows: int = 0
+class Batch:
+    """The valid rows of one batch of the file: new organizations and changes."""
+
     creates: list[dict[str, Any]] = field(default_factory=list)
     updates: list[Update] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    total_rows: int = 0
+    created: int = 0
+    updated: int = 0
     unchanged: int = 0
-    issues: list[Issue] = field(default_factory=list)  # the first MAX_LISTED_ISSUES found
     issue_count: int = 0
+    # The first MAX_LISTED_ISSUES found, in two lists: those of the header and the rows'
+    # own checks, then those found against the register. Batch by batch the two
+    # interleave; the report lists all of the first before the second, as when the
+    # whole file was checked before the register was read.
+    _checked: list[Issue] = field(default_factory=list)
+    _matched: list[Issue] = field(default_factory=list)
     _rows_with_issues: set[int] = field(default_factory=set)
 
-    def add(self, *issues: Issue) -> None:
+    def add(self, *issues: Issue, matched: bool = False) -> None:
+        listed = self._matched if matched else self._checked
         for issue in issues:
             self.issue_count += 1
             if issue.row > 1:
                 self._rows_with_issues.add(issue.row)
-            if len(self.issues) < MAX_LISTED_ISSUES:
-                self.issues.append(issue)
+            if len(listed) < MAX_LISTED_ISSUES:
+                listed.append(issue)
+
+    @property
+    def issues(self) -> list[Issue]:
+        return (self._checked + self._matched)[:MAX_LISTED_ISSUES]
 
     @property
     def invalid_rows(self) -> int:
@@ -177,7 +198,7 @@ def _row_issues(
     return found
 
 
-def _grade_issues(number: int, values: dict[str, Any], match: Organization | None) -> list[Issue]:
+def _grade_issues(number: int, values: dict[str, Any], match: Row[Any] | None) -> list[Issue]:
     """A grade cell may only repeat the register's value: grades come from evaluations."""
     found = []
     for code in sorted(GRADE_CODES & values.keys()):
@@ -203,13 +224,15 @@ def _key(values: dict[str, Any]) -> tuple[str, str]:
 
 async def _existing(
     session: AsyncSession, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], Organization]:
+) -> dict[tuple[str, str], Row[Any]]:
+    """The organizations with these keys, as plain rows (no ORM objects: a batch of
+    them is read, compared and let go), locked."""
     usccs = [value for column, value in keys if column == "uscc"]
     filings = [value for column, value in keys if column == "filing_number"]
-    found: dict[tuple[str, str], Organization] = {}
+    found: dict[tuple[str, str], Row[Any]] = {}
     for start in range(0, max(len(usccs), len(filings)), _BATCH):
         query = (
-            select(Organization)
+            select(Organization.__table__)
             .where(
                 or_(
                     Organization.uscc.in_(usccs[start : start + _BATCH]),
@@ -219,7 +242,7 @@ async def _existing(
             # The rows an all-or-nothing import will change stay as they were read.
             .with_for_update()
         )
-        for organization in (await session.execute(query)).scalars():
+        for organization in await session.execute(query):
             if organization.uscc:
                 found["uscc", organization.uscc] = organization
             if organization.filing_number:
@@ -241,7 +264,7 @@ async def _names_in_use(session: AsyncSession, names: list[str]) -> dict[str, uu
     return used
 
 
-def _visible(principal: Principal, organization: Organization) -> bool:
+def _visible(principal: Principal, organization: Row[Any]) -> bool:
     if principal.role is Role.street_office:
         return (
             organization.registration is Registration.filed
@@ -250,88 +273,166 @@ def _visible(principal: Principal, organization: Organization) -> bool:
     return True
 
 
-def _checked_rows(
-    result: Plan, table: Table, principal: Principal
-) -> tuple[list[tuple[int, dict[str, Any], bool]], set[str]]:
-    """Every cell read and every rule checked, row by row: CPU only, run off the event loop.
+class _RowChecks:
+    """Every cell read and every rule checked, batch by batch: CPU only, run off the event
+    loop. Keeps the first row of each key, for the duplicates of later batches."""
 
-    Returns the rows that passed, each once per key, and the columns the file has.
+    def __init__(self, positions: list[tuple[int, Column]], principal: Principal) -> None:
+        self._positions = positions
+        self._principal = principal
+        self._first_row_of: dict[tuple[str, str], int] = {}
+
+    def check(
+        self, batch: list[tuple[int, list[Any]]]
+    ) -> tuple[list[Issue], list[tuple[int, dict[str, Any], bool]]]:
+        """The batch's issues, and the rows that passed, each once per key."""
+        issues: list[Issue] = []
+        rows: list[tuple[int, dict[str, Any], bool]] = []
+        for number, cells in batch:
+            found: list[Issue] = []
+            read = _read_row(number, cells, self._positions, found)
+            if read is None:
+                issues += found
+                continue
+            values, masked = read
+            if found := _row_issues(number, values, masked, self._principal):
+                issues += found
+                continue
+            key = _key(values)
+            if (first := self._first_row_of.get(key)) is not None:
+                issues.append(Issue(number, key[0], "duplicate_in_file", f"Same as row {first}"))
+                continue
+            self._first_row_of[key] = number
+            rows.append((number, values, masked))
+        return issues, rows
+
+
+@dataclass
+class _Names:
+    """Registered names as the register held them before the import, batch after batch.
+
+    Earlier batches may be written already: a name a row of the file took (`in_file`)
+    or an update renamed away from (`vacated`) is answered from here, not from the
+    register, which now holds the import's own changes.
     """
+
+    in_file: dict[str, tuple[int, uuid.UUID | None]] = field(default_factory=dict)
+    vacated: dict[str, uuid.UUID] = field(default_factory=dict)
+
+    async def holders(self, session: AsyncSession, names: list[str]) -> dict[str, uuid.UUID]:
+        fresh = [n for n in names if n not in self.in_file and n not in self.vacated]
+        held = await _names_in_use(session, fresh)
+        held.update({n: v for n, v in self.vacated.items() if n in names})
+        held.update({n: v for n, (_, v) in self.in_file.items() if v is not None and n in names})
+        return held
+
+
+Apply = Callable[[Batch], Awaitable[None]]
+
+
+async def plan(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    table: Table,
+    apply: Apply | None = None,
+    all_or_nothing: bool = True,
+) -> Plan:
+    """Check the table and hand each batch's valid rows to `apply`, if given.
+
+    With `all_or_nothing`, no batch is handed over once an issue is found (the caller
+    refuses the file and its transaction rolls back the batches applied before).
+    """
+    result = Plan()
     columns = _columns(table.header, result)
     if result.issue_count:
-        return [], set()
-    positions = [(i, column) for i, column in enumerate(columns) if column is not None]
-    rows: list[tuple[int, dict[str, Any], bool]] = []
-    first_row_of: dict[tuple[str, str], int] = {}
-    for number, cells in table.rows:
-        found: list[Issue] = []
-        read = _read_row(number, cells, positions, found)
-        if read is None:
-            result.add(*found)
-            continue
-        values, masked = read
-        if found := _row_issues(number, values, masked, principal):
-            result.add(*found)
-            continue
-        key = _key(values)
-        if key in first_row_of:
-            result.add(
-                Issue(number, key[0], "duplicate_in_file", f"Same as row {first_row_of[key]}")
-            )
-            continue
-        first_row_of[key] = number
-        rows.append((number, values, masked))
-    return rows, {column.code for _, column in positions}
-
-
-async def plan(session: AsyncSession, *, principal: Principal, table: Table) -> Plan:
-    result = Plan(total_rows=len(table.rows))
-    # A file's rows cost seconds of validation: in a thread, other requests are served.
-    rows, present = await asyncio.to_thread(_checked_rows, result, table, principal)
-    # The file's cells are read: let them go before the register is read and written
-    # (the caller passes the table on without keeping it).
-    del table
-    if not rows:
         return result
+    positions = [(i, column) for i, column in enumerate(columns) if column is not None]
+    present = {column.code for _, column in positions}
+    checks = _RowChecks(positions, principal)
+    batches = table.batches(_BATCH)
+
+    def next_checked() -> tuple[int, list[Issue], list[tuple[int, dict[str, Any], bool]]] | None:
+        batch = next(batches, None)
+        if batch is None:
+            return None
+        issues, rows = checks.check(batch)
+        return len(batch), issues, rows
+
+    names = _Names()
+    # A file's rows cost seconds of validation: in a thread, other requests are served,
+    # and the next batch is checked while this one is matched and written.
+    pending = asyncio.ensure_future(asyncio.to_thread(next_checked))
+    try:
+        while (checked := await pending) is not None:
+            pending = asyncio.ensure_future(asyncio.to_thread(next_checked))
+            count, issues, rows = checked
+            result.total_rows += count
+            result.add(*issues)
+            batch = await _match(session, result, rows, present, principal, names)
+            if apply is not None and not (all_or_nothing and result.issue_count):
+                await apply(batch)
+    finally:
+        # The reader is the thread's until it returns.
+        await asyncio.wait([pending])
+    return result
+
+
+async def _match(
+    session: AsyncSession,
+    result: Plan,
+    rows: list[tuple[int, dict[str, Any], bool]],
+    present: set[str],
+    principal: Principal,
+    names: _Names,
+) -> Batch:
+    batch = Batch()
+    if not rows:
+        return batch
     existing = await _existing(session, [_key(values) for _, values, _ in rows])
     registered_names = [
         v["name"] for _, v, _ in rows if v["registration"] is Registration.registered
     ]
-    names = await _names_in_use(session, registered_names)
-    names_in_file: dict[str, int] = {}
+    holders = await names.holders(session, registered_names)
     for index, (number, values, masked) in enumerate(rows):
         if index % _ROWS_PER_TURN == 0:
-            # The loaded organizations belong to the session, so this part stays on the
-            # event loop: it lets other requests in between.
+            # Comparing is Python work: let other requests in between.
             await asyncio.sleep(0)
         match = existing.get(_key(values))
         if found := _grade_issues(number, values, match):
-            result.add(*found)
+            result.add(*found, matched=True)
             continue
         if values["registration"] is Registration.registered:
-            holder = names.get(values["name"])
+            holder = holders.get(values["name"])
             if holder is not None and (match is None or holder != match.id):
-                result.add(Issue(number, "name", "name_taken", "Registered already"))
+                result.add(Issue(number, "name", "name_taken", "Registered already"), matched=True)
                 continue
-            if values["name"] in names_in_file:
-                message = f"Same name as row {names_in_file[values['name']]}"
-                result.add(Issue(number, "name", "duplicate_in_file", message))
+            if values["name"] in names.in_file:
+                message = f"Same name as row {names.in_file[values['name']][0]}"
+                result.add(Issue(number, "name", "duplicate_in_file", message), matched=True)
                 continue
-            names_in_file[values["name"]] = number
+            names.in_file[values["name"]] = (number, holder)
         if match is None:
             if masked:
                 result.add(
                     Issue(
                         number, _ID, "id_number_masked", "A new organization needs the full number"
-                    )
+                    ),
+                    matched=True,
                 )
                 continue
-            # The row's own dict, not a copy: a copy per row was a second register in memory.
+            # The row's own dict, not a copy.
             values.update(id=uuid.uuid4(), row=number)
-            result.creates.append(values)
+            batch.creates.append(values)
+            result.created += 1
             continue
-        _plan_update(result, number, values, masked, match, present, principal)
-    return result
+        update = _plan_update(result, number, values, masked, match, present, principal)
+        if update is not None:
+            batch.updates.append(update)
+            result.updated += 1
+            if "name" in update.changed and match.registration is Registration.registered:
+                names.vacated.setdefault(match.name, match.id)
+    return batch
 
 
 def _plan_update(
@@ -339,25 +440,30 @@ def _plan_update(
     number: int,
     values: dict[str, Any],
     masked: bool,
-    match: Organization,
+    match: Row[Any],
     present: set[str],
     principal: Principal,
-) -> None:
+) -> Update | None:
     key_column = _key(values)[0]
     if not _visible(principal, match):
         result.add(
-            Issue(number, key_column, "scope_forbidden", "Not an organization of your street")
+            Issue(number, key_column, "scope_forbidden", "Not an organization of your street"),
+            matched=True,
         )
-        return
+        return None
     if match.status in TERMINAL_STATUSES:
         result.add(
-            Issue(number, key_column, "organization_closed", f"The organization is {match.status}")
+            Issue(number, key_column, "organization_closed", f"The organization is {match.status}"),
+            matched=True,
         )
-        return
+        return None
     for name in ("kind", "registration"):
         if values[name] is not getattr(match, name):
-            result.add(Issue(number, name, "immutable_field", "An import does not change this"))
-            return
+            result.add(
+                Issue(number, name, "immutable_field", "An import does not change this"),
+                matched=True,
+            )
+            return None
     updatable = present - set(_IMMUTABLE) - GRADE_CODES - ({_ID} if masked else set())
     changed = {
         name: (getattr(match, name), values[name])
@@ -366,7 +472,7 @@ def _plan_update(
     }
     if not changed:
         result.unchanged += 1
-        return
+        return None
     merged = {name: getattr(match, name) for name in IMPORTED_CODES}
     merged.update({name: after for name, (_, after) in changed.items()})
-    result.updates.append(Update(match.id, number, merged, changed))
+    return Update(match.id, number, merged, changed)

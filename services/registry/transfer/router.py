@@ -108,13 +108,19 @@ async def import_organizations(
     from grade evaluations, never from an import.
     """
     # Reading is CPU work, seconds for a large file: in a thread, the event loop keeps
-    # serving other requests. The upload is spooled to a file, read as a stream.
-    # The table is not kept here: the plan lets its cells go once they are checked.
-    plan = await importer.plan(
-        session,
-        principal=principal,
-        table=await asyncio.to_thread(read_table, file.file, Limits.from_settings()),
-    )
+    # serving other requests. The upload is spooled to a file, read as a stream, and
+    # written batch by batch while the next batch is checked (`importer.plan`).
+    table = await asyncio.to_thread(read_table, file.file, Limits.from_settings())
+    try:
+        plan = await importer.plan(
+            session,
+            principal=principal,
+            table=table,
+            apply=None if dry_run else writer.Writer(session, principal).write,
+            all_or_nothing=all_or_nothing,
+        )
+    finally:
+        table.close()
     header_broken = any(issue.row == 1 for issue in plan.issues)
     if plan.issue_count and (all_or_nothing or header_broken):
         listed = "" if plan.issue_count == len(plan.issues) else f" ({len(plan.issues)} listed)"
@@ -131,15 +137,13 @@ async def import_organizations(
                 for i in plan.issues
             ],
         )
-    applied = not dry_run and bool(plan.creates or plan.updates)
-    if applied:
-        await writer.write(session, principal=principal, plan=plan)
+    applied = not dry_run and bool(plan.created or plan.updated)
     return ImportReport(
         dry_run=dry_run,
         applied=applied,
         total_rows=plan.total_rows,
-        created=len(plan.creates),
-        updated=len(plan.updates),
+        created=plan.created,
+        updated=plan.updated,
         unchanged=plan.unchanged,
         skipped_rows=plan.invalid_rows,
         error_count=plan.issue_count,

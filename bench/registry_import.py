@@ -123,8 +123,8 @@ async def _post(client: httpx.AsyncClient, name: str, data: bytes) -> dict[str, 
 
 async def _settle_sweeps() -> None:
     """The server's start-up sweeps, done beforehand so that they find nothing to do."""
-    await deadlines._sweep_once()
-    await expiry._sweep_once()
+    await deadlines.sweep_once()
+    await expiry.sweep_once()
     await database.dispose()
 
 

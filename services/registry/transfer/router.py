@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from services.registry.access import EXPORTERS
+from services.registry.organizations import bulk_writes
 from services.registry.organizations.filters import FiltersDep
 from services.registry.organizations.schemas import SortKey
 from services.registry.transfer import importer, writer
@@ -111,12 +112,16 @@ async def import_organizations(
     # serving other requests. The upload is spooled to a file, read as a stream, and
     # written batch by batch while the next batch is checked (`importer.plan`).
     table = await asyncio.to_thread(read_table, file.file, Limits.from_settings())
+    write = None if dry_run else writer.Writer(session, principal)
     try:
+        if not dry_run:
+            # Before the register is read and locked: see bulk_writes.
+            await bulk_writes.import_writing(session)
         plan = await importer.plan(
             session,
             principal=principal,
             table=table,
-            apply=None if dry_run else writer.Writer(session, principal).write,
+            apply=None if write is None else write.write,
             all_or_nothing=all_or_nothing,
         )
     finally:
@@ -137,7 +142,9 @@ async def import_organizations(
                 for i in plan.issues
             ],
         )
-    applied = not dry_run and bool(plan.created or plan.updated)
+    applied = write is not None and bool(plan.created or plan.updated)
+    if write is not None:
+        await write.finish()
     return ImportReport(
         dry_run=dry_run,
         applied=applied,

@@ -1,7 +1,8 @@
 """Write an import with COPY, batch by batch, in the request's transaction.
 
 New organizations are copied straight into `organization`; changed ones into a
-temporary table and applied with one `UPDATE ... FROM`. Their history rows and outbox
+temporary table, batch by batch, and applied at the end with one `UPDATE ... FROM`
+(per batch, the statement cost a scan of the register each time). Their history rows and outbox
 events (`organization.created` / `organization.updated`, with the changed field names)
 are copied too, so a batch of 5,000 rows costs a handful of statements instead of
 5,000 round trips. All of it commits or rolls back with the request.
@@ -104,7 +105,7 @@ async def _copy(
 
 
 class Writer:
-    """Writes the batches of one import (`write` is an `importer.Apply`)."""
+    """Writes the batches of one import (`write` is an `importer.Apply`), then `finish`."""
 
     def __init__(self, session: AsyncSession, principal: Principal) -> None:
         self._session = session
@@ -134,10 +135,12 @@ class Writer:
                 ["id", *_FIELDS],
                 ((u.organization_id, *(_db(u.values[f]) for f in _FIELDS)) for u in batch.updates),
             )
-            await session.execute(text(_APPLY_STAGING))
-            await session.execute(text("TRUNCATE import_update"))
         await _copy(session, "change_record", _HISTORY_COLUMNS, _history(self._principal, batch))
         await _write_events(session, batch)
+
+    async def finish(self) -> None:
+        if self._staging:
+            await self._session.execute(text(_APPLY_STAGING))
 
 
 def _history(principal: Principal, plan: Batch) -> Iterable[tuple[Any, ...]]:

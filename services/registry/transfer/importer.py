@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Row, or_, select
+from sqlalchemy import Enum
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.registry.base import SCHEMA
 from services.registry.enums import TERMINAL_STATUSES, Registration
 from services.registry.organizations.models import Organization
 from services.registry.organizations.schemas import OrganizationCreate
@@ -37,6 +38,7 @@ from services.registry.transfer.columns import (
     CellError,
     Column,
 )
+from services.registry.transfer.connection import asyncpg_connection
 from services.registry.transfer.reading import Table
 from shared.auth import Principal, Role
 from shared.clock import shanghai_today
@@ -198,11 +200,11 @@ def _row_issues(
     return found
 
 
-def _grade_issues(number: int, values: dict[str, Any], match: Row[Any] | None) -> list[Issue]:
+def _grade_issues(number: int, values: dict[str, Any], match: dict[str, Any] | None) -> list[Issue]:
     """A grade cell may only repeat the register's value: grades come from evaluations."""
     found = []
     for code in sorted(GRADE_CODES & values.keys()):
-        held = getattr(match, code) if match is not None else None
+        held = match[code] if match is not None else None
         if values[code] != held:
             found.append(
                 Issue(
@@ -222,53 +224,67 @@ def _key(values: dict[str, Any]) -> tuple[str, str]:
     return "filing_number", values["filing_number"]
 
 
+# Built from constants only. The keys come as one array parameter each: the unique
+# indexes of uscc and filing_number answer `= ANY`.
+_EXISTING = (
+    f"SELECT * FROM {SCHEMA}.organization"  # noqa: S608
+    " WHERE uscc = ANY($1::text[]) OR filing_number = ANY($2::text[]) FOR UPDATE"
+)
+_NAMES_IN_USE = (
+    f"SELECT name, id FROM {SCHEMA}.organization"  # noqa: S608
+    " WHERE name = ANY($1::text[]) AND registration = $2 AND NOT status = ANY($3::text[])"
+)
+# The columns stored as enum codes, read back as the enums the checks compare by identity.
+_ENUM_COLUMNS = {
+    column.key: {member.value: member for member in column.type.enum_class}
+    for column in Organization.__table__.columns
+    if isinstance(column.type, Enum) and column.type.enum_class is not None
+}
+
+
+def _typed(record: Any) -> dict[str, Any]:
+    row = dict(record.items())
+    for column, members in _ENUM_COLUMNS.items():
+        if (code := row[column]) is not None:
+            row[column] = members[code]
+    return row
+
+
 async def _existing(
     session: AsyncSession, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], Row[Any]]:
-    """The organizations with these keys, as plain rows (no ORM objects: a batch of
-    them is read, compared and let go), locked."""
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The organizations with these keys, each a dict of its columns, locked."""
     usccs = [value for column, value in keys if column == "uscc"]
     filings = [value for column, value in keys if column == "filing_number"]
-    found: dict[tuple[str, str], Row[Any]] = {}
-    for start in range(0, max(len(usccs), len(filings)), _BATCH):
-        query = (
-            select(Organization.__table__)
-            .where(
-                or_(
-                    Organization.uscc.in_(usccs[start : start + _BATCH]),
-                    Organization.filing_number.in_(filings[start : start + _BATCH]),
-                )
-            )
-            # The rows an all-or-nothing import will change stay as they were read.
-            .with_for_update()
-        )
-        for organization in await session.execute(query):
-            if organization.uscc:
-                found["uscc", organization.uscc] = organization
-            if organization.filing_number:
-                found["filing_number", organization.filing_number] = organization
+    # The rows an all-or-nothing import will change stay as they were read.
+    records = await (await asyncpg_connection(session)).fetch(_EXISTING, usccs, filings)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in records:
+        organization = _typed(record)
+        if organization["uscc"]:
+            found["uscc", organization["uscc"]] = organization
+        if organization["filing_number"]:
+            found["filing_number", organization["filing_number"]] = organization
     return found
 
 
 async def _names_in_use(session: AsyncSession, names: list[str]) -> dict[str, uuid.UUID]:
-    used: dict[str, uuid.UUID] = {}
-    for start in range(0, len(names), _BATCH):
-        rows = await session.execute(
-            select(Organization.name, Organization.id).where(
-                Organization.name.in_(names[start : start + _BATCH]),
-                Organization.registration == Registration.registered,
-                Organization.status.not_in(list(TERMINAL_STATUSES)),
-            )
-        )
-        used.update({key: value for key, value in rows.all()})
-    return used
+    if not names:
+        return {}
+    records = await (await asyncpg_connection(session)).fetch(
+        _NAMES_IN_USE,
+        names,
+        Registration.registered.value,
+        [status.value for status in TERMINAL_STATUSES],
+    )
+    return {name: id_ for name, id_ in records}
 
 
-def _visible(principal: Principal, organization: Row[Any]) -> bool:
+def _visible(principal: Principal, organization: dict[str, Any]) -> bool:
     if principal.role is Role.street_office:
         return (
-            organization.registration is Registration.filed
-            and organization.street_code == principal.street_code
+            organization["registration"] is Registration.filed
+            and organization["street_code"] == principal.street_code
         )
     return True
 
@@ -322,8 +338,12 @@ class _Names:
     async def holders(self, session: AsyncSession, names: list[str]) -> dict[str, uuid.UUID]:
         fresh = [n for n in names if n not in self.in_file and n not in self.vacated]
         held = await _names_in_use(session, fresh)
-        held.update({n: v for n, v in self.vacated.items() if n in names})
-        held.update({n: v for n, (_, v) in self.in_file.items() if v is not None and n in names})
+        for name in names:
+            if (taken := self.in_file.get(name)) is not None:
+                if taken[1] is not None:
+                    held[name] = taken[1]
+            elif (vacated := self.vacated.get(name)) is not None:
+                held[name] = vacated
         return held
 
 
@@ -404,7 +424,7 @@ async def _match(
             continue
         if values["registration"] is Registration.registered:
             holder = holders.get(values["name"])
-            if holder is not None and (match is None or holder != match.id):
+            if holder is not None and (match is None or holder != match["id"]):
                 result.add(Issue(number, "name", "name_taken", "Registered already"), matched=True)
                 continue
             if values["name"] in names.in_file:
@@ -430,8 +450,8 @@ async def _match(
         if update is not None:
             batch.updates.append(update)
             result.updated += 1
-            if "name" in update.changed and match.registration is Registration.registered:
-                names.vacated.setdefault(match.name, match.id)
+            if "name" in update.changed and match["registration"] is Registration.registered:
+                names.vacated.setdefault(match["name"], match["id"])
     return batch
 
 
@@ -440,7 +460,7 @@ def _plan_update(
     number: int,
     values: dict[str, Any],
     masked: bool,
-    match: Row[Any],
+    match: dict[str, Any],
     present: set[str],
     principal: Principal,
 ) -> Update | None:
@@ -451,14 +471,16 @@ def _plan_update(
             matched=True,
         )
         return None
-    if match.status in TERMINAL_STATUSES:
+    if match["status"] in TERMINAL_STATUSES:
         result.add(
-            Issue(number, key_column, "organization_closed", f"The organization is {match.status}"),
+            Issue(
+                number, key_column, "organization_closed", f"The organization is {match['status']}"
+            ),
             matched=True,
         )
         return None
     for name in ("kind", "registration"):
-        if values[name] is not getattr(match, name):
+        if values[name] is not match[name]:
             result.add(
                 Issue(number, name, "immutable_field", "An import does not change this"),
                 matched=True,
@@ -466,13 +488,13 @@ def _plan_update(
             return None
     updatable = present - set(_IMMUTABLE) - GRADE_CODES - ({_ID} if masked else set())
     changed = {
-        name: (getattr(match, name), values[name])
+        name: (match[name], values[name])
         for name in sorted(updatable)
-        if getattr(match, name) != values[name]
+        if match[name] != values[name]
     }
     if not changed:
         result.unchanged += 1
         return None
-    merged = {name: getattr(match, name) for name in IMPORTED_CODES}
+    merged = {name: match[name] for name in IMPORTED_CODES}
     merged.update({name: after for name, (_, after) in changed.items()})
-    return Update(match.id, number, merged, changed)
+    return Update(match["id"], number, merged, changed)

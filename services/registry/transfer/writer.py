@@ -23,6 +23,7 @@ from services.registry.base import SCHEMA, infra
 from services.registry.enums import OrganizationStatus
 from services.registry.organizations.history import Action, Source, history_rows
 from services.registry.transfer.columns import IMPORTED
+from services.registry.transfer.connection import asyncpg_connection
 from services.registry.transfer.importer import Batch
 from shared.auth import Principal
 from shared.clock import utcnow
@@ -73,12 +74,6 @@ def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
-async def _driver(session: AsyncSession) -> Any:
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
-
-
 async def _taking_turns(records: Iterable[tuple[Any, ...]]) -> AsyncIterator[tuple[Any, ...]]:
     """The records, with a turn of the event loop between batches.
 
@@ -94,7 +89,7 @@ async def _taking_turns(records: Iterable[tuple[Any, ...]]) -> AsyncIterator[tup
 async def _copy(
     session: AsyncSession, table: str, columns: Sequence[str], records: Iterable[tuple[Any, ...]]
 ) -> None:
-    driver = await _driver(session)
+    driver = await asyncpg_connection(session)
     schema = None if table.startswith("pg_temp.") else SCHEMA
     await driver.copy_records_to_table(
         table.removeprefix("pg_temp."),

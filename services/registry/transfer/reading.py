@@ -183,8 +183,10 @@ def _read_csv(source: IO[bytes], limits: Limits) -> Table:
     try:
         header = next(reader)
     except StopIteration:
+        text.detach()
         raise _unreadable("The file is empty") from None
     except csv.Error as exc:
+        text.detach()
         raise _unreadable(f"Not a CSV file: {exc}") from None
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
@@ -193,8 +195,13 @@ def _read_csv(source: IO[bytes], limits: Limits) -> Table:
         except csv.Error as exc:
             raise _unreadable(f"Malformed CSV near row {reader.line_num}: {exc}") from None
 
+    try:
+        names = _header(header)
+    except BaseException:
+        text.detach()
+        raise
     # The upload is not the wrapper's to close.
-    return Table(header=_header(header), rows=rows(), close=text.detach)
+    return Table(header=names, rows=rows(), close=text.detach)
 
 
 def _encoding(source: IO[bytes]) -> str:

@@ -244,6 +244,42 @@ class TestImport:
         assert {(e["row"], e["column"]) for e in report["errors"]} >= {(3, "district_code")}
         assert [o["name"] for o in await find(registry, auth, name=token)] == [f"{token}好"]
 
+    async def test_a_file_of_several_batches_is_checked_across_them_and_written_all_or_nothing(
+        self, registry: httpx.AsyncClient, auth: Auth
+    ) -> None:
+        # Past two batches of the importer (5,000 rows each), which are written as they go.
+        token = mark()
+        bodies = [registered_org(name=f"{token}{n}") for n in range(12_000)]
+        bodies[5_500]["name"] = bodies[0]["name"]  # row 5502, in the second batch
+        bodies[11_000]["uscc"] = bodies[1]["uscc"]  # row 11002, in the third
+        data = csv_bytes([row_of(body) for body in bodies])
+        # The rows' own errors are listed before those found against the register, as
+        # when the whole file was checked before the register was read.
+        expected = [
+            ("rows.11002.uscc", "duplicate_in_file", "Same as row 3"),
+            ("rows.5502.name", "duplicate_in_file", "Same name as row 2"),
+        ]
+
+        bureau = auth("civil_affairs") | {"Accept-Language": "en"}  # the messages are read
+        refused = await upload(registry, bureau, data)
+        assert refused.status_code == 422, refused.text[:2000]
+        assert [(e["field"], e["code"], e["message"]) for e in refused.json()["errors"]] == expected
+        assert await find(registry, auth, name=token) == []
+
+        partial = await upload(registry, bureau, data, all_or_nothing=False)
+        assert partial.status_code == 200, partial.text[:2000]
+        report = partial.json()
+        assert (report["total_rows"], report["created"], report["skipped_rows"]) == (
+            12_000,
+            11_998,
+            2,
+        )
+        assert [
+            (f"rows.{e['row']}.{e['column']}", e["code"], e["message"]) for e in report["errors"]
+        ] == expected
+        last = await find(registry, auth, name=bodies[-1]["name"])
+        assert [o["uscc"] for o in last] == [bodies[-1]["uscc"]]
+
     async def test_header_problems_are_reported_before_any_row(
         self, registry: httpx.AsyncClient, auth: Auth
     ) -> None:

@@ -39,6 +39,7 @@ from services.registry.inspections import repository
 from services.registry.inspections.models import AnnualInspection
 from services.registry.inspections.schemas import DeadlineSweepOut
 from services.registry.inspections.service import conclude
+from services.registry.organizations import bulk_writes
 from services.registry.organizations.models import Organization
 from services.registry.standing import service as standing
 from shared.auth import Principal, Role
@@ -80,6 +81,7 @@ async def sweep(
     today = today or shanghai_today()
     deadline = _deadline_of(year, today)
     await session.execute(select(func.pg_advisory_xact_lock(_LOCK)))
+    await bulk_writes.sweep_alone(session)
     return await _sweep_locked(
         session, principal=principal, year=year, deadline=deadline, today=today
     )
@@ -88,9 +90,12 @@ async def sweep(
 async def sweep_unless_running(
     session: AsyncSession, *, principal: Principal, year: int, today: date
 ) -> DeadlineSweepOut | None:
-    """`sweep`, or None at once when another process is sweeping (it does the work)."""
+    """`sweep`, or None at once when another process is sweeping (it does the work) or an
+    import is writing (the next sweep does it)."""
     deadline = _deadline_of(year, today)
     if not await session.scalar(select(func.pg_try_advisory_xact_lock(_LOCK))):
+        return None
+    if not await bulk_writes.sweep_alone_unless_busy(session):
         return None
     return await _sweep_locked(
         session, principal=principal, year=year, deadline=deadline, today=today
@@ -163,7 +168,9 @@ async def _mark_absent(
     await conclude(session, principal=principal, organization=organization, inspection=inspection)
 
 
-async def _sweep_once() -> None:
+async def sweep_once() -> None:
+    """One sweep of the latest due year, in its own transaction (the loop's, and a
+    benchmark's before it starts a server)."""
     async with database.transaction() as session:
         # Bound the wait on row locks: a request holding one must not stall the loop.
         await session.execute(text("SET LOCAL lock_timeout = '10s'"))
@@ -178,7 +185,7 @@ async def _sweep_once() -> None:
 async def sweep_forever(interval: float | None = None) -> None:
     """Sweep the latest due year now, then every `interval` seconds, until cancelled."""
     await repeat(
-        _sweep_once,
+        sweep_once,
         interval=interval or get_registry_settings().registry_deadline_sweep_interval_seconds,
         logger=logger,
         failure="annual-report deadline sweep failed; will retry",

@@ -1,6 +1,9 @@
-"""Plan an import: read every row, check every rule, match existing organizations.
+"""Check an import: read every row, check every rule, match existing organizations.
 
-Nothing is written here. Every problem of every row is counted (row number, column,
+The file is taken in batches of `_BATCH` rows, so that an import holds one batch, never
+the file: while one batch is matched against the register and handed to the caller's
+`apply` (the COPY), the next is read and checked in a thread. Nothing is written here.
+Every problem of every row is counted (row number, column,
 code, message), never stopping at the first; the first `MAX_LISTED_ISSUES` are kept for
 the report, so that a file of wrong rows does not make a report as large as itself.
 
@@ -14,14 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import Enum
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.registry.base import SCHEMA
 from services.registry.enums import TERMINAL_STATUSES, Registration
 from services.registry.organizations.models import Organization
 from services.registry.organizations.schemas import OrganizationCreate
@@ -34,6 +38,7 @@ from services.registry.transfer.columns import (
     CellError,
     Column,
 )
+from services.registry.transfer.connection import asyncpg_connection
 from services.registry.transfer.reading import Table
 from shared.auth import Principal, Role
 from shared.clock import shanghai_today
@@ -65,22 +70,40 @@ class Update:
 
 
 @dataclass
-class Plan:
-    total_rows: int = 0
+class Batch:
+    """The valid rows of one batch of the file: new organizations and changes."""
+
     creates: list[dict[str, Any]] = field(default_factory=list)
     updates: list[Update] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    total_rows: int = 0
+    created: int = 0
+    updated: int = 0
     unchanged: int = 0
-    issues: list[Issue] = field(default_factory=list)  # the first MAX_LISTED_ISSUES found
     issue_count: int = 0
+    # The first MAX_LISTED_ISSUES found, in two lists: those of the header and the rows'
+    # own checks, then those found against the register. Batch by batch the two
+    # interleave; the report lists all of the first before the second, as when the
+    # whole file was checked before the register was read.
+    _checked: list[Issue] = field(default_factory=list)
+    _matched: list[Issue] = field(default_factory=list)
     _rows_with_issues: set[int] = field(default_factory=set)
 
-    def add(self, *issues: Issue) -> None:
+    def add(self, *issues: Issue, matched: bool = False) -> None:
+        listed = self._matched if matched else self._checked
         for issue in issues:
             self.issue_count += 1
             if issue.row > 1:
                 self._rows_with_issues.add(issue.row)
-            if len(self.issues) < MAX_LISTED_ISSUES:
-                self.issues.append(issue)
+            if len(listed) < MAX_LISTED_ISSUES:
+                listed.append(issue)
+
+    @property
+    def issues(self) -> list[Issue]:
+        return (self._checked + self._matched)[:MAX_LISTED_ISSUES]
 
     @property
     def invalid_rows(self) -> int:
@@ -177,11 +200,11 @@ def _row_issues(
     return found
 
 
-def _grade_issues(number: int, values: dict[str, Any], match: Organization | None) -> list[Issue]:
+def _grade_issues(number: int, values: dict[str, Any], match: dict[str, Any] | None) -> list[Issue]:
     """A grade cell may only repeat the register's value: grades come from evaluations."""
     found = []
     for code in sorted(GRADE_CODES & values.keys()):
-        held = getattr(match, code) if match is not None else None
+        held = match[code] if match is not None else None
         if values[code] != held:
             found.append(
                 Issue(
@@ -201,137 +224,235 @@ def _key(values: dict[str, Any]) -> tuple[str, str]:
     return "filing_number", values["filing_number"]
 
 
+# Built from constants only. The keys come as one array parameter each: the unique
+# indexes of uscc and filing_number answer `= ANY`.
+_EXISTING = (
+    f"SELECT * FROM {SCHEMA}.organization"  # noqa: S608
+    " WHERE uscc = ANY($1::text[]) OR filing_number = ANY($2::text[]) FOR UPDATE"
+)
+_NAMES_IN_USE = (
+    f"SELECT name, id FROM {SCHEMA}.organization"  # noqa: S608
+    " WHERE name = ANY($1::text[]) AND registration = $2 AND NOT status = ANY($3::text[])"
+)
+# The columns stored as enum codes, read back as the enums the checks compare by identity.
+_ENUM_COLUMNS = {
+    column.key: {member.value: member for member in column.type.enum_class}
+    for column in Organization.__table__.columns
+    if isinstance(column.type, Enum) and column.type.enum_class is not None
+}
+
+
+def _typed(record: Any) -> dict[str, Any]:
+    row = dict(record.items())
+    for column, members in _ENUM_COLUMNS.items():
+        if (code := row[column]) is not None:
+            row[column] = members[code]
+    return row
+
+
 async def _existing(
     session: AsyncSession, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], Organization]:
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The organizations with these keys, each a dict of its columns, locked."""
     usccs = [value for column, value in keys if column == "uscc"]
     filings = [value for column, value in keys if column == "filing_number"]
-    found: dict[tuple[str, str], Organization] = {}
-    for start in range(0, max(len(usccs), len(filings)), _BATCH):
-        query = (
-            select(Organization)
-            .where(
-                or_(
-                    Organization.uscc.in_(usccs[start : start + _BATCH]),
-                    Organization.filing_number.in_(filings[start : start + _BATCH]),
-                )
-            )
-            # The rows an all-or-nothing import will change stay as they were read.
-            .with_for_update()
-        )
-        for organization in (await session.execute(query)).scalars():
-            if organization.uscc:
-                found["uscc", organization.uscc] = organization
-            if organization.filing_number:
-                found["filing_number", organization.filing_number] = organization
+    # The rows an all-or-nothing import will change stay as they were read.
+    records = await (await asyncpg_connection(session)).fetch(_EXISTING, usccs, filings)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in records:
+        organization = _typed(record)
+        if organization["uscc"]:
+            found["uscc", organization["uscc"]] = organization
+        if organization["filing_number"]:
+            found["filing_number", organization["filing_number"]] = organization
     return found
 
 
 async def _names_in_use(session: AsyncSession, names: list[str]) -> dict[str, uuid.UUID]:
-    used: dict[str, uuid.UUID] = {}
-    for start in range(0, len(names), _BATCH):
-        rows = await session.execute(
-            select(Organization.name, Organization.id).where(
-                Organization.name.in_(names[start : start + _BATCH]),
-                Organization.registration == Registration.registered,
-                Organization.status.not_in(list(TERMINAL_STATUSES)),
-            )
-        )
-        used.update({key: value for key, value in rows.all()})
-    return used
+    if not names:
+        return {}
+    records = await (await asyncpg_connection(session)).fetch(
+        _NAMES_IN_USE,
+        names,
+        Registration.registered.value,
+        [status.value for status in TERMINAL_STATUSES],
+    )
+    return {name: id_ for name, id_ in records}
 
 
-def _visible(principal: Principal, organization: Organization) -> bool:
+def _visible(principal: Principal, organization: dict[str, Any]) -> bool:
     if principal.role is Role.street_office:
         return (
-            organization.registration is Registration.filed
-            and organization.street_code == principal.street_code
+            organization["registration"] is Registration.filed
+            and organization["street_code"] == principal.street_code
         )
     return True
 
 
-def _checked_rows(
-    result: Plan, table: Table, principal: Principal
-) -> tuple[list[tuple[int, dict[str, Any], bool]], set[str]]:
-    """Every cell read and every rule checked, row by row: CPU only, run off the event loop.
+class _RowChecks:
+    """Every cell read and every rule checked, batch by batch: CPU only, run off the event
+    loop. Keeps the first row of each key, for the duplicates of later batches."""
 
-    Returns the rows that passed, each once per key, and the columns the file has.
+    def __init__(self, positions: list[tuple[int, Column]], principal: Principal) -> None:
+        self._positions = positions
+        self._principal = principal
+        self._first_row_of: dict[tuple[str, str], int] = {}
+
+    def check(
+        self, batch: list[tuple[int, list[Any]]]
+    ) -> tuple[list[Issue], list[tuple[int, dict[str, Any], bool]]]:
+        """The batch's issues, and the rows that passed, each once per key."""
+        issues: list[Issue] = []
+        rows: list[tuple[int, dict[str, Any], bool]] = []
+        for number, cells in batch:
+            found: list[Issue] = []
+            read = _read_row(number, cells, self._positions, found)
+            if read is None:
+                issues += found
+                continue
+            values, masked = read
+            if found := _row_issues(number, values, masked, self._principal):
+                issues += found
+                continue
+            key = _key(values)
+            if (first := self._first_row_of.get(key)) is not None:
+                issues.append(Issue(number, key[0], "duplicate_in_file", f"Same as row {first}"))
+                continue
+            self._first_row_of[key] = number
+            rows.append((number, values, masked))
+        return issues, rows
+
+
+@dataclass
+class _Names:
+    """Registered names as the register held them before the import, batch after batch.
+
+    Earlier batches may be written already: a name a row of the file took (`in_file`)
+    or an update renamed away from (`vacated`) is answered from here, not from the
+    register, which now holds the import's own changes.
     """
+
+    in_file: dict[str, tuple[int, uuid.UUID | None]] = field(default_factory=dict)
+    vacated: dict[str, uuid.UUID] = field(default_factory=dict)
+
+    async def holders(self, session: AsyncSession, names: list[str]) -> dict[str, uuid.UUID]:
+        fresh = [n for n in names if n not in self.in_file and n not in self.vacated]
+        held = await _names_in_use(session, fresh)
+        for name in names:
+            if (taken := self.in_file.get(name)) is not None:
+                if taken[1] is not None:
+                    held[name] = taken[1]
+            elif (vacated := self.vacated.get(name)) is not None:
+                held[name] = vacated
+        return held
+
+
+Apply = Callable[[Batch], Awaitable[None]]
+
+
+async def plan(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    table: Table,
+    apply: Apply | None = None,
+    all_or_nothing: bool = True,
+) -> Plan:
+    """Check the table and hand each batch's valid rows to `apply`, if given.
+
+    With `all_or_nothing`, no batch is handed over once an issue is found (the caller
+    refuses the file and its transaction rolls back the batches applied before).
+    """
+    result = Plan()
     columns = _columns(table.header, result)
     if result.issue_count:
-        return [], set()
-    positions = [(i, column) for i, column in enumerate(columns) if column is not None]
-    rows: list[tuple[int, dict[str, Any], bool]] = []
-    first_row_of: dict[tuple[str, str], int] = {}
-    for number, cells in table.rows:
-        found: list[Issue] = []
-        read = _read_row(number, cells, positions, found)
-        if read is None:
-            result.add(*found)
-            continue
-        values, masked = read
-        if found := _row_issues(number, values, masked, principal):
-            result.add(*found)
-            continue
-        key = _key(values)
-        if key in first_row_of:
-            result.add(
-                Issue(number, key[0], "duplicate_in_file", f"Same as row {first_row_of[key]}")
-            )
-            continue
-        first_row_of[key] = number
-        rows.append((number, values, masked))
-    return rows, {column.code for _, column in positions}
-
-
-async def plan(session: AsyncSession, *, principal: Principal, table: Table) -> Plan:
-    result = Plan(total_rows=len(table.rows))
-    # A file's rows cost seconds of validation: in a thread, other requests are served.
-    rows, present = await asyncio.to_thread(_checked_rows, result, table, principal)
-    # The file's cells are read: let them go before the register is read and written
-    # (the caller passes the table on without keeping it).
-    del table
-    if not rows:
         return result
+    positions = [(i, column) for i, column in enumerate(columns) if column is not None]
+    present = {column.code for _, column in positions}
+    checks = _RowChecks(positions, principal)
+    batches = table.batches(_BATCH)
+
+    def next_checked() -> tuple[int, list[Issue], list[tuple[int, dict[str, Any], bool]]] | None:
+        batch = next(batches, None)
+        if batch is None:
+            return None
+        issues, rows = checks.check(batch)
+        return len(batch), issues, rows
+
+    names = _Names()
+    # A file's rows cost seconds of validation: in a thread, other requests are served,
+    # and the next batch is checked while this one is matched and written.
+    pending = asyncio.ensure_future(asyncio.to_thread(next_checked))
+    try:
+        while (checked := await pending) is not None:
+            pending = asyncio.ensure_future(asyncio.to_thread(next_checked))
+            count, issues, rows = checked
+            result.total_rows += count
+            result.add(*issues)
+            batch = await _match(session, result, rows, present, principal, names)
+            if apply is not None and not (all_or_nothing and result.issue_count):
+                await apply(batch)
+    finally:
+        # The reader is the thread's until it returns.
+        await asyncio.wait([pending])
+    return result
+
+
+async def _match(
+    session: AsyncSession,
+    result: Plan,
+    rows: list[tuple[int, dict[str, Any], bool]],
+    present: set[str],
+    principal: Principal,
+    names: _Names,
+) -> Batch:
+    batch = Batch()
+    if not rows:
+        return batch
     existing = await _existing(session, [_key(values) for _, values, _ in rows])
     registered_names = [
         v["name"] for _, v, _ in rows if v["registration"] is Registration.registered
     ]
-    names = await _names_in_use(session, registered_names)
-    names_in_file: dict[str, int] = {}
+    holders = await names.holders(session, registered_names)
     for index, (number, values, masked) in enumerate(rows):
         if index % _ROWS_PER_TURN == 0:
-            # The loaded organizations belong to the session, so this part stays on the
-            # event loop: it lets other requests in between.
+            # Comparing is Python work: let other requests in between.
             await asyncio.sleep(0)
         match = existing.get(_key(values))
         if found := _grade_issues(number, values, match):
-            result.add(*found)
+            result.add(*found, matched=True)
             continue
         if values["registration"] is Registration.registered:
-            holder = names.get(values["name"])
-            if holder is not None and (match is None or holder != match.id):
-                result.add(Issue(number, "name", "name_taken", "Registered already"))
+            holder = holders.get(values["name"])
+            if holder is not None and (match is None or holder != match["id"]):
+                result.add(Issue(number, "name", "name_taken", "Registered already"), matched=True)
                 continue
-            if values["name"] in names_in_file:
-                message = f"Same name as row {names_in_file[values['name']]}"
-                result.add(Issue(number, "name", "duplicate_in_file", message))
+            if values["name"] in names.in_file:
+                message = f"Same name as row {names.in_file[values['name']][0]}"
+                result.add(Issue(number, "name", "duplicate_in_file", message), matched=True)
                 continue
-            names_in_file[values["name"]] = number
+            names.in_file[values["name"]] = (number, holder)
         if match is None:
             if masked:
                 result.add(
                     Issue(
                         number, _ID, "id_number_masked", "A new organization needs the full number"
-                    )
+                    ),
+                    matched=True,
                 )
                 continue
-            # The row's own dict, not a copy: a copy per row was a second register in memory.
+            # The row's own dict, not a copy.
             values.update(id=uuid.uuid4(), row=number)
-            result.creates.append(values)
+            batch.creates.append(values)
+            result.created += 1
             continue
-        _plan_update(result, number, values, masked, match, present, principal)
-    return result
+        update = _plan_update(result, number, values, masked, match, present, principal)
+        if update is not None:
+            batch.updates.append(update)
+            result.updated += 1
+            if "name" in update.changed and match["registration"] is Registration.registered:
+                names.vacated.setdefault(match["name"], match["id"])
+    return batch
 
 
 def _plan_update(
@@ -339,34 +460,41 @@ def _plan_update(
     number: int,
     values: dict[str, Any],
     masked: bool,
-    match: Organization,
+    match: dict[str, Any],
     present: set[str],
     principal: Principal,
-) -> None:
+) -> Update | None:
     key_column = _key(values)[0]
     if not _visible(principal, match):
         result.add(
-            Issue(number, key_column, "scope_forbidden", "Not an organization of your street")
+            Issue(number, key_column, "scope_forbidden", "Not an organization of your street"),
+            matched=True,
         )
-        return
-    if match.status in TERMINAL_STATUSES:
+        return None
+    if match["status"] in TERMINAL_STATUSES:
         result.add(
-            Issue(number, key_column, "organization_closed", f"The organization is {match.status}")
+            Issue(
+                number, key_column, "organization_closed", f"The organization is {match['status']}"
+            ),
+            matched=True,
         )
-        return
+        return None
     for name in ("kind", "registration"):
-        if values[name] is not getattr(match, name):
-            result.add(Issue(number, name, "immutable_field", "An import does not change this"))
-            return
+        if values[name] is not match[name]:
+            result.add(
+                Issue(number, name, "immutable_field", "An import does not change this"),
+                matched=True,
+            )
+            return None
     updatable = present - set(_IMMUTABLE) - GRADE_CODES - ({_ID} if masked else set())
     changed = {
-        name: (getattr(match, name), values[name])
+        name: (match[name], values[name])
         for name in sorted(updatable)
-        if getattr(match, name) != values[name]
+        if match[name] != values[name]
     }
     if not changed:
         result.unchanged += 1
-        return
-    merged = {name: getattr(match, name) for name in IMPORTED_CODES}
+        return None
+    merged = {name: match[name] for name in IMPORTED_CODES}
     merged.update({name: after for name, (_, after) in changed.items()})
-    result.updates.append(Update(match.id, number, merged, changed))
+    return Update(match["id"], number, merged, changed)

@@ -8,20 +8,23 @@ A small file can describe an enormous table: an XLSX is a ZIP, and a few KiB of 
 unpack to a million rows, or to one row of a million cells. So the file is read as a
 stream and refused as soon as it passes a limit, whatever it declares: the rows
 (blank ones included), the unpacked size of the XLSX, the bytes of one worksheet row,
-and the columns. Reading is CPU work: callers run `read_table` off the event loop.
+and the columns. Reading is CPU work: callers run `read_table`, and read the rows, off
+the event loop.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gc
 import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from typing import IO, TYPE_CHECKING, Any
 from xml.etree.ElementTree import ParseError
 
@@ -54,10 +57,27 @@ _BROKEN_ZIP = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Table:
+    """A file's header, read at once, and its numbered rows, read as they are asked for.
+
+    Rows come lazily so that an import holds one batch of them at a time, never the
+    file: iterating may still raise the file's problems (a malformed line, too many
+    rows). `close` releases the file's reader; `rows` is then spent.
+    """
+
     header: list[str]
-    rows: list[tuple[int, list[Any]]]
+    rows: Iterator[tuple[int, list[Any]]]
+    close: Callable[[], object] = lambda: None
+
+    def batches(self, size: int) -> Iterator[list[tuple[int, list[Any]]]]:
+        """The rows, `size` at a time, read with the collector paused (see below)."""
+        while True:
+            with _collector_paused():
+                batch = list(islice(self.rows, size))
+            if not batch:
+                return
+            yield batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +107,11 @@ def _too_large(message: str) -> ProblemError:
 
 
 def read_table(source: IO[bytes], limits: Limits) -> Table:
-    """The table of a seekable upload; a problem (413, 422) if it is not one we read."""
+    """The table of a seekable upload; a problem (413, 422) if it is not one we read.
+
+    Problems of the header and the whole file (its encoding, its archive) are raised
+    here; those of a row, while the rows are read. The caller closes the table.
+    """
     magic = source.read(len(XLSX_MAGIC))
     source.seek(0)
     if magic == OLE_MAGIC:
@@ -137,9 +161,8 @@ def _too_many_rows(max_rows: int) -> ProblemError:
     return _file_problem(PayloadTooLarge, message, "import_too_many_rows")
 
 
-def _numbered(lines: Iterable[Sequence[Any]], max_rows: int) -> list[tuple[int, list[Any]]]:
+def _numbered(lines: Iterable[Sequence[Any]], max_rows: int) -> Iterator[tuple[int, list[Any]]]:
     """The data rows that are not blank, numbered; stops at the first row past the limit."""
-    rows = []
     for number, values in enumerate(lines, start=2):
         if number - 1 > max_rows:
             raise _too_many_rows(max_rows)
@@ -150,35 +173,57 @@ def _numbered(lines: Iterable[Sequence[Any]], max_rows: int) -> list[tuple[int, 
         while cells and cells[-1] is None:
             cells.pop()
         if not _blank(cells):
-            rows.append((number, cells))
-    return rows
+            yield number, cells
 
 
 def _read_csv(source: IO[bytes], limits: Limits) -> Table:
-    for encoding in ("utf-8-sig", "gb18030"):
-        source.seek(0)
-        text = io.TextIOWrapper(source, encoding=encoding, newline="")
-        try:
-            return _csv_table(csv.reader(text), limits)
-        except UnicodeDecodeError:
-            continue
-        finally:
-            text.detach()  # the upload is not the wrapper's to close
-    raise _unreadable("The file is neither UTF-8 nor GB18030 text")
-
-
-def _csv_table(reader: Any, limits: Limits) -> Table:
+    encoding = _encoding(source)
+    text = io.TextIOWrapper(source, encoding=encoding, newline="")
+    reader = csv.reader(text)
     try:
         header = next(reader)
     except StopIteration:
+        text.detach()
         raise _unreadable("The file is empty") from None
     except csv.Error as exc:
+        text.detach()
         raise _unreadable(f"Not a CSV file: {exc}") from None
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        try:
+            yield from _numbered(reader, limits.max_rows)
+        except csv.Error as exc:
+            raise _unreadable(f"Malformed CSV near row {reader.line_num}: {exc}") from None
+
     try:
-        rows = _numbered(reader, limits.max_rows)
-    except csv.Error as exc:
-        raise _unreadable(f"Malformed CSV near row {reader.line_num}: {exc}") from None
-    return Table(header=_header(header), rows=rows)
+        names = _header(header)
+    except BaseException:
+        text.detach()
+        raise
+    # The upload is not the wrapper's to close.
+    return Table(header=names, rows=rows(), close=text.detach)
+
+
+def _encoding(source: IO[bytes]) -> str:
+    """UTF-8 (with or without BOM) if the whole file decodes so, else GB18030 if it does.
+
+    Decided by a pass over the bytes before any row is read: the rows are then read
+    and written batch by batch, and a bad byte near the end must not change the
+    encoding of rows already imported.
+    """
+    for encoding in ("utf-8-sig", "gb18030"):
+        source.seek(0)
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            while chunk := source.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        finally:
+            source.seek(0)
+        return encoding
+    raise _unreadable("The file is neither UTF-8 nor GB18030 text")
 
 
 def _check_archive(source: IO[bytes], limits: Limits) -> None:
@@ -247,10 +292,9 @@ def _read_xlsx(source: IO[bytes], limits: Limits) -> Table:
         raise _unreadable(f"Not a readable .xlsx workbook ({type(exc).__name__})") from None
     try:
         return _first_sheet(sheet, limits)
-    except (IndexError, ParseError) as exc:
-        raise _unreadable(f"Not a readable .xlsx workbook ({type(exc).__name__})") from None
-    finally:
+    except BaseException:
         sheet.close()
+        raise
 
 
 def _first_sheet(sheet: FirstSheet, limits: Limits) -> Table:
@@ -259,7 +303,17 @@ def _first_sheet(sheet: FirstSheet, limits: Limits) -> Table:
     from services.registry.transfer.xlsx_rows import sheet_values
 
     lines = sheet_values(sheet, MAX_COLUMNS + 1)
-    first = next(lines, None)
+    try:
+        first = next(lines, None)
+    except (IndexError, ParseError) as exc:
+        raise _unreadable(f"Not a readable .xlsx workbook ({type(exc).__name__})") from None
     if first is None:
         raise _unreadable("The first sheet is empty")
-    return Table(header=_header(first), rows=_numbered(lines, limits.max_rows))
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        try:
+            yield from _numbered(lines, limits.max_rows)
+        except (IndexError, ParseError) as exc:
+            raise _unreadable(f"Not a readable .xlsx workbook ({type(exc).__name__})") from None
+
+    return Table(header=_header(first), rows=rows(), close=sheet.close)

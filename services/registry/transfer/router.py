@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from services.registry.access import EXPORTERS
+from services.registry.organizations import bulk_writes
 from services.registry.organizations.filters import FiltersDep
 from services.registry.organizations.schemas import SortKey
 from services.registry.transfer import importer, writer
@@ -108,13 +109,23 @@ async def import_organizations(
     from grade evaluations, never from an import.
     """
     # Reading is CPU work, seconds for a large file: in a thread, the event loop keeps
-    # serving other requests. The upload is spooled to a file, read as a stream.
-    # The table is not kept here: the plan lets its cells go once they are checked.
-    plan = await importer.plan(
-        session,
-        principal=principal,
-        table=await asyncio.to_thread(read_table, file.file, Limits.from_settings()),
-    )
+    # serving other requests. The upload is spooled to a file, read as a stream, and
+    # written batch by batch while the next batch is checked (`importer.plan`).
+    table = await asyncio.to_thread(read_table, file.file, Limits.from_settings())
+    write = None if dry_run else writer.Writer(session, principal)
+    try:
+        if not dry_run:
+            # Before the register is read and locked: see bulk_writes.
+            await bulk_writes.import_writing(session)
+        plan = await importer.plan(
+            session,
+            principal=principal,
+            table=table,
+            apply=None if write is None else write.write,
+            all_or_nothing=all_or_nothing,
+        )
+    finally:
+        table.close()
     header_broken = any(issue.row == 1 for issue in plan.issues)
     if plan.issue_count and (all_or_nothing or header_broken):
         listed = "" if plan.issue_count == len(plan.issues) else f" ({len(plan.issues)} listed)"
@@ -131,15 +142,15 @@ async def import_organizations(
                 for i in plan.issues
             ],
         )
-    applied = not dry_run and bool(plan.creates or plan.updates)
-    if applied:
-        await writer.write(session, principal=principal, plan=plan)
+    applied = write is not None and bool(plan.created or plan.updated)
+    if write is not None:
+        await write.finish()
     return ImportReport(
         dry_run=dry_run,
         applied=applied,
         total_rows=plan.total_rows,
-        created=len(plan.creates),
-        updated=len(plan.updates),
+        created=plan.created,
+        updated=plan.updated,
         unchanged=plan.unchanged,
         skipped_rows=plan.invalid_rows,
         error_count=plan.issue_count,

@@ -1,10 +1,11 @@
-"""Write a planned import with COPY, in the request's transaction.
+"""Write an import with COPY, batch by batch, in the request's transaction.
 
 New organizations are copied straight into `organization`; changed ones into a
-temporary table and applied with one `UPDATE ... FROM`. Their history rows and outbox
+temporary table, batch by batch, and applied at the end with one `UPDATE ... FROM`
+(per batch, the statement cost a scan of the register each time). Their history rows and outbox
 events (`organization.created` / `organization.updated`, with the changed field names)
-are copied too, so 100,000 rows cost a handful of statements instead of 100,000
-round trips. All of it commits or rolls back with the request.
+are copied too, so a batch of 5,000 rows costs a handful of statements instead of
+5,000 round trips. All of it commits or rolls back with the request.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from services.registry.base import SCHEMA, infra
 from services.registry.enums import OrganizationStatus
 from services.registry.organizations.history import Action, Source, history_rows
 from services.registry.transfer.columns import IMPORTED
-from services.registry.transfer.importer import Plan
+from services.registry.transfer.connection import asyncpg_connection
+from services.registry.transfer.importer import Batch
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.request_context import current_request_id
@@ -72,12 +74,6 @@ def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
-async def _driver(session: AsyncSession) -> Any:
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
-
-
 async def _taking_turns(records: Iterable[tuple[Any, ...]]) -> AsyncIterator[tuple[Any, ...]]:
     """The records, with a turn of the event loop between batches.
 
@@ -93,7 +89,7 @@ async def _taking_turns(records: Iterable[tuple[Any, ...]]) -> AsyncIterator[tup
 async def _copy(
     session: AsyncSession, table: str, columns: Sequence[str], records: Iterable[tuple[Any, ...]]
 ) -> None:
-    driver = await _driver(session)
+    driver = await asyncpg_connection(session)
     schema = None if table.startswith("pg_temp.") else SCHEMA
     await driver.copy_records_to_table(
         table.removeprefix("pg_temp."),
@@ -103,32 +99,46 @@ async def _copy(
     )
 
 
-async def write(session: AsyncSession, *, principal: Principal, plan: Plan) -> None:
-    if plan.creates:
-        columns = ["id", *_FIELDS, "status", "version"]
-        await _copy(
-            session,
-            "organization",
-            columns,
-            (
-                (row["id"], *(_db(row[f]) for f in _FIELDS), OrganizationStatus.active.value, 1)
-                for row in plan.creates
-            ),
-        )
-    if plan.updates:
-        await session.execute(text(_CREATE_STAGING))
-        await _copy(
-            session,
-            "pg_temp.import_update",
-            ["id", *_FIELDS],
-            ((u.organization_id, *(_db(u.values[f]) for f in _FIELDS)) for u in plan.updates),
-        )
-        await session.execute(text(_APPLY_STAGING))
-    await _copy(session, "change_record", _HISTORY_COLUMNS, _history(principal, plan))
-    await _write_events(session, plan)
+class Writer:
+    """Writes the batches of one import (`write` is an `importer.Apply`), then `finish`."""
+
+    def __init__(self, session: AsyncSession, principal: Principal) -> None:
+        self._session = session
+        self._principal = principal
+        self._staging = False
+
+    async def write(self, batch: Batch) -> None:
+        session = self._session
+        if batch.creates:
+            columns = ["id", *_FIELDS, "status", "version"]
+            await _copy(
+                session,
+                "organization",
+                columns,
+                (
+                    (row["id"], *(_db(row[f]) for f in _FIELDS), OrganizationStatus.active.value, 1)
+                    for row in batch.creates
+                ),
+            )
+        if batch.updates:
+            if not self._staging:
+                await session.execute(text(_CREATE_STAGING))
+                self._staging = True
+            await _copy(
+                session,
+                "pg_temp.import_update",
+                ["id", *_FIELDS],
+                ((u.organization_id, *(_db(u.values[f]) for f in _FIELDS)) for u in batch.updates),
+            )
+        await _copy(session, "change_record", _HISTORY_COLUMNS, _history(self._principal, batch))
+        await _write_events(session, batch)
+
+    async def finish(self) -> None:
+        if self._staging:
+            await self._session.execute(text(_APPLY_STAGING))
 
 
-def _history(principal: Principal, plan: Plan) -> Iterable[tuple[Any, ...]]:
+def _history(principal: Principal, plan: Batch) -> Iterable[tuple[Any, ...]]:
     changes = [(created["id"], Action.created, None) for created in plan.creates] + [
         (update.organization_id, Action.updated, update.changed) for update in plan.updates
     ]
@@ -146,7 +156,7 @@ def _history(principal: Principal, plan: Plan) -> Iterable[tuple[Any, ...]]:
             )
 
 
-async def _write_events(session: AsyncSession, plan: Plan) -> None:
+async def _write_events(session: AsyncSession, plan: Batch) -> None:
     outbox = infra.outbox
     # Updated organizations continue their event sequence; new ones start at 1.
     subjects = [str(update.organization_id) for update in plan.updates]

@@ -116,3 +116,21 @@ def test_a_partial_run_replaces_only_its_own_sections(
     assert "Ran 2026-12-01 10:00 UTC." in text
     assert "| registry API | 0.4 | 101.0 | 104.0 | yes |" in text
     assert bench_main.main(["no_such_benchmark"]) == 2
+
+
+def test_growth_reads_the_import_benchmarks_own_ratios() -> None:
+    """The growth cells of registry_import come from the keys that benchmark writes."""
+    run = {"seconds": 10.0, "rows_per_s": 1000}
+    result = {
+        "rows": 10_000,
+        "ceiling_copy_s": 5.0,
+        "csv_new": run,
+        "csv_update": {**run, "seconds": 20.0},
+        "xlsx_new": run,
+        "ratio_csv_new_vs_bare_copy": 0.5,
+        "rss": {"registry API (uvicorn)": {"idle_mb": 100.0, "under_load_mb": 210.0}},
+    }
+    cells = growth.registry_import_figures(result)
+    assert cells["CSV import, rows/s (÷ bare COPY)"] == "1000 (0.5)"
+    assert cells["CSV update, rows/s (÷ bare COPY)"] == "1000 (0.25)"
+    assert cells["import: registry RSS peak, MB"] == "210.0"

@@ -16,7 +16,6 @@ from services.workflow.calendar.service import check_coverage, read_calendar_fil
 from services.workflow.config import get_workflow_settings
 from services.workflow.definitions.loader import load_case_definitions, read_definition_files
 from services.workflow.jobs import deliver_case_outcome, dispatch_event, sweep
-from services.workflow.sync import jobs as sync_jobs
 from shared.db import database, utcnow
 from shared.jobs import (
     AdaptivePoll,
@@ -54,12 +53,7 @@ async def load_reference_data() -> None:
 async def startup(ctx: dict[str, Any]) -> None:
     configure_logging("workflow-worker", level=_settings.log_level, json_logs=_settings.log_json)
     await load_reference_data()
-    await sync.startup(ctx)
-    # arq hands each job a copy of this ctx: what a job caches in its copy is lost when it
-    # ends. The sync's pooled HTTP client is made here, once, so that every delivery job
-    # shares it instead of building one (and an SSL context, ~2 ms) per job; the sync's
-    # shutdown closes it.
-    sync_jobs.http_of(ctx)
+    await sync.startup(ctx)  # also the pooled HTTP client every delivery job shares
     # This replica's own /healthz and /metrics (arq's health key is one per queue).
     await serve_worker_metrics(ctx)
 
